@@ -1,0 +1,43 @@
+"""circleci_async: an asyncio client for the CircleCI API v2 and the runner API."""
+
+from __future__ import annotations
+
+from . import errors
+from ._version import __version__
+from .client import DEFAULT_BASE_URL, RUNNER_BASE_URL, CircleCI
+from .config import RateLimitConfig, RetryConfig, Timeouts
+from .errors import (
+    APIError,
+    CircleCIError,
+    DecodeError,
+    NotFound,
+    PaginationError,
+    RateLimitExceeded,
+    Unauthorized,
+)
+from .pagination import AsyncPaginator, Page
+from .ratelimit import AdaptiveLimiter, RateLimitView
+from .stats import ClientStats
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "RUNNER_BASE_URL",
+    "APIError",
+    "AdaptiveLimiter",
+    "AsyncPaginator",
+    "CircleCI",
+    "CircleCIError",
+    "ClientStats",
+    "DecodeError",
+    "NotFound",
+    "Page",
+    "PaginationError",
+    "RateLimitConfig",
+    "RateLimitExceeded",
+    "RateLimitView",
+    "RetryConfig",
+    "Timeouts",
+    "Unauthorized",
+    "__version__",
+    "errors",
+]

@@ -1,0 +1,104 @@
+"""Credentials, and the one rule for where they may be sent.
+
+The token goes only to the API's own origin and to origins explicitly allowed (CircleCI's artifact
+hosts), never to anything else: artifact URLs redirect to pre-signed storage URLs on other hosts,
+and every HTTP stack forwards custom headers such as ``Circle-Token`` across redirects. All
+credential headers are decided here, per URL, so a future Bearer scheme (API v3) is one more
+branch in this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Literal
+
+from yarl import URL
+
+from ._redact import Secret
+
+__all__ = ["DEFAULT_TOKEN_ORIGINS", "AuthScheme", "TokenAuth"]
+
+AuthScheme = Literal["circle-token", "basic"]
+
+#: Origins besides the API's own that receive the token: CircleCI serves private artifacts from
+#: subdomains of circle-artifacts.com and requires the token there.
+DEFAULT_TOKEN_ORIGINS: tuple[str, ...] = ("https://*.circle-artifacts.com",)
+
+_EMPTY: Mapping[str, str] = {}
+
+
+class TokenAuth:
+    """A personal API token sent as ``Circle-Token`` or as HTTP basic user name."""
+
+    __slots__ = (
+        "_allowed",
+        "_base_origin",
+        "_cache",
+        "_headers",
+        "_token",
+        "fingerprint",
+        "scheme",
+    )
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: URL,
+        scheme: AuthScheme = "circle-token",
+        extra_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
+    ) -> None:
+        if scheme not in ("circle-token", "basic"):
+            raise ValueError(f"unknown auth scheme {scheme!r}")
+        self._token = Secret(token)
+        self.scheme = scheme
+        #: A stable, non-reversible name for the token: the key of its shared rate limiter.
+        self.fingerprint = hashlib.sha256(token.encode()).hexdigest()[:16]
+        if scheme == "basic":
+            creds = base64.b64encode(f"{token}:".encode()).decode()
+            self._headers: Mapping[str, str] = {"Authorization": f"Basic {creds}"}
+        else:
+            self._headers = {"Circle-Token": token}
+        self._base_origin = _origin(base_url)
+        self._allowed = tuple(_parse_pattern(p) for p in extra_origins)
+        self._cache: dict[tuple[str, str, int | None], bool] = {}
+
+    def __repr__(self) -> str:
+        return f"TokenAuth(scheme={self.scheme!r}, fingerprint={self.fingerprint!r})"
+
+    def headers_for(self, url: URL) -> Mapping[str, str]:
+        """The credential headers for ``url``: empty unless its origin may receive the token."""
+        return self._headers if self.allows(url) else _EMPTY
+
+    def allows(self, url: URL) -> bool:
+        origin = _origin(url)
+        cached = self._cache.get(origin)
+        if cached is None:
+            cached = origin == self._base_origin or any(
+                origin[0] == scheme and origin[2] == port and fnmatch.fnmatchcase(origin[1], host)
+                for scheme, host, port in self._allowed
+            )
+            if len(self._cache) < 1024:
+                self._cache[origin] = cached
+        return cached
+
+
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme.lower(), (url.host or "").lower().rstrip("."), url.port)
+
+
+def _parse_pattern(pattern: str) -> tuple[str, str, int | None]:
+    scheme, sep, rest = pattern.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest:
+        raise ValueError(
+            f"token origin must look like 'https://host' or 'https://*.host', got {pattern!r}"
+        )
+    host, _, port = rest.rstrip("/").partition(":")
+    return (
+        scheme.lower(),
+        host.lower(),
+        int(port) if port else (443 if scheme.lower() == "https" else 80),
+    )

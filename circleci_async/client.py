@@ -1,0 +1,231 @@
+"""``CircleCI``: the client a user holds. It owns one HTTP session and its pool, wires the
+pipeline together, and is where resource namespaces (``cci.pipelines``, ...) hang off."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from yarl import URL
+
+from .auth import DEFAULT_TOKEN_ORIGINS, AuthScheme, TokenAuth
+from .config import RateLimitConfig, RetryConfig, Timeouts
+from .errors import ConfigurationError
+from .models import structure
+from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
+from .ratelimit.bucket import RateLimitView
+from .ratelimit.limiter import AdaptiveLimiter, shared_limiter
+from .stats import ClientStats
+from .transport import AiohttpTransport, Transport
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from ._pipeline import RequestPipeline
+
+__all__ = ["DEFAULT_BASE_URL", "RUNNER_BASE_URL", "TOKEN_ENV_VARS", "CircleCI"]
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://circleci.com/api/v2"
+RUNNER_BASE_URL = "https://runner.circleci.com/api/v3"
+#: Environment variables read, in order, when no token is passed.
+TOKEN_ENV_VARS = ("CIRCLECI_TOKEN", "CIRCLE_TOKEN")
+
+_NO_VIEW = RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
+
+
+class CircleCI:
+    """An async CircleCI API client.
+
+    ::
+
+        async with CircleCI() as cci:                     # token from CIRCLECI_TOKEN
+            me = await cci.request("GET", "me")
+            async for p in cci.paginate("project/gh/acme/app/pipeline"):
+                ...
+
+    Every client using the same token against the same API in one process shares one rate
+    limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
+    in flight for this client; the limiter bounds their rate. Both are separate knobs.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        auth: AuthScheme = "circle-token",
+        timeouts: Timeouts | None = None,
+        retry: RetryConfig | None = None,
+        rate_limit: RateLimitConfig | None = None,
+        limiter: AdaptiveLimiter | None = None,
+        max_concurrency: int = 32,
+        pool_size: int = 100,
+        session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
+        token_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
+    ) -> None:
+        token = _resolve_token(token)
+        url = URL(base_url.rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if max_concurrency < 1:
+            raise ConfigurationError("max_concurrency must be >= 1")
+        self.base_url = url
+        self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=token_origins)
+        self._rate_config = rate_limit or RateLimitConfig()
+        self._retry = retry or RetryConfig()
+        self._max_concurrency = max_concurrency
+        self._transport: Transport = transport or AiohttpTransport(
+            timeouts=timeouts or Timeouts(), pool_size=pool_size, session=session
+        )
+        self._limiter = limiter
+        self._pipeline: RequestPipeline | None = None
+        self._closed = False
+        self.stats = ClientStats()
+
+    def __repr__(self) -> str:
+        return f"CircleCI(base_url={str(self.base_url)!r}, auth={self._auth!r})"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> CircleCI:
+        self._ensure_pipeline()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the HTTP session (unless it was passed in by the caller)."""
+        self._closed = True
+        await self._transport.close()
+
+    def _ensure_pipeline(self) -> RequestPipeline:
+        if self._pipeline is None:
+            if self._closed:
+                raise ConfigurationError("this client is closed")
+            from ._pipeline import RequestPipeline
+
+            if self._limiter is None:
+                origin = str(self.base_url.origin())
+                self._limiter = shared_limiter(self._auth.fingerprint, origin, self._rate_config)
+            self._pipeline = RequestPipeline(
+                base_url=self.base_url,
+                auth=self._auth,
+                transport=self._transport,
+                limiter=self._limiter,
+                retry=self._retry,
+                max_concurrency=self._max_concurrency,
+                stats=self.stats,
+            )
+        return self._pipeline
+
+    # -- requests -----------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send a request through the whole pipeline and return the decoded JSON body.
+
+        ``path`` is relative to ``base_url`` (``"project/gh/acme/app"``); project slugs are
+        passed through as they are, ``/`` included.
+        """
+        return await self._ensure_pipeline().request(method, path, params=params, json=json)
+
+    @overload
+    def paginate(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = ...,
+        page_token: str | None = ...,
+        max_items: int | None = ...,
+        item_type: None = ...,
+    ) -> AsyncPaginator[Any]: ...
+
+    @overload
+    def paginate(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = ...,
+        page_token: str | None = ...,
+        max_items: int | None = ...,
+        item_type: type[T],
+    ) -> AsyncPaginator[T]: ...
+
+    def paginate(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        page_token: str | None = None,
+        max_items: int | None = None,
+        item_type: type[Any] | None = None,
+    ) -> AsyncPaginator[Any]:
+        """Walk a list endpoint lazily: ``async for item in cci.paginate(path)``.
+
+        ``page_token`` resumes a walk; ``max_items`` stops early (the paginator's ``truncated``
+        says so); ``item_type`` converts each item to that attrs model.
+        """
+        base = dict(params or {})
+        if PAGE_TOKEN_PARAM in base:
+            raise ConfigurationError(f"pass page_token=..., not params[{PAGE_TOKEN_PARAM!r}]")
+
+        async def fetch(token: str | None) -> Any:
+            query = {**base, PAGE_TOKEN_PARAM: token} if token else base
+            return await self.request("GET", path, params=query or None)
+
+        convert = None
+        if item_type is not None:
+            model = item_type
+
+            def convert(data: Any) -> Any:
+                return structure(data, model, what=f"{model.__name__} from {path}")
+
+        return AsyncPaginator(fetch, page_token=page_token, max_items=max_items, convert=convert)
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def limiter(self) -> AdaptiveLimiter | None:
+        """The rate limiter this client uses (shared per token; created on first request)."""
+        return self._limiter
+
+    @property
+    def rate_limit(self) -> RateLimitView:
+        """What the server last said about rate limits, merged (the binding window)."""
+        return self._limiter.view() if self._limiter is not None else _NO_VIEW
+
+
+def _resolve_token(token: str | None) -> str:
+    if token is None:
+        for name in TOKEN_ENV_VARS:
+            value = os.environ.get(name)
+            if value and value.strip():
+                token = value
+                break
+        else:
+            raise ConfigurationError(
+                "no CircleCI token: pass token=... or set " + " or ".join(TOKEN_ENV_VARS)
+            )
+    token = token.strip()
+    if not token:
+        raise ConfigurationError("the CircleCI token is empty")
+    if any(ch in token for ch in "\r\n\0"):
+        raise ConfigurationError("the CircleCI token contains a line break or NUL character")
+    return token

@@ -1,0 +1,215 @@
+"""Async iteration over CircleCI's ``next_page_token`` pages.
+
+:class:`PageCursor` is the pure state of a walk (which token comes next, when to stop, loop
+detection, the item limit); :class:`AsyncPaginator` adds the fetching. The page-token query
+parameter and the response envelope are named in this module only, so API v3's cursor pages are
+another cursor here rather than a change everywhere.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from .errors import CircleCIError, PaginationError
+
+__all__ = ["PAGE_TOKEN_PARAM", "AsyncPaginator", "Page", "PageCursor"]
+
+T = TypeVar("T")
+
+#: The query parameter CircleCI API v2 reads the page token from.
+PAGE_TOKEN_PARAM = "page-token"  # noqa: S105 - a parameter name, not a secret
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    items: list[T]
+    #: The token of the page after this one; ``None`` on the last page.
+    next_page_token: str | None
+    #: The token this page was fetched with (``None`` for the first page).
+    page_token: str | None
+    #: The whole decoded response, for fields beside ``items`` (``total_count``, ...).
+    raw: Mapping[str, Any] = attrs.field(repr=False, factory=dict)
+
+
+class PageCursor:
+    """Where a walk is, and whether it may go on. No I/O."""
+
+    def __init__(self, page_token: str | None = None, max_items: int | None = None) -> None:
+        if max_items is not None and max_items < 0:
+            raise ValueError("max_items must be >= 0")
+        self.token = page_token or None
+        self.max_items = max_items
+        self.items_yielded = 0
+        self.pages_fetched = 0
+        self.exhausted = False
+        self.truncated = False
+        self._seen: set[str] = set()
+        if self.token is not None:
+            self._seen.add(self.token)
+
+    @property
+    def done(self) -> bool:
+        return self.exhausted or self.truncated
+
+    def page_fetched(self, next_token: Any) -> None:
+        """Record a page and the token it named for the next one."""
+        self.pages_fetched += 1
+        if next_token is None or next_token == "":
+            self.exhausted = True
+            self.token = None
+            return
+        if not isinstance(next_token, str):
+            raise PaginationError(f"next_page_token is not a string: {type(next_token).__name__}")
+        if next_token in self._seen:
+            raise PaginationError(
+                f"the server returned page token {next_token[:40]!r} a second time; "
+                "stopping instead of looping forever"
+            )
+        self._seen.add(next_token)
+        self.token = next_token
+
+    def allowance(self, available: int) -> int:
+        """How many of ``available`` items may still be yielded under ``max_items``."""
+        if self.max_items is None:
+            return available
+        left = self.max_items - self.items_yielded
+        if available >= left:
+            return max(left, 0)
+        return available
+
+    def yielded(self, count: int) -> None:
+        self.items_yielded += count
+        if (
+            self.max_items is not None
+            and self.items_yielded >= self.max_items
+            and not self.exhausted
+        ):
+            self.truncated = True
+
+
+FetchPage = Callable[[str | None], Awaitable[Any]]
+
+
+class AsyncPaginator(Generic[T]):
+    """Items (``async for``) or whole pages (:meth:`pages`) of a list endpoint, fetched lazily.
+
+    Iteration can stop (``break``) and continue later from where it stopped. After a walk
+    stops early, :attr:`resume_token` fetches the page holding the next unseen item, so a new
+    paginator started with ``page_token=resume_token`` picks up there (the part of that page
+    already seen comes again: the API cannot start mid-page).
+    """
+
+    def __init__(
+        self,
+        fetch: FetchPage,
+        *,
+        page_token: str | None = None,
+        max_items: int | None = None,
+        convert: Callable[[Any], T] | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self._convert = convert
+        self._cursor = PageCursor(page_token, max_items)
+        self._buffer: deque[T] = deque()
+        self._buffer_token: str | None = None  # the token of the page the buffer came from
+        # Set when max_items cut a page short: (the token of that page,)
+        self._cut: tuple[str | None] | None = None
+
+    def __repr__(self) -> str:
+        c = self._cursor
+        return (
+            f"<AsyncPaginator pages={c.pages_fetched} items={c.items_yielded} "
+            f"exhausted={c.exhausted} truncated={c.truncated}>"
+        )
+
+    # -- state --------------------------------------------------------------------------------
+
+    @property
+    def next_page_token(self) -> str | None:
+        """The token of the next page to fetch (``None`` once the last page was fetched)."""
+        return self._cursor.token
+
+    @property
+    def resume_token(self) -> str | None:
+        """The token to start a new walk at the next unseen item (``None``: nothing left, or
+        the walk has not started and starts from the first page)."""
+        if self._buffer:
+            return self._buffer_token
+        if self._cut is not None:
+            return self._cut[0]
+        return self._cursor.token
+
+    @property
+    def exhausted(self) -> bool:
+        """True when the last page has been fetched and every item yielded."""
+        return self._cursor.exhausted and not self._buffer
+
+    @property
+    def truncated(self) -> bool:
+        """True when ``max_items`` stopped the walk before the end of the list."""
+        return self._cursor.truncated
+
+    @property
+    def pages_fetched(self) -> int:
+        return self._cursor.pages_fetched
+
+    @property
+    def items_yielded(self) -> int:
+        return self._cursor.items_yielded
+
+    # -- iteration ----------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        while not self._buffer:
+            if self._cursor.done:
+                raise StopAsyncIteration
+            page = await self._next_page()
+            self._buffer.extend(page.items)
+            self._buffer_token = page.page_token
+        self._cursor.yielded(1)
+        return self._buffer.popleft()
+
+    async def pages(self) -> AsyncIterator[Page[T]]:
+        """Yield whole pages (items already buffered by item iteration come first)."""
+        if self._buffer:
+            items = list(self._buffer)
+            self._buffer.clear()
+            self._cursor.yielded(len(items))
+            yield Page(items, self._cursor.token, self._buffer_token)
+        while not self._cursor.done:
+            page = await self._next_page()
+            self._cursor.yielded(len(page.items))
+            yield page
+
+    async def collect(self) -> list[T]:
+        """Every remaining item as a list (bounded by ``max_items``)."""
+        return [item async for item in self]
+
+    async def _next_page(self) -> Page[T]:
+        """Fetch the next page, keeping only what ``max_items`` still allows."""
+        cursor = self._cursor
+        token = cursor.token
+        try:
+            data = await self._fetch(token)
+        except CircleCIError as exc:
+            exc.page_token = token
+            raise
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            raise PaginationError(f"page response has no 'items' list (got {type(data).__name__})")
+        raw_items: list[Any] = data["items"]
+        cursor.page_fetched(data.get("next_page_token"))
+        keep = cursor.allowance(len(raw_items))
+        if keep < len(raw_items):
+            raw_items = raw_items[:keep]
+            cursor.truncated = True
+            self._cut = (token,)
+        convert = self._convert
+        items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
+        return Page(items, cursor.token, token, data)

@@ -1,0 +1,260 @@
+"""The limiter's arithmetic, free of I/O: every method takes the time as an argument.
+
+One :class:`BucketState` per token. It is a GCRA token bucket (a single "theoretical arrival
+time" instead of a token count, so it needs no background refill and maps onto one Redis key
+later) whose rate is re-derived from every response:
+
+* Each advertised window (``limit``, ``remaining``, time to reset) allows
+  ``(remaining - in-flight - reserve) / time-to-reset`` requests per second; the lowest binds.
+  That spends a window's budget evenly over what is left of it, so a long window (an hour, a
+  day) never burns out in a burst and leaves pollers idle until it resets.
+* A window with nothing left closes a gate until it resets; so does ``Retry-After`` on a 429,
+  and the gate holds every waiter, not only the request that was refused.
+* The first request goes alone; its answer sets the pace for the rest. Without any header, the
+  rate is the configured polite start; a 429 without any header halves it, and it climbs back
+  linearly (AIMD).
+* Kong-style ``X-RateLimit-*-Minute`` windows carry no reset; they are fixed windows aligned to
+  the clock, so the time to reset is estimated from the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from ..config import RateLimitConfig
+from .headers import SOURCE_X_WINDOW, Observation, RateLimitSnapshot
+
+__all__ = ["BucketState", "RateLimitView"]
+
+_MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
+_PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
+_UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
+
+
+@attrs.frozen
+class RateLimitView:
+    """What the server last said, merged: the window that binds now and the pace it allows."""
+
+    #: Header family of the binding window (``"ietf-fields"``, ``"x-ratelimit-window"``, ...),
+    #: ``None`` when the server has advertised nothing.
+    source: str | None
+    policy: str | None
+    window: float | None
+    limit: int | None
+    remaining: int | None
+    #: Seconds until the binding window resets (as of when the view was taken).
+    reset_after: float | None
+    #: The pace the limiter applies now, in requests per second (``None``: unpaced).
+    rate: float | None
+    #: Seconds until the gate opens (a Retry-After, or an exhausted window); 0 when open.
+    blocked_for: float
+    #: Requests sent and not yet answered.
+    in_flight: int
+
+
+@attrs.define
+class _Window:
+    source: str
+    policy: str | None
+    window: float | None
+    limit: int | None
+    remaining: int | None
+    reset_at: float | None  # monotonic
+    aligned: bool
+
+
+class BucketState:
+    """The pacing state of one token (see the module docstring). Times are monotonic seconds."""
+
+    def __init__(self, config: RateLimitConfig) -> None:
+        self.config = config
+        self.in_flight = 0
+        self.gate_until = 0.0
+        self._tat = 0.0  # GCRA theoretical arrival time of the next request
+        self._windows: dict[tuple[str, str | None, float | None], _Window] = {}
+        self._server_rate: float | None = None  # derived from live windows; None: no info
+        self._server_burst = config.burst
+        self._binding: _Window | None = None
+        self._valid_until = math.inf  # when the derived rate must be recomputed
+        self._cut_rate: float | None = None  # AIMD: the rate after the last header-less 429
+        self._cut_at = 0.0
+        self._rate: float | None = config.initial_rate  # what try_acquire paces at
+        # Until the first answer, one request at a time: its headers set the pace for the rest,
+        # instead of a first burst finding out the limit by being refused.
+        self.probing = True
+
+    # -- pacing -------------------------------------------------------------------------------
+
+    def rate(self, now: float) -> float | None:
+        """Requests per second allowed now (``None``: no pacing)."""
+        if self._server_rate is not None:
+            return self._server_rate
+        initial = self.config.initial_rate
+        if self._cut_rate is None:
+            return initial
+        # Climb back linearly to the configured pace (or, unpaced, to 4x the cut) after a 429.
+        target = initial if initial is not None else self._cut_rate * 4
+        climbed = self._cut_rate + (now - self._cut_at) * target / self.config.recovery
+        if climbed >= target:
+            self._cut_rate = None
+            return initial
+        return climbed
+
+    def try_acquire(self, now: float) -> float:
+        """Take a slot and return 0.0, or return the seconds to wait before asking again."""
+        if now < self.gate_until:
+            return self.gate_until - now
+        if self.probing and self.in_flight > 0:
+            return _PROBE_WAIT
+        if now >= self._valid_until:
+            self._recompute(now, others=max(self.in_flight, 0))
+            if now < self.gate_until:
+                return self.gate_until - now
+        rate = self.rate(now)
+        if rate is not self._rate:
+            self._set_rate(rate, now)
+        if rate is None:
+            self.in_flight += 1
+            return 0.0
+        interval = 1.0 / rate
+        burst = self._server_burst if self._server_rate is not None else self.config.burst
+        tat = self._tat if self._tat > now else now
+        allowed_at = tat - (burst - 1) * interval
+        if allowed_at > now:
+            return allowed_at - now
+        self._tat = tat + interval
+        self.in_flight += 1
+        return 0.0
+
+    def release(self) -> None:
+        """A request finished (answered or failed)."""
+        if self.in_flight > 0:
+            self.in_flight -= 1
+
+    def close_gate(self, until: float, now: float) -> None:
+        """Hold every waiter until ``until``, then resume at the pace, without a burst."""
+        if until > self.gate_until:
+            self.gate_until = until
+        rate = self.rate(now)
+        if rate is not None:
+            # The first request after the gate goes at `until`, the next one interval later.
+            burst = self._server_burst if self._server_rate is not None else self.config.burst
+            self._tat = max(self._tat, self.gate_until + (burst - 1) / rate)
+
+    # -- learning -----------------------------------------------------------------------------
+
+    def observe(self, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float) -> None:
+        """Learn from one response. Call it before :meth:`release` for that request."""
+        self.probing = False
+        others = max(self.in_flight - 1, 0)
+        if snapshot.retry_after is not None and (status == 429 or status == 503):
+            self.close_gate(now + snapshot.retry_after, now)
+        for obs in snapshot.observations:
+            self._remember(obs, now, wall)
+        if status == 429 and not snapshot.observations:
+            self._cut(now)
+        if snapshot.observations or now >= self._valid_until:
+            self._recompute(now, others)
+
+    def _remember(self, obs: Observation, now: float, wall: float) -> None:
+        reset_after = obs.reset_after
+        aligned = False
+        if reset_after is None and obs.source == SOURCE_X_WINDOW and obs.window:
+            # Kong counts fixed windows aligned to the epoch and sends no reset.
+            reset_after = obs.window - (wall % obs.window)
+            aligned = True
+        key = (obs.source, obs.policy, obs.window)
+        self._windows[key] = _Window(
+            source=obs.source,
+            policy=obs.policy,
+            window=obs.window,
+            limit=obs.limit,
+            remaining=obs.remaining,
+            reset_at=now + reset_after if reset_after is not None else None,
+            aligned=aligned,
+        )
+
+    def _cut(self, now: float) -> None:
+        current = self.rate(now)
+        if current is None:
+            current = _UNPACED_FALLBACK
+        self._cut_rate = max(self.config.min_rate, current / 2)
+        self._cut_at = now
+
+    def _recompute(self, now: float, others: int) -> None:
+        """Derive the pace and the gate from every live window; the most restrictive binds."""
+        reserve = self.config.reserve
+        best_rate = math.inf
+        binding: _Window | None = None
+        valid_until = math.inf
+        burst = self.config.burst
+        for key, w in list(self._windows.items()):
+            if w.reset_at is not None and w.reset_at <= now:
+                if w.limit is None or w.window is None:
+                    del self._windows[key]
+                    continue
+                # The window has rolled over: assume it is full again until told otherwise.
+                periods = math.floor((now - w.reset_at) / w.window) + 1
+                w.reset_at += periods * w.window
+                w.remaining = w.limit
+            if w.remaining is None:
+                if w.limit is not None and w.window:
+                    rate = w.limit / w.window
+                    if rate < best_rate:
+                        best_rate, binding = rate, w
+                continue
+            usable = w.remaining - others - reserve
+            if w.reset_at is not None:
+                valid_until = min(valid_until, w.reset_at)
+                horizon = max(w.reset_at - now, _MIN_HORIZON)
+            elif w.window:
+                horizon = w.window
+            else:
+                continue  # a remaining count with no time frame says nothing about pace
+            if usable <= 0:
+                until = w.reset_at if w.reset_at is not None else now + horizon
+                self.close_gate(until, now)
+                best_rate, binding = 0.0, w
+                continue
+            burst = min(burst, usable)
+            rate = usable / horizon
+            if rate < best_rate:
+                best_rate, binding = rate, w
+        self._valid_until = valid_until
+        self._binding = binding
+        self._server_burst = max(1, burst)
+        if binding is None:
+            self._server_rate = None
+        elif best_rate > 0:
+            self._server_rate = best_rate
+        # best_rate == 0: the gate holds; keep the previous pace for when it opens.
+
+    def _set_rate(self, rate: float | None, now: float) -> None:
+        """Switch pace, keeping the queue's debt in requests rather than in seconds."""
+        old = self._rate
+        if old is not None and rate is not None and self._tat > now:
+            self._tat = now + (self._tat - now) * old / rate
+        elif rate is None or old is None:
+            self._tat = now
+        self._rate = rate
+
+    # -- reporting ----------------------------------------------------------------------------
+
+    def view(self, now: float) -> RateLimitView:
+        w = self._binding
+        reset_after = None
+        if w is not None and w.reset_at is not None:
+            reset_after = max(w.reset_at - now, 0.0)
+        return RateLimitView(
+            source=w.source if w else None,
+            policy=w.policy if w else None,
+            window=w.window if w else None,
+            limit=w.limit if w else None,
+            remaining=w.remaining if w else None,
+            reset_after=reset_after,
+            rate=self.rate(now),
+            blocked_for=max(self.gate_until - now, 0.0),
+            in_flight=self.in_flight,
+        )

@@ -1,0 +1,124 @@
+"""The async face of the limiter: waiting in line, and sharing one limiter per token.
+
+Waiters queue in arrival order behind one lock; only the head of the queue asks the bucket and
+sleeps, so a change of pace (a new header, a 429 gate) applies to the very next request rather
+than to a schedule handed out earlier. A response that raises the pace wakes the head early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
+
+from ..config import RateLimitConfig
+from ..errors import RateLimitExceeded
+from .backends import InMemoryBackend, LimiterBackend
+from .bucket import RateLimitView
+from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot
+
+__all__ = ["AdaptiveLimiter", "shared_limiter"]
+
+
+class AdaptiveLimiter:
+    """Paces requests for one token. Use :meth:`acquire` before sending, :meth:`observe` with
+    the response, then :meth:`release`; or ``async with limiter.slot(): ...``."""
+
+    def __init__(
+        self,
+        config: RateLimitConfig | None = None,
+        *,
+        key: str = "default",
+        backend: LimiterBackend | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or RateLimitConfig()
+        self.key = key
+        self.backend: LimiterBackend = backend or InMemoryBackend(self.config)
+        self._clock = clock
+        self._wall = wall_clock
+        self._queue = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._answered = False  # the bucket must hear of the first answer, even a bare one
+
+    def __repr__(self) -> str:
+        return f"AdaptiveLimiter(key={self.key!r}, {self.view()})"
+
+    async def acquire(self) -> float:
+        """Wait for a slot; return the seconds waited.
+
+        Raises :class:`RateLimitExceeded` (with ``status=None``) when the wait would be longer
+        than ``max_wait``, instead of sleeping for it.
+        """
+        start = self._clock()
+        if not self._queue.locked() and await self.backend.try_acquire(self.key, start) <= 0:
+            return 0.0
+        async with self._queue:
+            while True:
+                now = self._clock()
+                wait = await self.backend.try_acquire(self.key, now)
+                if wait <= 0:
+                    return now - start
+                max_wait = self.config.max_wait
+                if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
+                    raise RateLimitExceeded(
+                        f"rate limited: the next request could go in {wait:.1f} s, "
+                        f"more than max_wait={max_wait:g} s",
+                        retry_after=wait,
+                        status=None,
+                    )
+                await self._pause(wait)
+
+    async def _pause(self, seconds: float) -> None:
+        self._changed.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._changed.wait(), seconds)
+
+    async def release(self) -> None:
+        await self.backend.release(self.key)
+
+    async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
+        """Learn from a response (call before :meth:`release`)."""
+        if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
+            return
+        self._answered = True
+        await self.backend.observe(
+            self.key, snapshot, status=status, now=self._clock(), wall=self._wall()
+        )
+        self._changed.set()
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        await self.acquire()
+        try:
+            yield
+        finally:
+            await self.release()
+
+    def view(self) -> RateLimitView:
+        return self.backend.view(self.key, self._clock())
+
+
+# One limiter per (event loop, token, API origin): every client in the process using the same
+# token against the same API shares one budget, as the server counts it.
+_shared: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[tuple[str, str], AdaptiveLimiter]
+] = weakref.WeakKeyDictionary()
+
+
+def shared_limiter(fingerprint: str, origin: str, config: RateLimitConfig) -> AdaptiveLimiter:
+    """The process-wide limiter for a token fingerprint and API origin (created on first use
+    with ``config``; later callers share it as it is)."""
+    loop = asyncio.get_running_loop()
+    per_loop = _shared.get(loop)
+    if per_loop is None:
+        per_loop = _shared[loop] = weakref.WeakValueDictionary()
+    key = (fingerprint, origin)
+    limiter = per_loop.get(key)
+    if limiter is None:
+        limiter = AdaptiveLimiter(config, key=fingerprint)
+        per_loop[key] = limiter
+    return limiter

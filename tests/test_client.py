@@ -1,0 +1,511 @@
+"""The client end to end, over TCP against the project's fake CircleCI server."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+import traceback
+from email.utils import formatdate
+
+import attrs
+import pytest
+
+from circleci_async import CircleCI, RateLimitConfig, RetryConfig, Timeouts
+from circleci_async.errors import (
+    APIError,
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    ConnectError,
+    DecodeError,
+    Forbidden,
+    NotFound,
+    RateLimitExceeded,
+    RequestTimeout,
+    ServerError,
+    TransportError,
+    Unauthorized,
+    UnprocessableEntity,
+)
+from circleci_async.testing import FakeCircleCI, Fault, RateLimitPolicy, Window
+
+from .conftest import TOKEN
+
+UNPACED = RateLimitConfig(initial_rate=None)
+SLUG = "gh/acme/widgets"
+
+
+# -- construction and auth ---------------------------------------------------------------------
+
+
+def test_missing_token_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIRCLECI_TOKEN", raising=False)
+    monkeypatch.delenv("CIRCLE_TOKEN", raising=False)
+    with pytest.raises(ConfigurationError, match="CIRCLECI_TOKEN"):
+        CircleCI()
+
+
+def test_token_env_fallback_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIRCLE_TOKEN", "second-choice")
+    monkeypatch.setenv("CIRCLECI_TOKEN", "first-choice")
+    assert CircleCI()._auth.headers_for(CircleCI().base_url)["Circle-Token"] == "first-choice"
+    monkeypatch.delenv("CIRCLECI_TOKEN")
+    assert CircleCI()._auth.headers_for(CircleCI().base_url)["Circle-Token"] == "second-choice"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "abc\r\nX-Evil: 1"])
+def test_unusable_tokens_are_refused_without_echoing_them(bad: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        CircleCI(bad)
+    assert "X-Evil" not in str(info.value)
+
+
+def test_repr_hides_the_token() -> None:
+    cci = CircleCI(TOKEN)
+    assert TOKEN not in repr(cci)
+    assert TOKEN not in repr(cci._auth)
+
+
+async def test_sends_circle_token_and_accept(fake: FakeCircleCI, client: CircleCI) -> None:
+    me = await client.request("GET", "me")
+    assert isinstance(me, dict) and "id" in me
+    sent = fake.requests[-1]
+    assert sent.headers["Circle-Token"] == TOKEN
+    assert sent.headers["Accept"] == "application/json"
+    assert "Authorization" not in sent.headers
+
+
+async def test_basic_auth_with_token_as_user_name(fake: FakeCircleCI) -> None:
+    async with CircleCI(TOKEN, base_url=fake.url, auth="basic", rate_limit=UNPACED) as cci:
+        await cci.request("GET", "me")
+    sent = fake.requests[-1]
+    assert "Circle-Token" not in sent.headers
+    assert (
+        sent.headers["Authorization"] == "Basic " + base64.b64encode(f"{TOKEN}:".encode()).decode()
+    )
+
+
+async def test_slug_with_slashes_is_passed_through(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.add_project("circleci/AbC123/XyZ789")
+    project = await client.request("GET", "project/circleci/AbC123/XyZ789")
+    assert project["slug"] == "circleci/AbC123/XyZ789"
+    assert fake.requests[-1].path == "/api/v2/project/circleci/AbC123/XyZ789"
+
+
+async def test_post_sends_json_body(fake: FakeCircleCI, client: CircleCI) -> None:
+    created = await client.request(
+        "POST", f"project/{SLUG}/pipeline", json={"branch": "main", "parameters": {"x": 1}}
+    )
+    assert created["state"] in {"created", "pending", "setup", "setup-pending", "errored"}
+    sent = fake.requests[-1]
+    assert sent.method == "POST"
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.json() == {"branch": "main", "parameters": {"x": 1}}
+
+
+async def test_query_params_are_sent(fake: FakeCircleCI, client: CircleCI) -> None:
+    await client.request("GET", f"project/{SLUG}/pipeline", params={"branch": "feature/x y"})
+    assert fake.requests[-1].query["branch"] == "feature/x y"
+
+
+async def test_caller_session_is_not_closed(fake: FakeCircleCI) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with CircleCI(TOKEN, base_url=fake.url, session=session, rate_limit=UNPACED) as cci:
+            await cci.request("GET", "me")
+        assert not session.closed
+
+
+async def test_closed_client_refuses_new_work(fake: FakeCircleCI) -> None:
+    cci = CircleCI(TOKEN, base_url=fake.url)
+    await cci.close()
+    with pytest.raises(ConfigurationError, match="closed"):
+        await cci.request("GET", "me")
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+async def test_bad_token_is_unauthorized_with_circleci_message(fake: FakeCircleCI) -> None:
+    async with CircleCI("wrong-token", base_url=fake.url, rate_limit=UNPACED) as cci:
+        with pytest.raises(Unauthorized) as info:
+            await cci.request("GET", "me")
+    err = info.value
+    assert err.status == 401 and err.message == "Invalid token provided."
+    assert err.method == "GET" and err.url is not None and err.url.endswith("/api/v2/me")
+    assert "wrong-token" not in str(err) and "wrong-token" not in repr(err)
+
+
+async def test_unknown_project_is_not_found(client: CircleCI) -> None:
+    with pytest.raises(NotFound) as info:
+        await client.request("GET", "project/gh/acme/nope")
+    assert info.value.status == 404 and info.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequest),
+        (403, Forbidden),
+        (409, Conflict),
+        (422, UnprocessableEntity),
+        (418, APIError),
+        (501, ServerError),
+    ],
+)
+async def test_status_mapping(fake: FakeCircleCI, client: CircleCI, status: int, cls: type) -> None:
+    fake.inject(Fault(kind="status", status=status, body=f"nope {status}"))
+    with pytest.raises(cls) as info:
+        await client.request("GET", "me")
+    assert type(info.value) is cls
+    assert info.value.status == status and info.value.message == f"nope {status}"
+
+
+async def test_plain_text_error_body(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.inject(Fault(kind="text", status=403, body="Forbidden by policy"))
+    with pytest.raises(Forbidden, match="Forbidden by policy"):
+        await client.request("GET", "me")
+
+
+async def test_error_key_bodies_of_policy_endpoints(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.inject(Fault(kind="json", status=400, payload={"error": "bad policy bundle"}))
+    with pytest.raises(BadRequest, match="bad policy bundle"):
+        await client.request("GET", "me")
+
+
+async def test_malformed_json_is_a_decode_error(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.inject(Fault(kind="malformed_json"))
+    with pytest.raises(DecodeError, match="not valid JSON") as info:
+        await client.request("GET", "me")
+    assert info.value.status == 200
+
+
+async def test_connection_refused_is_connect_error() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    retry = RetryConfig(max_attempts=2, backoff_base=0.01)
+    async with CircleCI(
+        TOKEN, base_url=f"http://127.0.0.1:{port}/api/v2", retry=retry, rate_limit=UNPACED
+    ) as cci:
+        with pytest.raises(ConnectError):
+            await cci.request("GET", "me")
+        assert cci.stats.requests == 2 and cci.stats.retries == 1
+
+
+async def test_slow_answer_times_out(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="delay", delay=2.0))
+    async with CircleCI(
+        TOKEN,
+        base_url=fake.url,
+        timeouts=Timeouts(total=0.3),
+        retry=RetryConfig(max_attempts=1),
+        rate_limit=UNPACED,
+    ) as cci:
+        t0 = time.monotonic()
+        with pytest.raises(RequestTimeout):
+            await cci.request("GET", "me")
+        assert time.monotonic() - t0 < 1.5
+
+
+# -- retries -----------------------------------------------------------------------------------
+
+FAST_RETRY = RetryConfig(backoff_base=0.01, backoff_max=0.05)
+
+
+async def test_5xx_on_get_is_retried(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="status", status=503, times=2))
+    async with CircleCI(TOKEN, base_url=fake.url, retry=FAST_RETRY, rate_limit=UNPACED) as cci:
+        me = await cci.request("GET", "me")
+        assert "id" in me
+        assert cci.stats.retries == 2 and cci.stats.requests == 3
+    assert [r.path for r in fake.requests].count("/api/v2/me") == 3
+
+
+@pytest.mark.parametrize("kind", ["status", "disconnect"])
+async def test_post_is_never_retried_after_it_may_have_arrived(
+    fake: FakeCircleCI, kind: str
+) -> None:
+    fake.inject(Fault(kind=kind, status=502, method="POST"))  # type: ignore[arg-type]
+    async with CircleCI(TOKEN, base_url=fake.url, retry=FAST_RETRY, rate_limit=UNPACED) as cci:
+        with pytest.raises((ServerError, TransportError)):
+            await cci.request("POST", f"project/{SLUG}/pipeline", json={"branch": "main"})
+        assert cci.stats.retries == 0
+    assert sum(r.method == "POST" for r in fake.requests) == 1
+
+
+async def test_dropped_connection_on_get_is_retried(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="disconnect"))
+    async with CircleCI(TOKEN, base_url=fake.url, retry=FAST_RETRY, rate_limit=UNPACED) as cci:
+        assert "id" in await cci.request("GET", "me")
+        assert cci.stats.retries == 1
+
+
+async def test_429_waits_retry_after_seconds(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "1"}))
+    t0 = time.monotonic()
+    await client.request("GET", "me")
+    assert time.monotonic() - t0 >= 0.99
+    assert client.stats.rate_limited == 1 and client.stats.retries == 1
+
+
+async def test_429_waits_retry_after_http_date(fake: FakeCircleCI, client: CircleCI) -> None:
+    when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: waits 1-2 s
+    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": when}))
+    t0 = time.monotonic()
+    await client.request("POST", f"project/{SLUG}/pipeline", json={})  # 429 is retried for POST
+    assert time.monotonic() - t0 >= 0.9
+    assert sum(r.method == "POST" for r in fake.requests) == 2
+
+
+async def test_429_with_plain_text_body(fake: FakeCircleCI) -> None:
+    fake.inject(
+        Fault(kind="text", status=429, body="Rate limited.", times=5, headers={"Retry-After": "0"})
+    )
+    retry = RetryConfig(max_attempts=2, backoff_base=0.01)
+    async with CircleCI(TOKEN, base_url=fake.url, retry=retry, rate_limit=UNPACED) as cci:
+        with pytest.raises(RateLimitExceeded) as info:
+            await cci.request("GET", "me")
+    assert info.value.message == "Rate limited." and info.value.retry_after == 0.0
+
+
+async def test_retry_after_past_the_deadline_fails_fast(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "30"}))
+    async with CircleCI(
+        TOKEN, base_url=fake.url, retry=RetryConfig(deadline=5.0), rate_limit=UNPACED
+    ) as cci:
+        t0 = time.monotonic()
+        with pytest.raises(RateLimitExceeded) as info:
+            await cci.request("GET", "me")
+        assert time.monotonic() - t0 < 1.0
+    assert info.value.retry_after == 30.0 and info.value.status == 429
+
+
+async def test_wait_longer_than_max_wait_raises(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "3600"}))
+    async with CircleCI(
+        TOKEN,
+        base_url=fake.url,
+        retry=RetryConfig(deadline=None),
+        rate_limit=RateLimitConfig(initial_rate=None, max_wait=2.0),
+    ) as cci:
+        t0 = time.monotonic()
+        with pytest.raises(RateLimitExceeded, match="max_wait") as info:
+            await cci.request("GET", "me")
+        assert time.monotonic() - t0 < 1.0
+    assert info.value.retry_after == pytest.approx(3600, abs=1)
+
+
+async def test_real_rate_limit_is_learned_and_respected(fake: FakeCircleCI) -> None:
+    fake.rate_limit = RateLimitPolicy(windows=(Window(limit=5, seconds=1),))
+    async with CircleCI(TOKEN, base_url=fake.url) as cci:
+        t0 = time.monotonic()
+        await asyncio.gather(*(cci.request("GET", "me") for _ in range(15)))
+        elapsed = time.monotonic() - t0
+        view = cci.rate_limit
+    assert fake.rate_limited_count <= 1
+    assert elapsed >= 1.5  # 15 requests at <= 5 per aligned second
+    assert view.limit == 5 and view.window == 1
+
+
+async def test_binding_limit_is_the_lower_of_two_systems(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    fake.rate_limit = RateLimitPolicy.circleci(
+        per_second=50, per_minute=600, gateway_per_minute=1000
+    )
+    for _ in range(3):
+        await client.request("GET", "me")
+    view = client.rate_limit
+    assert view.limit == 600 and view.window == 60 and view.source == "x-ratelimit-window"
+    assert view.rate is not None and view.rate <= 600 / 60 * 60  # never the gateway's pace
+
+
+# -- the shared limiter ------------------------------------------------------------------------
+
+
+async def test_one_limiter_per_token_across_clients(fake: FakeCircleCI) -> None:
+    a = CircleCI(TOKEN, base_url=fake.url)
+    b = CircleCI(TOKEN, base_url=fake.url)
+    c = CircleCI("another-token", base_url=fake.url)
+    async with a, b, c:
+        assert a.limiter is b.limiter
+        assert a.limiter is not c.limiter
+
+
+async def test_429_seen_by_one_client_pauses_the_other(fake: FakeCircleCI) -> None:
+    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "1"}, path="/me$"))
+    async with (
+        CircleCI(TOKEN, base_url=fake.url, rate_limit=UNPACED) as a,
+        CircleCI(TOKEN, base_url=fake.url, rate_limit=UNPACED) as b,
+    ):
+        task_a = asyncio.create_task(a.request("GET", "me"))
+        await asyncio.sleep(0.2)  # a has met the 429 and closed the gate
+        t0 = time.monotonic()
+        await b.request("GET", f"project/{SLUG}")
+        assert time.monotonic() - t0 >= 0.6
+        await task_a
+        assert a.stats.rate_limited == 1 and b.stats.rate_limited == 0
+
+
+# -- credentials on redirects ------------------------------------------------------------------
+
+
+async def test_token_not_sent_to_another_origin_on_redirect(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    async with FakeCircleCI(token=TOKEN) as other:
+        fake.inject(Fault(kind="status", status=302, headers={"Location": f"{other.url}/me"}))
+        with pytest.raises(Unauthorized):
+            await client.request("GET", "me")
+        assert len(other.requests) == 1
+        assert "Circle-Token" not in other.requests[0].headers
+        assert "Authorization" not in other.requests[0].headers
+
+
+async def test_same_origin_redirect_keeps_the_token(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.inject(
+        Fault(kind="status", status=307, headers={"Location": f"{fake.url}/me"}, path="/old$")
+    )
+    me = await client.request("GET", "old")
+    assert "id" in me
+    assert fake.requests[-1].headers["Circle-Token"] == TOKEN
+
+
+# -- secrets in logs and errors ----------------------------------------------------------------
+
+
+async def test_token_never_in_logs_or_tracebacks(
+    fake: FakeCircleCI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.inject(Fault(kind="status", status=503, times=1))
+    fake.inject(Fault(kind="status", status=404, path="/project/"))
+    async with CircleCI(TOKEN, base_url=fake.url, retry=FAST_RETRY, rate_limit=UNPACED) as cci:
+        await cci.request("GET", "me")
+        with pytest.raises(NotFound) as info:
+            await cci.request("GET", f"project/{SLUG}")
+    text = "".join(traceback.format_exception(info.value))
+    assert TOKEN not in text and TOKEN not in repr(info.value)
+    assert caplog.records, "the client logs its requests at DEBUG"
+    for record in caplog.records:
+        assert TOKEN not in record.getMessage()
+
+
+# -- pagination --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class MiniPipeline:
+    id: str
+    number: int
+    state: str
+
+
+async def test_paginate_walks_every_page(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 20
+    fake.seed_pipelines(SLUG, count=45)
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    items = [p async for p in pager]
+    assert len(items) == 45 and len({p["id"] for p in items}) == 45
+    assert pager.pages_fetched == 3 and pager.exhausted and not pager.truncated
+    tokens = [r.query.get("page-token") for r in fake.requests]
+    assert tokens[0] is None and all(tokens[1:])
+
+
+async def test_pages_expose_tokens_and_resume(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 10
+    fake.seed_pipelines(SLUG, count=25)
+    pages = [page async for page in client.paginate(f"project/{SLUG}/pipeline").pages()]
+    assert [len(p.items) for p in pages] == [10, 10, 5]
+    assert pages[0].page_token is None and pages[-1].next_page_token is None
+    resumed = client.paginate(f"project/{SLUG}/pipeline", page_token=pages[0].next_page_token)
+    rest = await resumed.collect()
+    assert [p["id"] for p in rest] == [p["id"] for page in pages[1:] for p in page.items]
+
+
+async def test_max_items_stops_early_and_says_so(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 10
+    fake.seed_pipelines(SLUG, count=50)
+    pager = client.paginate(f"project/{SLUG}/pipeline", max_items=15)
+    first = await pager.collect()
+    assert len(first) == 15 and pager.truncated and not pager.exhausted
+    assert pager.pages_fetched == 2
+    # Resuming re-reads the partly consumed page from its start.
+    again = await client.paginate(
+        f"project/{SLUG}/pipeline", page_token=pager.resume_token
+    ).collect()
+    assert [p["id"] for p in again[:5]] == [p["id"] for p in first[10:15]]
+    assert len(first) + len(again) - 5 == 50
+
+
+async def test_break_and_continue(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 4
+    fake.seed_pipelines(SLUG, count=10)
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    seen = []
+    async for p in pager:
+        seen.append(p["id"])
+        if len(seen) == 6:
+            break
+    seen += [p["id"] async for p in pager]
+    assert len(seen) == 10 and len(set(seen)) == 10
+
+
+async def test_empty_list(client: CircleCI) -> None:
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    assert await pager.collect() == []
+    assert pager.exhausted and pager.pages_fetched == 1
+
+
+async def test_typed_items(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.seed_pipelines(SLUG, count=3)
+    items = await client.paginate(f"project/{SLUG}/pipeline", item_type=MiniPipeline).collect()
+    assert all(isinstance(p, MiniPipeline) for p in items)
+    assert sorted(p.number for p in items) == [1, 2, 3]
+
+
+async def test_typed_items_decode_error_names_the_field(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    @attrs.frozen
+    class Strict:
+        id: str
+        missing_field: int
+
+    fake.seed_pipelines(SLUG, count=1)
+    with pytest.raises(DecodeError, match="missing_field"):
+        await client.paginate(f"project/{SLUG}/pipeline", item_type=Strict).collect()
+
+
+async def test_repeated_page_token_raises(fake: FakeCircleCI, client: CircleCI) -> None:
+    page = {"items": [{"id": "x"}], "next_page_token": "same"}
+    fake.inject(Fault(kind="json", status=200, payload=page, times=3, path="/loop$"))
+    pager = client.paginate("loop")
+    with pytest.raises(Exception, match="second time"):
+        await pager.collect()
+    assert pager.pages_fetched == 2
+
+
+async def test_page_token_in_params_is_refused(client: CircleCI) -> None:
+    with pytest.raises(ConfigurationError, match="page_token"):
+        client.paginate("x", params={"page-token": "abc"})
+
+
+async def test_error_mid_walk_carries_the_failing_token(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=12)
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    it = pager.pages()
+    page1 = await it.__anext__()
+    fake.inject(Fault(kind="status", status=404, body="Not Found"))
+    with pytest.raises(NotFound) as info:
+        await it.__anext__()
+    assert info.value.page_token == page1.next_page_token

@@ -1,0 +1,58 @@
+"""Pagination state without I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from circleci_async.errors import PaginationError
+from circleci_async.pagination import PageCursor
+
+
+def test_walk_ends_on_null_or_empty_token() -> None:
+    for end in (None, ""):
+        c = PageCursor()
+        c.page_fetched("a")
+        assert c.token == "a" and not c.done
+        c.page_fetched(end)
+        assert c.exhausted and c.token is None and c.pages_fetched == 2
+
+
+def test_repeated_token_raises() -> None:
+    c = PageCursor()
+    c.page_fetched("a")
+    c.page_fetched("b")
+    with pytest.raises(PaginationError, match="second time"):
+        c.page_fetched("a")
+
+
+def test_starting_token_counts_as_seen() -> None:
+    c = PageCursor(page_token="start")
+    with pytest.raises(PaginationError):
+        c.page_fetched("start")
+
+
+def test_non_string_token_is_an_error() -> None:
+    with pytest.raises(PaginationError, match="not a string"):
+        PageCursor().page_fetched(12)
+
+
+def test_max_items_allowance() -> None:
+    c = PageCursor(max_items=5)
+    assert c.allowance(3) == 3
+    c.yielded(3)
+    assert not c.truncated
+    assert c.allowance(20) == 2
+    c.yielded(2)
+    assert c.truncated and c.done
+
+
+def test_max_items_reached_on_last_page_is_not_truncation() -> None:
+    c = PageCursor(max_items=3)
+    c.page_fetched(None)
+    c.yielded(3)
+    assert c.exhausted and not c.truncated
+
+
+def test_negative_max_items_rejected() -> None:
+    with pytest.raises(ValueError, match="max_items"):
+        PageCursor(max_items=-1)
