@@ -40,6 +40,7 @@ logger = logging.getLogger("circleci_async")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_URL_CACHE_SIZE = 1024
 _ACCEPT = {"Accept": "application/json"}
 _JSON_NO_AUTH = {**_ACCEPT, "Content-Type": "application/json"}
 
@@ -70,14 +71,23 @@ class RequestPipeline:
         self._max_redirects = max_redirects
         self._clock = clock
         self._sleep = sleep
+        self._urls: dict[str, URL] = {}
         self._api_headers = {**_ACCEPT, **auth.headers_for(base_url)}
         self._api_json_headers = {**self._api_headers, "Content-Type": "application/json"}
 
     def url_for(self, path: str) -> URL:
         """An absolute URL for a path relative to the base URL (slugs keep their ``/``)."""
-        if path.startswith(("https://", "http://")):
-            return URL(path)
-        return URL(f"{self._base}/{quote(path.lstrip('/'), safe=_PATH_SAFE)}", encoded=True)
+        url = self._urls.get(path)
+        if url is None:
+            if path.startswith(("https://", "http://")):
+                url = URL(path)
+            else:
+                quoted = quote(path.lstrip("/"), safe=_PATH_SAFE)
+                url = URL(f"{self._base}/{quoted}", encoded=True)
+            if len(self._urls) >= _URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[path] = url
+        return url
 
     async def request(
         self,
@@ -96,8 +106,7 @@ class RequestPipeline:
         while True:
             attempt += 1
             try:
-                response, snapshot = await self._send(method, url, params, body)
-                return _decode(method, response, snapshot)
+                return await self._attempt(method, url, params, body)
             except CircleCIError as exc:
                 if schedule is None:
                     schedule = RetrySchedule(self.policy.config)
@@ -126,51 +135,51 @@ class RequestPipeline:
                     self.stats.waited += decision.delay
                     await self._sleep(decision.delay)
 
-    async def _send(
+    async def _attempt(
         self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
-    ) -> tuple[Response, RateLimitSnapshot]:
-        """One attempt: a concurrency slot, a rate slot, and the redirect chain."""
+    ) -> Any:
+        """One attempt: a concurrency slot, a rate slot, the redirect chain, the decoding."""
         async with self._slots:
-            self.stats.waited += await self.limiter.acquire()
+            limiter = self.limiter
+            self.stats.waited += await limiter.acquire()
             try:
-                return await self._follow(method, url, params, body)
+                hops = 0
+                debug = logger.isEnabledFor(logging.DEBUG)
+                while True:
+                    headers = self._headers_for(url, body is not None)
+                    self.stats.requests += 1
+                    sent_at = self._clock() if debug else 0.0
+                    request = Request(method, url, headers, params, body)
+                    response = await self.transport.send(request)
+                    status = response.status
+                    snapshot = parse_rate_limit_headers(response.headers, status=status)
+                    await limiter.observe(snapshot, status=status)
+                    if debug:
+                        elapsed_ms = (self._clock() - sent_at) * 1000
+                        logger.debug(
+                            "%s %s -> %d in %.1f ms", method, redact_url(url), status, elapsed_ms
+                        )
+                    if status == 429:
+                        self.stats.rate_limited += 1
+                    if status not in _REDIRECTS or hops >= self._max_redirects:
+                        return _decode(method, response, snapshot)
+                    location = response.headers.get("Location")
+                    if not location:
+                        return _decode(method, response, snapshot)
+                    hops += 1
+                    url = response.url.join(URL(location))
+                    params = None  # the Location carries its own query
+                    if url.scheme not in ("http", "https"):
+                        raise APIError(
+                            f"refusing to follow a redirect to a {url.scheme!r} URL",
+                            status=status,
+                            method=method,
+                            url=response.url,
+                        )
+                    if status == 303 or (status in (301, 302) and method == "POST"):
+                        method, body = "GET", None
             finally:
-                await self.limiter.release()
-
-    async def _follow(
-        self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
-    ) -> tuple[Response, RateLimitSnapshot]:
-        hops = 0
-        debug = logger.isEnabledFor(logging.DEBUG)
-        while True:
-            headers = self._headers_for(url, body is not None)
-            self.stats.requests += 1
-            sent_at = self._clock() if debug else 0.0
-            response = await self.transport.send(Request(method, url, headers, params, body))
-            snapshot = parse_rate_limit_headers(response.headers, status=response.status)
-            await self.limiter.observe(snapshot, status=response.status)
-            if debug:
-                elapsed_ms = (self._clock() - sent_at) * 1000
-                logger.debug(
-                    "%s %s -> %d in %.1f ms", method, redact_url(url), response.status, elapsed_ms
-                )
-            if response.status == 429:
-                self.stats.rate_limited += 1
-            location = response.headers.get("Location")
-            if response.status not in _REDIRECTS or not location or hops >= self._max_redirects:
-                return response, snapshot
-            hops += 1
-            url = response.url.join(URL(location))
-            params = None  # the Location carries its own query
-            if url.scheme not in ("http", "https"):
-                raise APIError(
-                    f"refusing to follow a redirect to a {url.scheme!r} URL",
-                    status=response.status,
-                    method=method,
-                    url=response.url,
-                )
-            if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                method, body = "GET", None
+                await limiter.release()
 
     def _headers_for(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Credentials only where :class:`TokenAuth` allows them, decided again on every hop."""

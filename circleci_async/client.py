@@ -4,7 +4,7 @@ pipeline together, and is where resource namespaces (``cci.pipelines``, ...) han
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -186,9 +186,9 @@ class CircleCI:
         if PAGE_TOKEN_PARAM in base:
             raise ConfigurationError(f"pass page_token=..., not params[{PAGE_TOKEN_PARAM!r}]")
 
-        async def fetch(token: str | None) -> Any:
+        def fetch(token: str | None) -> Awaitable[Any]:
             query = {**base, PAGE_TOKEN_PARAM: token} if token else base
-            return await self.request("GET", path, params=query or None)
+            return self._ensure_pipeline().request("GET", path, params=query or None)
 
         convert = None
         if item_type is not None:

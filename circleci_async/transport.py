@@ -98,7 +98,6 @@ class AiohttpTransport:
                 params=request.params,
                 data=request.body,
                 allow_redirects=False,
-                timeout=self._timeout,
             ) as resp:
                 body = await resp.read()
                 return Response(status=resp.status, headers=resp.headers, body=body, url=resp.url)

@@ -316,14 +316,18 @@ async def test_real_rate_limit_is_learned_and_respected(fake: FakeCircleCI) -> N
 async def test_binding_limit_is_the_lower_of_two_systems(
     fake: FakeCircleCI, client: CircleCI
 ) -> None:
+    # Kong's 600/min against the gateway's 1000/min over the same aligned minute: 600 binds.
     fake.rate_limit = RateLimitPolicy.circleci(
-        per_second=50, per_minute=600, gateway_per_minute=1000
+        per_second=1000, per_minute=600, gateway_per_minute=1000
     )
     for _ in range(3):
         await client.request("GET", "me")
     view = client.rate_limit
     assert view.limit == 600 and view.window == 60 and view.source == "x-ratelimit-window"
-    assert view.rate is not None and view.rate <= 600 / 60 * 60  # never the gateway's pace
+    assert view.remaining == 597
+    assert view.reset_after is not None and 0 < view.reset_after <= 60
+    assert view.rate is not None
+    assert view.rate == pytest.approx((597 - 1) / view.reset_after, rel=0.05)
 
 
 # -- the shared limiter ------------------------------------------------------------------------

@@ -166,15 +166,14 @@ class BucketState:
             reset_after = obs.window - (wall % obs.window)
             aligned = True
         key = (obs.source, obs.policy, obs.window)
-        self._windows[key] = _Window(
-            source=obs.source,
-            policy=obs.policy,
-            window=obs.window,
-            limit=obs.limit,
-            remaining=obs.remaining,
-            reset_at=now + reset_after if reset_after is not None else None,
-            aligned=aligned,
-        )
+        reset_at = now + reset_after if reset_after is not None else None
+        known = self._windows.get(key)
+        if known is None:
+            self._windows[key] = _Window(
+                obs.source, obs.policy, obs.window, obs.limit, obs.remaining, reset_at, aligned
+            )
+        else:
+            known.limit, known.remaining, known.reset_at = obs.limit, obs.remaining, reset_at
 
     def _cut(self, now: float) -> None:
         current = self.rate(now)
@@ -190,10 +189,11 @@ class BucketState:
         binding: _Window | None = None
         valid_until = math.inf
         burst = self.config.burst
-        for key, w in list(self._windows.items()):
+        expired: list[tuple[str, str | None, float | None]] = []
+        for key, w in self._windows.items():
             if w.reset_at is not None and w.reset_at <= now:
                 if w.limit is None or w.window is None:
-                    del self._windows[key]
+                    expired.append(key)
                     continue
                 # The window has rolled over: assume it is full again until told otherwise.
                 periods = math.floor((now - w.reset_at) / w.window) + 1
@@ -222,6 +222,8 @@ class BucketState:
             rate = usable / horizon
             if rate < best_rate:
                 best_rate, binding = rate, w
+        for key in expired:
+            del self._windows[key]
         self._valid_until = valid_until
         self._binding = binding
         self._server_burst = max(1, burst)

@@ -1,0 +1,170 @@
+"""The library against raw aiohttp on the same fake server, interleaved in one run.
+
+* walk: 2,000 pages of 20 pipelines, sequentially (library paginator vs a raw token loop);
+* concurrent: 10,000 GETs of one page from 64 tasks.
+
+Both sides decode with the same JSON decoder (orjson when installed) on the same event loop.
+The fake server advertises a generous rate limit, as CircleCI's gateway does, so the library's
+full pipeline (header parsing, limiter, retries, error mapping) is in the measurement.
+
+    python benchmarks/bench_requests.py [--repeat 5] [--pages 2000] [--requests 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import TOKEN, cpu_seconds, fake_server, median, pin_self, spread
+
+from circleci_async import CircleCI
+from circleci_async._json import BACKEND, loads
+
+SLUG = "gh/acme/widgets"
+PAGE_SIZE = 20
+TASKS = 64
+
+
+async def lib_walk(url: str, pages: int) -> int:
+    async with CircleCI(TOKEN, base_url=url) as cci:
+        seen = 0
+        async for page in cci.paginate(f"project/{SLUG}/pipeline").pages():
+            seen += 1
+            if seen >= pages:
+                break
+        return seen
+
+
+async def raw_walk(url: str, pages: int) -> int:
+    headers = {"Circle-Token": TOKEN, "Accept": "application/json"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        token: str | None = None
+        seen = 0
+        while seen < pages:
+            params = {"page-token": token} if token else None
+            async with session.get(f"{url}/project/{SLUG}/pipeline", params=params) as resp:
+                resp.raise_for_status()
+                data = loads(await resp.read())
+            seen += 1
+            token = data["next_page_token"]
+            if not token:
+                break
+        return seen
+
+
+async def lib_concurrent(url: str, requests: int) -> int:
+    counter = iter(range(requests))
+    async with CircleCI(TOKEN, base_url=url, max_concurrency=TASKS) as cci:
+
+        async def worker() -> int:
+            done = 0
+            for _ in counter:
+                data = await cci.request("GET", f"project/{SLUG}/pipeline")
+                done += len(data["items"]) > 0
+            return done
+
+        return sum(await asyncio.gather(*(worker() for _ in range(TASKS))))
+
+
+async def raw_concurrent(url: str, requests: int) -> int:
+    counter = iter(range(requests))
+    headers = {"Circle-Token": TOKEN, "Accept": "application/json"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+
+        async def worker() -> int:
+            done = 0
+            for _ in counter:
+                async with session.get(f"{url}/project/{SLUG}/pipeline") as resp:
+                    resp.raise_for_status()
+                    data = loads(await resp.read())
+                done += len(data["items"]) > 0
+            return done
+
+        return sum(await asyncio.gather(*(worker() for _ in range(TASKS))))
+
+
+async def timed(fn: Callable[[str, int], Awaitable[int]], url: str, n: int) -> tuple[float, float]:
+    """Operations per second and CPU microseconds per operation."""
+    cpu0, t0 = cpu_seconds(), time.perf_counter()
+    done = await fn(url, n)
+    elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    if done != n:
+        raise RuntimeError(f"{fn.__name__} did {done} of {n}")
+    return done / elapsed, cpu / done * 1e6
+
+
+async def main(args: argparse.Namespace, url: str) -> None:
+    # Warm both paths (connections, caches) before measuring.
+    await lib_walk(url, 20)
+    await raw_walk(url, 20)
+    cases = {
+        "walk": ((lib_walk, raw_walk), args.pages, "pages/s"),
+        "concurrent": ((lib_concurrent, raw_concurrent), args.requests, "req/s"),
+    }
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {
+        k: {"lib": [], "raw": []} for k in cases
+    }
+    deadline = time.monotonic() + args.max_seconds
+    for rep in range(args.repeat):
+        for name, ((lib, raw), n, _) in cases.items():
+            order = [("lib", lib), ("raw", raw)] if rep % 2 == 0 else [("raw", raw), ("lib", lib)]
+            for side, fn in order:
+                results[name][side].append(await timed(fn, url, n))
+        if time.monotonic() > deadline:
+            print(f"(stopped after {rep + 1} repetitions: time budget)")
+            break
+
+    print(
+        f"\nJSON decoder: {BACKEND}; {TASKS} tasks; median (min-max) of {len(results['walk']['lib'])} runs"
+    )
+    print(
+        f"{'case':<12}{'library':>22}{'raw aiohttp':>22}{'ratio':>8}{'lib CPU µs/op':>15}{'raw CPU µs/op':>15}"
+    )
+    for name, (_, _, unit) in cases.items():
+        lib = [r for r, _ in results[name]["lib"]]
+        raw = [r for r, _ in results[name]["raw"]]
+        ratios = [a / b for a, b in zip(lib, raw, strict=True)]
+        lib_cpu = median([c for _, c in results[name]["lib"]])
+        raw_cpu = median([c for _, c in results[name]["raw"]])
+        print(
+            f"{name:<12}{median(lib):>10,.0f} ({spread(lib)}){'':>1}"
+            f"{median(raw):>10,.0f} ({spread(raw)})"
+            f"{median(ratios):>7.2f}x{lib_cpu:>15.0f}{raw_cpu:>15.0f}   {unit}"
+        )
+    print(
+        "ratio = library throughput / raw aiohttp throughput, per interleaved pair (target >= 0.90x)"
+    )
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="time budget")
+    args = parser.parse_args()
+    pinned = pin_self(1)
+    server_args = [
+        "--pipelines",
+        str(args.pages * PAGE_SIZE + PAGE_SIZE),
+        "--page-size",
+        str(PAGE_SIZE),
+        # A generous advertised limit: the library parses headers on every response.
+        "--rate-limit",
+        "10000000/m:ietf",
+    ]
+    with fake_server(*server_args, cpu=0) as url:
+        print(f"fake server at {url}; client pinned to CPU 1: {pinned}")
+        asyncio.run(main(args, url))
+
+
+if __name__ == "__main__":
+    cli()
