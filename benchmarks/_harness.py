@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 
-TOKEN = "bench-token"
+TOKEN = "bench-token"  # noqa: S105 - a test credential for the fake server
 
 
 def pin_self(cpu: int) -> bool:

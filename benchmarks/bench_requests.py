@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import TOKEN, cpu_seconds, fake_server, median, pin_self, spread
 
-from circleci_async import CircleCI
+from circleci_async import CircleCI, RateLimitConfig
 from circleci_async._json import BACKEND, loads
 
 SLUG = "gh/acme/widgets"
@@ -33,10 +33,15 @@ PAGE_SIZE = 20
 TASKS = 64
 
 
+# Set from the command line: with --no-rate-limit-headers the server advertises nothing, so the
+# library is told there is no limit to pace at (``initial_rate=None``), as a user would.
+RATE_CONFIG = RateLimitConfig()
+
+
 async def lib_walk(url: str, pages: int) -> int:
-    async with CircleCI(TOKEN, base_url=url) as cci:
+    async with CircleCI(TOKEN, base_url=url, rate_limit=RATE_CONFIG) as cci:
         seen = 0
-        async for page in cci.paginate(f"project/{SLUG}/pipeline").pages():
+        async for _page in cci.paginate(f"project/{SLUG}/pipeline").pages():
             seen += 1
             if seen >= pages:
                 break
@@ -62,7 +67,7 @@ async def raw_walk(url: str, pages: int) -> int:
 
 async def lib_concurrent(url: str, requests: int) -> int:
     counter = iter(range(requests))
-    async with CircleCI(TOKEN, base_url=url, max_concurrency=TASKS) as cci:
+    async with CircleCI(TOKEN, base_url=url, max_concurrency=TASKS, rate_limit=RATE_CONFIG) as cci:
 
         async def worker() -> int:
             done = 0
@@ -145,24 +150,29 @@ async def main(args: argparse.Namespace, url: str) -> None:
 
 
 def cli() -> None:
+    global RATE_CONFIG
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--max-seconds", type=float, default=300.0, help="time budget")
+    parser.add_argument(
+        "--no-rate-limit-headers",
+        action="store_true",
+        help="the server sends no rate-limit headers (default: a generous RateLimit-* limit)",
+    )
     args = parser.parse_args()
     pinned = pin_self(1)
-    server_args = [
-        "--pipelines",
-        str(args.pages * PAGE_SIZE + PAGE_SIZE),
-        "--page-size",
-        str(PAGE_SIZE),
-        # A generous advertised limit: the library parses headers on every response.
-        "--rate-limit",
-        "10000000/m:ietf",
-    ]
+    if args.no_rate_limit_headers:
+        RATE_CONFIG = RateLimitConfig(initial_rate=None)
+    # By default the server advertises a generous limit on every response, as CircleCI's
+    # gateway does: the library parses the headers and paces by them.
+    limit = "none" if args.no_rate_limit_headers else "10000000/m:ietf"
+    pipelines = str(args.pages * PAGE_SIZE + PAGE_SIZE)
+    server_args = ["--pipelines", pipelines, "--page-size", str(PAGE_SIZE), "--rate-limit", limit]
     with fake_server(*server_args, cpu=0) as url:
-        print(f"fake server at {url}; client pinned to CPU 1: {pinned}")
+        headers = "none" if args.no_rate_limit_headers else "RateLimit-* (10M/min)"
+        print(f"fake server at {url}; rate-limit headers: {headers}; client pinned: {pinned}")
         asyncio.run(main(args, url))
 
 

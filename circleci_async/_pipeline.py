@@ -72,6 +72,7 @@ class RequestPipeline:
         self._clock = clock
         self._sleep = sleep
         self._urls: dict[str, URL] = {}
+        self._trusted: set[URL] = set()  # cached URLs whose origin may receive the token
         self._api_headers = {**_ACCEPT, **auth.headers_for(base_url)}
         self._api_json_headers = {**self._api_headers, "Content-Type": "application/json"}
 
@@ -86,7 +87,10 @@ class RequestPipeline:
                 url = URL(f"{self._base}/{quoted}", encoded=True)
             if len(self._urls) >= _URL_CACHE_SIZE:
                 self._urls.clear()
+                self._trusted.clear()
             self._urls[path] = url
+            if self.auth.allows(url):
+                self._trusted.add(url)
         return url
 
     async def request(
@@ -145,8 +149,14 @@ class RequestPipeline:
             try:
                 hops = 0
                 debug = logger.isEnabledFor(logging.DEBUG)
+                # Paths under the base URL are the API's own origin; absolute URLs and
+                # redirect targets are checked.
+                headers = (
+                    (self._api_json_headers if body is not None else self._api_headers)
+                    if url in self._trusted
+                    else self._headers_for(url, body is not None)
+                )
                 while True:
-                    headers = self._headers_for(url, body is not None)
                     self.stats.requests += 1
                     sent_at = self._clock() if debug else 0.0
                     request = Request(method, url, headers, params, body)
@@ -178,6 +188,7 @@ class RequestPipeline:
                         )
                     if status == 303 or (status in (301, 302) and method == "POST"):
                         method, body = "GET", None
+                    headers = self._headers_for(url, body is not None)
             finally:
                 await limiter.release()
 

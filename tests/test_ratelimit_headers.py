@@ -824,7 +824,7 @@ def test_internal_errors_are_contained(
     def broken(*args: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(parser, "_parse_x", broken)
+    monkeypatch.setattr(parser, "_build", broken)
     caplog.set_level(logging.DEBUG, logger="circleci_async.ratelimit")
     assert parse_rate_limit_headers([("X-RateLimit-Limit", "1")], now=NOW) is EMPTY_SNAPSHOT
     assert "RuntimeError" in caplog.text
@@ -1000,3 +1000,44 @@ def test_calendar_sanity_of_constants() -> None:
     assert parse_http_date(NOW_DATE) == NOW
     assert parse_http_date(EARLY_DATE) == NOW - 100
     assert calendar.timegm((1994, 11, 6, 8, 49, 37)) == RFC_EXAMPLE
+
+
+# --- the fast path ----------------------------------------------------------------------------
+
+_SIMPLE = sorted(parser._SIMPLE_NAMES)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(_SIMPLE),
+        st.one_of(
+            st.integers(min_value=0, max_value=2 * 10**12).map(str),
+            st.sampled_from(["", "1.5", " 7", "-1", "10, 10", "١٢"]),  # not simple: general path
+        ),
+        max_size=8,
+    ),
+    st.sampled_from([None, NOW_DATE, "garbage"]),
+)
+def test_fast_path_agrees_with_the_general_parser(fields: dict[str, str], date: str | None) -> None:
+    found = {name: [value] for name, value in fields.items()}
+    for kind in ("auto", "delta"):
+        fast = parser._build(found, date, NOW, kind)
+        general = parser._build_general(found, date, NOW, kind)
+        assert fast == general
+
+
+def test_circleci_shapes_take_the_fast_path() -> None:
+    found = {
+        "ratelimit-limit": ["10"],
+        "ratelimit-remaining": ["0"],
+        "ratelimit-reset": ["7"],
+        "x-ratelimit-limit-second": ["10"],
+        "x-ratelimit-remaining-second": ["0"],
+        "x-ratelimit-limit-hour": ["2000"],
+        "x-ratelimit-remaining-hour": ["1500"],
+        "retry-after": ["7"],
+    }
+    fast = parser._build_simple(found, NOW_DATE)
+    assert fast is not None
+    assert fast == parser._build_general(found, NOW_DATE, NOW, "auto")

@@ -29,6 +29,7 @@ from .headers import SOURCE_X_WINDOW, Observation, RateLimitSnapshot
 __all__ = ["BucketState", "RateLimitView"]
 
 _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
+_BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
 _PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
 _UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
 
@@ -188,7 +189,7 @@ class BucketState:
         best_rate = math.inf
         binding: _Window | None = None
         valid_until = math.inf
-        burst = self.config.burst
+        cap = math.inf  # no burst may exceed what any window has left
         expired: list[tuple[str, str | None, float | None]] = []
         for key, w in self._windows.items():
             if w.reset_at is not None and w.reset_at <= now:
@@ -218,7 +219,7 @@ class BucketState:
                 self.close_gate(until, now)
                 best_rate, binding = 0.0, w
                 continue
-            burst = min(burst, usable)
+            cap = min(cap, usable)
             rate = usable / horizon
             if rate < best_rate:
                 best_rate, binding = rate, w
@@ -226,12 +227,16 @@ class BucketState:
             del self._windows[key]
         self._valid_until = valid_until
         self._binding = binding
-        self._server_burst = max(1, burst)
         if binding is None:
             self._server_rate = None
         elif best_rate > 0:
             self._server_rate = best_rate
         # best_rate == 0: the gate holds; keep the previous pace for when it opens.
+        # A fast pace gets a proportionally larger bucket (``burst_time`` worth of requests), so
+        # concurrent callers are not queued microseconds apart; never more than any window holds.
+        if self._server_rate is not None:
+            wanted = max(self.config.burst, self._server_rate * _BURST_TIME)
+            self._server_burst = max(1, int(min(wanted, cap)))
 
     def _set_rate(self, rate: float | None, now: float) -> None:
         """Switch pace, keeping the queue's debt in requests rather than in seconds."""

@@ -21,6 +21,8 @@ from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot
 
 __all__ = ["AdaptiveLimiter", "shared_limiter"]
 
+_SHORT_WAIT = 0.02  # seconds
+
 
 class AdaptiveLimiter:
     """Paces requests for one token. Use :meth:`acquire` before sending, :meth:`observe` with
@@ -38,6 +40,10 @@ class AdaptiveLimiter:
         self.config = config or RateLimitConfig()
         self.key = key
         self.backend: LimiterBackend = backend or InMemoryBackend(self.config)
+        # In-process state is used directly: no coroutine per call on the hot path.
+        self._local = (
+            self.backend.state(key) if isinstance(self.backend, InMemoryBackend) else None
+        )
         self._clock = clock
         self._wall = wall_clock
         self._queue = asyncio.Lock()
@@ -54,12 +60,12 @@ class AdaptiveLimiter:
         than ``max_wait``, instead of sleeping for it.
         """
         start = self._clock()
-        if not self._queue.locked() and await self.backend.try_acquire(self.key, start) <= 0:
+        if not self._queue.locked() and await self._try_acquire(start) <= 0:
             return 0.0
         async with self._queue:
             while True:
                 now = self._clock()
-                wait = await self.backend.try_acquire(self.key, now)
+                wait = await self._try_acquire(now)
                 if wait <= 0:
                     return now - start
                 max_wait = self.config.max_wait
@@ -72,22 +78,36 @@ class AdaptiveLimiter:
                     )
                 await self._pause(wait)
 
+    async def _try_acquire(self, now: float) -> float:
+        if self._local is not None:
+            return self._local.try_acquire(now)
+        return await self.backend.try_acquire(self.key, now)
+
     async def _pause(self, seconds: float) -> None:
+        if seconds < _SHORT_WAIT:  # not worth arranging an early wake-up
+            await asyncio.sleep(seconds)
+            return
         self._changed.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self._changed.wait(), seconds)
 
     async def release(self) -> None:
-        await self.backend.release(self.key)
+        if self._local is not None:
+            self._local.release()
+        else:
+            await self.backend.release(self.key)
 
     async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
         """Learn from a response (call before :meth:`release`)."""
         if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
             return
         self._answered = True
-        await self.backend.observe(
-            self.key, snapshot, status=status, now=self._clock(), wall=self._wall()
-        )
+        if self._local is not None:
+            self._local.observe(snapshot, status=status, now=self._clock(), wall=self._wall())
+        else:
+            await self.backend.observe(
+                self.key, snapshot, status=status, now=self._clock(), wall=self._wall()
+            )
         self._changed.set()
 
     @contextlib.asynccontextmanager
