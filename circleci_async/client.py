@@ -3,6 +3,7 @@ pipeline together, and is where resource namespaces (``cci.pipelines``, ...) han
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Awaitable, Iterable, Mapping
 from types import TracebackType
@@ -15,6 +16,7 @@ from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
+from .resources import ResourceNamespaces
 from .ratelimit.bucket import RateLimitView
 from .ratelimit.limiter import AdaptiveLimiter, shared_limiter
 from .stats import ClientStats
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from ._pipeline import RequestPipeline
+    from .download import ArtifactsAPI
 
 __all__ = ["DEFAULT_BASE_URL", "RUNNER_BASE_URL", "TOKEN_ENV_VARS", "CircleCI"]
 
@@ -37,7 +40,7 @@ TOKEN_ENV_VARS = ("CIRCLECI_TOKEN", "CIRCLE_TOKEN")
 _NO_VIEW = RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
 
 
-class CircleCI:
+class CircleCI(ResourceNamespaces):
     """An async CircleCI API client.
 
     ::
@@ -57,6 +60,7 @@ class CircleCI:
         token: str | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
+        runner_base_url: str = RUNNER_BASE_URL,
         auth: AuthScheme = "circle-token",
         timeouts: Timeouts | None = None,
         retry: RetryConfig | None = None,
@@ -74,8 +78,17 @@ class CircleCI:
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be >= 1")
+        runner = URL(runner_base_url.rstrip("/"))
+        if runner.scheme not in ("http", "https") or not runner.host:
+            raise ConfigurationError(
+                f"runner_base_url must be an http(s) URL, got {runner_base_url!r}"
+            )
         self.base_url = url
-        self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=token_origins)
+        #: The runner API's base (``runner.circleci.com/api/v3`` on cloud). Its origin receives
+        #: the token too; runner methods call it with absolute URLs.
+        self.runner_base_url = runner
+        origins = (*token_origins, _origin_pattern(runner))
+        self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=origins)
         self._rate_config = rate_limit or RateLimitConfig()
         self._retry = retry or RetryConfig()
         self._max_concurrency = max_concurrency
@@ -199,6 +212,13 @@ class CircleCI:
 
         return AsyncPaginator(fetch, page_token=page_token, max_items=max_items, convert=convert)
 
+    @functools.cached_property
+    def artifacts(self) -> ArtifactsAPI:
+        """Artifact downloads and mirroring (``await cci.artifacts.download(...)``)."""
+        from .download import ArtifactsAPI
+
+        return ArtifactsAPI(self)
+
     # -- state --------------------------------------------------------------------------------
 
     @property
@@ -210,6 +230,10 @@ class CircleCI:
     def rate_limit(self) -> RateLimitView:
         """What the server last said about rate limits, merged (the binding window)."""
         return self._limiter.view() if self._limiter is not None else _NO_VIEW
+
+
+def _origin_pattern(url: URL) -> str:
+    return f"{url.scheme}://{url.host}:{url.port}" if url.port else f"{url.scheme}://{url.host}"
 
 
 def _resolve_token(token: str | None) -> str:

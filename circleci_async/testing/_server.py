@@ -16,7 +16,7 @@ import asyncio
 import base64
 import re
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Mapping, Callable, Collection
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -70,7 +70,8 @@ class RecordedRequest:
         return loads(self.body)
 
 
-_Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, bytes]]
+Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, bytes]]
+_Handler = Handler
 
 
 class FakeCircleCI:
@@ -147,6 +148,14 @@ class FakeCircleCI:
     def user(self) -> dict[str, Any]:
         """The ``GET /me`` user, who is also the actor of every pipeline."""
         return self._state.user.to_json()
+
+    def add_route(self, pattern: str, handlers: Mapping[str, Handler]) -> None:
+        """Serve more endpoints under ``/api/v2``: ``pattern`` is a regex matched against the
+        path after the prefix (named groups reach the handler), ``handlers`` maps methods to
+        ``handler(request, groups, body) -> (status, json bytes)``. Added routes win over the
+        built-in ones, so a test can also replace one. Auth, rate limits and faults apply."""
+        self._routes.insert(0, (re.compile(pattern), dict(handlers)))
+        self._cache.clear()
 
     def inject(self, fault: Fault) -> None:
         self._faults.add(fault)
