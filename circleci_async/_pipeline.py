@@ -18,6 +18,7 @@ from yarl import URL
 
 from . import _json
 from ._redact import redact_url
+from ._slots import Slots
 from .auth import TokenAuth
 from .config import RetryConfig
 from .errors import (
@@ -28,7 +29,7 @@ from .errors import (
     error_for_status,
     extract_message,
 )
-from .ratelimit.headers import RateLimitSnapshot, parse_rate_limit_headers
+from .ratelimit.headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
 from .ratelimit.limiter import AdaptiveLimiter
 from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
@@ -67,7 +68,7 @@ class RequestPipeline:
         self.limiter = limiter
         self.policy = RetryPolicy(retry)
         self.stats = stats
-        self._slots = asyncio.Semaphore(max_concurrency)
+        self._slots = Slots(max_concurrency)
         self._max_redirects = max_redirects
         self._clock = clock
         self._sleep = sleep
@@ -143,9 +144,13 @@ class RequestPipeline:
         self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
     ) -> Any:
         """One attempt: a concurrency slot, a rate slot, the redirect chain, the decoding."""
-        async with self._slots:
+        slots = self._slots
+        if not slots.try_take():
+            await slots.take()
+        try:
             limiter = self.limiter
-            self.stats.waited += await limiter.acquire()
+            if not limiter.try_acquire_nowait():
+                self.stats.waited += await limiter.acquire()
             try:
                 hops = 0
                 debug = logger.isEnabledFor(logging.DEBUG)
@@ -162,8 +167,12 @@ class RequestPipeline:
                     request = Request(method, url, headers, params, body)
                     response = await self.transport.send(request)
                     status = response.status
-                    snapshot = parse_rate_limit_headers(response.headers, status=status)
-                    await limiter.observe(snapshot, status=status)
+                    if 200 <= status < 300 and limiter.may_skip():
+                        limiter.defer(response.headers, status)
+                        snapshot = EMPTY_SNAPSHOT
+                    else:
+                        snapshot = parse_rate_limit_headers(response.headers, status=status)
+                        limiter.observe_nowait(snapshot, status=status)
                     if debug:
                         elapsed_ms = (self._clock() - sent_at) * 1000
                         logger.debug(
@@ -190,7 +199,9 @@ class RequestPipeline:
                         method, body = "GET", None
                     headers = self._headers_for(url, body is not None)
             finally:
-                await limiter.release()
+                limiter.release_nowait()
+        finally:
+            slots.give()
 
     def _headers_for(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Credentials only where :class:`TokenAuth` allows them, decided again on every hop."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -16,9 +16,9 @@ from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
-from .resources import ResourceNamespaces
 from .ratelimit.bucket import RateLimitView
 from .ratelimit.limiter import AdaptiveLimiter, shared_limiter
+from .resources import ResourceNamespaces
 from .stats import ClientStats
 from .transport import AiohttpTransport, Transport
 
@@ -144,20 +144,20 @@ class CircleCI(ResourceNamespaces):
 
     # -- requests -----------------------------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-    ) -> Any:
-        """Send a request through the whole pipeline and return the decoded JSON body.
+    ) -> Coroutine[Any, Any, Any]:
+        """Send a request through the whole pipeline; await it for the decoded JSON body.
 
         ``path`` is relative to ``base_url`` (``"project/gh/acme/app"``); project slugs are
         passed through as they are, ``/`` included.
         """
-        return await self._ensure_pipeline().request(method, path, params=params, json=json)
+        return self._ensure_pipeline().request(method, path, params=params, json=json)
 
     @overload
     def paginate(

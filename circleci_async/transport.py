@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 import aiohttp
-import attrs
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -26,21 +25,42 @@ __all__ = ["USER_AGENT", "AiohttpTransport", "Request", "Response", "Transport"]
 USER_AGENT = f"circleci-async/{__version__} aiohttp/{aiohttp.__version__}"
 
 
-@attrs.frozen(slots=True)
 class Request:
-    method: str
-    url: URL
-    headers: Mapping[str, str]
-    params: Mapping[str, Any] | None = None
-    body: bytes | None = None
+    """What to send. (A plain slotted class: one is built per request.)"""
+
+    __slots__ = ("body", "headers", "method", "params", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        params: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.params = params
+        self.body = body
+
+    def __repr__(self) -> str:  # no headers: they hold the token
+        return f"Request({self.method} {self.url})"
 
 
-@attrs.frozen(slots=True)
 class Response:
-    status: int
-    headers: CIMultiDictProxy[str]
-    body: bytes
-    url: URL
+    """A whole response: status, headers, the body read to the end, the final URL."""
+
+    __slots__ = ("body", "headers", "status", "url")
+
+    def __init__(self, status: int, headers: CIMultiDictProxy[str], body: bytes, url: URL) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"Response({self.status} {self.url}, {len(self.body)} bytes)"
 
 
 class Transport(Protocol):
@@ -100,7 +120,7 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as resp:
                 body = await resp.read()
-                return Response(status=resp.status, headers=resp.headers, body=body, url=resp.url)
+                return Response(resp.status, resp.headers, body, resp.url)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ConnectError(
                 f"could not connect: {_describe(exc)}", method=request.method, url=request.url

@@ -252,3 +252,28 @@ def test_saturated_pace_never_exceeds_a_per_second_window() -> None:
     # 40 s left in the first minute: 600 requests fit in them at <= 20/s.
     assert admitted == 600
     assert t <= 41.0
+
+
+def test_far_from_limits_some_responses_may_go_unread() -> None:
+    state = BucketState(RateLimitConfig(reserve=0))
+    state.observe(snap(window(100_000, 100_000, 60.0)), status=200, now=0.0, wall=0.0)
+    skips = 0
+    while state.may_skip():
+        skips += 1
+    assert skips == 32  # bounded, however large the headroom
+
+
+def test_near_a_limit_every_response_is_read() -> None:
+    state = BucketState(RateLimitConfig(reserve=0))
+    state.observe(snap(window(20, 10, 1.0)), status=200, now=0.0, wall=0.0)
+    assert state.quiet == 10 // 4  # never more than a quarter of what is left
+    state.observe(snap(window(20, 3, 1.0)), status=200, now=0.0, wall=0.0)
+    assert not state.may_skip()
+
+
+def test_nothing_goes_unread_without_server_limits_or_behind_a_gate() -> None:
+    state = BucketState(RateLimitConfig())
+    state.observe(RateLimitSnapshot(), status=200, now=0.0, wall=0.0)
+    assert not state.may_skip()
+    state.observe(snap(window(1000, 0, 5.0)), status=200, now=0.0, wall=0.0)
+    assert not state.may_skip()

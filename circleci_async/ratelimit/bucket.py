@@ -13,6 +13,8 @@ later) whose rate is re-derived from every response:
 * The first request goes alone; its answer sets the pace for the rest. Without any header, the
   rate is the configured polite start; a 429 without any header halves it, and it climbs back
   linearly (AIMD).
+* Far from every limit (each window has over four times more left than will be sent before
+  the next reading), up to 32 successful responses in a row may go unread.
 * Kong-style ``X-RateLimit-*-Minute`` windows carry no reset; they are fixed windows aligned to
   the clock, so the time to reset is estimated from the wall clock.
 """
@@ -30,6 +32,7 @@ __all__ = ["BucketState", "RateLimitView"]
 
 _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
 _BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
+_MAX_QUIET = 32  # responses; an upper bound on how stale the view may get
 _PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
 _UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
 
@@ -85,6 +88,9 @@ class BucketState:
         # Until the first answer, one request at a time: its headers set the pace for the rest,
         # instead of a first burst finding out the limit by being refused.
         self.probing = True
+        #: Successful responses that may go unread before the next one must be observed (see
+        #: :meth:`may_skip`).
+        self.quiet = 0
 
     # -- pacing -------------------------------------------------------------------------------
 
@@ -145,6 +151,19 @@ class BucketState:
             self._tat = max(self._tat, self.gate_until + (burst - 1) / rate)
 
     # -- learning -----------------------------------------------------------------------------
+
+    def may_skip(self) -> bool:
+        """Whether the next successful response may go unread (and count it if so).
+
+        While every advertised window has at least four times more requests left than will be
+        sent before the next reading, its headers cannot change the pace in time to matter; so
+        the pipeline skips parsing them, and reads the next one that is not allowed to pass.
+        Errors, 429s and redirects are always read.
+        """
+        if self.quiet > 0:
+            self.quiet -= 1
+            return True
+        return False
 
     def observe(self, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float) -> None:
         """Learn from one response. Call it before :meth:`release` for that request."""
@@ -237,6 +256,12 @@ class BucketState:
         if self._server_rate is not None:
             wanted = max(self.config.burst, self._server_rate * _BURST_TIME)
             self._server_burst = max(1, int(min(wanted, cap)))
+        # Far from every limit, reading every response's headers changes nothing: allow a few
+        # to pass unread, never more than a quarter of what the tightest window has left.
+        if self.gate_until > now or self._server_rate is None or cap == math.inf:
+            self.quiet = 0
+        else:
+            self.quiet = min(_MAX_QUIET, int(cap // 4))
 
     def _set_rate(self, rate: float | None, now: float) -> None:
         """Switch pace, keeping the queue's debt in requests rather than in seconds."""

@@ -11,17 +11,20 @@ import asyncio
 import contextlib
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any
 
 from ..config import RateLimitConfig
 from ..errors import RateLimitExceeded
 from .backends import InMemoryBackend, LimiterBackend
 from .bucket import RateLimitView
-from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot
+from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
 
 __all__ = ["AdaptiveLimiter", "shared_limiter"]
 
 _SHORT_WAIT = 0.02  # seconds
+
+Headers = Mapping[str, str]
 
 
 class AdaptiveLimiter:
@@ -41,17 +44,23 @@ class AdaptiveLimiter:
         self.key = key
         self.backend: LimiterBackend = backend or InMemoryBackend(self.config)
         # In-process state is used directly: no coroutine per call on the hot path.
-        self._local = (
-            self.backend.state(key) if isinstance(self.backend, InMemoryBackend) else None
-        )
+        self._local = self.backend.state(key) if isinstance(self.backend, InMemoryBackend) else None
         self._clock = clock
         self._wall = wall_clock
         self._queue = asyncio.Lock()
         self._changed = asyncio.Event()
         self._answered = False  # the bucket must hear of the first answer, even a bare one
+        self._tasks: set[asyncio.Future[None]] = set()  # background work for shared backends
+        self._unread: tuple[Headers, int, float, float] | None = None
 
     def __repr__(self) -> str:
         return f"AdaptiveLimiter(key={self.key!r}, {self.view()})"
+
+    def try_acquire_nowait(self) -> bool:
+        """Take a slot if one is free right now, without waiting or yielding (the hot path)."""
+        if self._local is None or self._queue.locked():
+            return False
+        return self._local.try_acquire(self._clock()) <= 0
 
     async def acquire(self) -> float:
         """Wait for a slot; return the seconds waited.
@@ -92,16 +101,23 @@ class AdaptiveLimiter:
             await asyncio.wait_for(self._changed.wait(), seconds)
 
     async def release(self) -> None:
+        """A request finished (answered or failed)."""
         if self._local is not None:
             self._local.release()
         else:
             await self.backend.release(self.key)
 
+    def release_nowait(self) -> None:
+        """:meth:`release` without awaiting: a shared backend is told in the background."""
+        if self._local is not None:
+            self._local.release()
+        else:
+            self._background(self.backend.release(self.key))
+
     async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
         """Learn from a response (call before :meth:`release`)."""
-        if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
+        if not self._needs(snapshot, status):
             return
-        self._answered = True
         if self._local is not None:
             self._local.observe(snapshot, status=status, now=self._clock(), wall=self._wall())
         else:
@@ -109,6 +125,40 @@ class AdaptiveLimiter:
                 self.key, snapshot, status=status, now=self._clock(), wall=self._wall()
             )
         self._changed.set()
+
+    def observe_nowait(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
+        """:meth:`observe` without awaiting: a shared backend learns in the background."""
+        if not self._needs(snapshot, status):
+            return
+        now, wall = self._clock(), self._wall()
+        self._unread = None
+        if self._local is not None:
+            self._local.observe(snapshot, status=status, now=now, wall=wall)
+        else:
+            self._background(
+                self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
+            )
+        self._changed.set()
+
+    def may_skip(self) -> bool:
+        """Whether this successful response's headers may go unread (see BucketState.may_skip)."""
+        return self._local is not None and self._local.may_skip()
+
+    def defer(self, headers: Headers, status: int) -> None:
+        """Keep the headers of a response read later, only if someone asks for :meth:`view`."""
+        self._unread = (headers, status, self._clock(), self._wall())
+
+    def _needs(self, snapshot: RateLimitSnapshot, status: int) -> bool:
+        """A bare success teaches nothing, except the very first answer (it ends the probe)."""
+        if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
+            return False
+        self._answered = True
+        return True
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -119,6 +169,14 @@ class AdaptiveLimiter:
             await self.release()
 
     def view(self) -> RateLimitView:
+        """What the server last said, merged (reading a deferred response first)."""
+        unread = self._unread
+        if unread is not None and self._local is not None:
+            self._unread = None
+            headers, status, at, wall = unread
+            snapshot = parse_rate_limit_headers(headers, status=status)
+            if snapshot.observations:
+                self._local.observe(snapshot, status=status, now=at, wall=wall)
         return self.backend.view(self.key, self._clock())
 
 
