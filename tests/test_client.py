@@ -513,3 +513,29 @@ async def test_error_mid_walk_carries_the_failing_token(
     with pytest.raises(NotFound) as info:
         await it.__anext__()
     assert info.value.page_token == page1.next_page_token
+
+
+# -- the pytest plugin's client fixture --------------------------------------------------------
+
+pytest_plugins = ["circleci_async.testing.pytest_plugin"]
+
+
+async def test_plugin_client_fixture_talks_to_the_plugin_fake(
+    fake_circleci: FakeCircleCI, circleci_client: CircleCI
+) -> None:
+    project = await circleci_client.request("GET", f"project/{SLUG}")
+    assert project["slug"] == SLUG
+    assert fake_circleci.requests[-1].headers["Circle-Token"] == "test-token"
+
+
+async def test_runner_origin_receives_the_token(fake: FakeCircleCI) -> None:
+    async with CircleCI(
+        TOKEN, base_url=fake.url, runner_base_url=f"{fake.root_url}/api/v3", rate_limit=UNPACED
+    ) as cci:
+        assert cci._auth.allows(cci.runner_base_url)
+    async with CircleCI(TOKEN, rate_limit=UNPACED) as cloud:
+        assert cloud._auth.allows(cloud.runner_base_url)  # https://runner.circleci.com
+        assert not cloud._auth.allows(cloud.runner_base_url.with_scheme("http"))
+        assert not cloud._auth.allows(cloud.base_url.with_host("evil.example.com"))
+        assert cloud._auth.allows(cloud.base_url.with_host("output.circle-artifacts.com"))
+        assert not cloud._auth.allows(cloud.base_url.with_host("circle-artifacts.com.evil.io"))
