@@ -37,22 +37,21 @@ BINDING_RATE = min(PER_SECOND, PER_MINUTE / 60, GATEWAY_PER_MINUTE / 60)
 
 
 def fastest_finish(start_wall: float, n: int) -> float:
-    """Seconds an oracle needs for ``n`` requests under the fixed, aligned windows."""
+    """Seconds an oracle needs for ``n`` requests under the fixed, aligned windows: it sends
+    each second's whole allowance the moment that second begins."""
     t = start_wall
     done = 0
     minute_used: dict[int, int] = {}
-    while done < n:
+    while True:
         second = math.floor(t)
         minute = second // 60
         room = min(PER_SECOND, min(PER_MINUTE, GATEWAY_PER_MINUTE) - minute_used.get(minute, 0))
-        take = min(room, n - done)
-        if take > 0:
-            done += take
-            minute_used[minute] = minute_used.get(minute, 0) + take
-            if done >= n:
-                return max(t - start_wall, 1e-9) + take / PER_SECOND
+        take = min(max(room, 0), n - done)
+        done += take
+        minute_used[minute] = minute_used.get(minute, 0) + take
+        if done >= n:
+            return max(t - start_wall, 1.0 / PER_SECOND)
         t = second + 1.0
-    return t - start_wall
 
 
 async def run_library(url: str, requests: int, tasks: int) -> dict[str, float]:
