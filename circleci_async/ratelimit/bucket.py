@@ -77,6 +77,7 @@ class BucketState:
         self.in_flight = 0
         self.gate_until = 0.0
         self._tat = 0.0  # GCRA theoretical arrival time of the next request
+        self._last_grant = -math.inf  # when the last request was let through
         self._windows: dict[tuple[str, str | None, float | None], _Window] = {}
         self._server_rate: float | None = None  # derived from live windows; None: no info
         self._server_burst = config.burst
@@ -126,12 +127,12 @@ class BucketState:
             self.in_flight += 1
             return 0.0
         interval = 1.0 / rate
-        burst = self._server_burst if self._server_rate is not None else self.config.burst
         tat = self._tat if self._tat > now else now
-        allowed_at = tat - (burst - 1) * interval
+        allowed_at = tat - (self._burst() - 1) * interval
         if allowed_at > now:
             return allowed_at - now
         self._tat = tat + interval
+        self._last_grant = now
         self.in_flight += 1
         return 0.0
 
@@ -141,16 +142,20 @@ class BucketState:
             self.in_flight -= 1
 
     def close_gate(self, until: float, now: float) -> None:
-        """Hold every waiter until ``until``, then resume at the pace, without a burst."""
+        """Hold every waiter until ``until``."""
         if until > self.gate_until:
             self.gate_until = until
-        rate = self.rate(now)
-        if rate is not None:
-            # The first request after the gate goes at `until`, the next one interval later.
-            burst = self._server_burst if self._server_rate is not None else self.config.burst
-            self._tat = max(self._tat, self.gate_until + (burst - 1) / rate)
+        if self._tat < self.gate_until:
+            self._tat = self.gate_until
 
-    # -- learning -----------------------------------------------------------------------------
+    def _burst(self) -> int:
+        """How many requests may go at once: what the windows allow, one at a time while
+        climbing back after a header-less 429, else the configured burst."""
+        if self._server_rate is not None:
+            return self._server_burst
+        if self._cut_rate is not None:
+            return 1
+        return self.config.burst
 
     def may_skip(self) -> bool:
         """Whether the next successful response may go unread (and count it if so).
@@ -264,12 +269,21 @@ class BucketState:
             self.quiet = min(_MAX_QUIET, int(cap // 4))
 
     def _set_rate(self, rate: float | None, now: float) -> None:
-        """Switch pace, keeping the queue's debt in requests rather than in seconds."""
+        """Switch pace.
+
+        A configured pace keeps the queue's debt in requests (so a halved pace after a 429
+        doubles the wait). A pace derived from the server's counts already has every request
+        sent deducted from them, so it carries no debt: the next request is one new interval
+        after the last one, and no later.
+        """
         old = self._rate
-        if old is not None and rate is not None and self._tat > now:
-            self._tat = now + (self._tat - now) * old / rate
-        elif rate is None or old is None:
+        if rate is None or old is None:
             self._tat = now
+        elif self._tat > now:
+            tat = now + (self._tat - now) * old / rate
+            if self._server_rate is not None:
+                tat = min(tat, max(now, self._last_grant + 1.0 / rate))
+            self._tat = max(tat, self.gate_until)
         self._rate = rate
 
     # -- reporting ----------------------------------------------------------------------------
