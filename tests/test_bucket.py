@@ -277,3 +277,20 @@ def test_nothing_goes_unread_without_server_limits_or_behind_a_gate() -> None:
     assert not state.may_skip()
     state.observe(snap(window(1000, 0, 5.0)), status=200, now=0.0, wall=0.0)
     assert not state.may_skip()
+
+
+def test_server_pace_change_carries_no_debt_from_a_burst() -> None:
+    """Requests already sent are in the server's count: the bucket must not charge them twice."""
+    state = BucketState(RateLimitConfig(reserve=0))
+    state.probing = False
+    state.observe(snap(window(10, 9, 1.0, seconds=1)), status=200, now=0.0, wall=0.0)
+    granted = 0
+    while state.try_acquire(0.0) == 0.0:
+        granted += 1
+    assert granted == 9  # the burst: what the window has left
+    for _ in range(granted):
+        state.release()
+    # The server now says 3 are left (others got there too): 3 over 0.5 s.
+    state.observe(snap(window(10, 3, 0.5, seconds=1)), status=200, now=0.5, wall=0.5)
+    wait = state.try_acquire(0.5)
+    assert wait <= 1 / 6 + 1e-9  # at most one new interval, not the burst's debt rescaled

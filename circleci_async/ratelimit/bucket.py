@@ -30,6 +30,7 @@ from .headers import SOURCE_X_WINDOW, Observation, RateLimitSnapshot
 
 __all__ = ["BucketState", "RateLimitView"]
 
+_EPSILON = 1e-9  # seconds
 _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
 _BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
 _MAX_QUIET = 32  # responses; an upper bound on how stale the view may get
@@ -129,7 +130,7 @@ class BucketState:
         interval = 1.0 / rate
         tat = self._tat if self._tat > now else now
         allowed_at = tat - (self._burst() - 1) * interval
-        if allowed_at > now:
+        if allowed_at > now + _EPSILON:  # (a burst's arithmetic may land a hair past now)
             return allowed_at - now
         self._tat = tat + interval
         self._last_grant = now
