@@ -17,10 +17,13 @@ from .errors import (
 )
 from .pagination import AsyncPaginator, Page
 from .ratelimit import AdaptiveLimiter, RateLimitView
+from .resources import OMITTED_OPERATIONS, Operation, operations
 from .stats import ClientStats
+from .waiting import PipelineOutcome, PollSchedule, WaitTimeout
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "OMITTED_OPERATIONS",
     "RUNNER_BASE_URL",
     "APIError",
     "AdaptiveLimiter",
@@ -30,14 +33,19 @@ __all__ = [
     "ClientStats",
     "DecodeError",
     "NotFound",
+    "Operation",
     "Page",
     "PaginationError",
+    "PipelineOutcome",
+    "PollSchedule",
     "RateLimitConfig",
     "RateLimitExceeded",
     "RateLimitView",
     "RetryConfig",
     "Timeouts",
     "Unauthorized",
+    "WaitTimeout",
     "__version__",
     "errors",
+    "operations",
 ]

@@ -178,7 +178,8 @@ async def test_auth_is_checked_before_routing(
     assert await call(http, f"{fake.root_url}/elsewhere") == (404, {"message": "Not found"})
     status, body, _ = await get_json(http, f"{fake.url}/project/gh/acme/nothing")
     assert (status, body) == (404, {"message": "Project not found"})
-    async with http.delete(f"{fake.url}/project/{SLUG}") as resp:
+    # PUT: no operation of the API (DELETE is deleteProjectBySlug since the fake serves it).
+    async with http.put(f"{fake.url}/project/{SLUG}") as resp:
         assert resp.status == 405
         assert await resp.json() == {"message": "Method not allowed"}
 

@@ -1,9 +1,16 @@
-"""A fake CircleCI API v2 server, for testing code that talks to CircleCI without the network.
+"""A fake CircleCI API v2 and runner API server, for testing code that talks to CircleCI without
+the network.
 
 :class:`FakeCircleCI` is a real ``aiohttp.web`` application listening on loopback, so a client
 is exercised over TCP exactly as in production: authentication, pagination, rate limiting with
 CircleCI's two header systems, and injected faults (error statuses, gateway text bodies, delays,
 dropped connections, broken JSON). It is independent of the ``circleci_async`` client.
+
+It answers every operation of both specs, statefully: a triggered pipeline runs its project's
+plan (:class:`WorkflowPlan` of :class:`JobPlan`; build then test by default), its jobs queue,
+run and finish as the fake's clock moves (:meth:`FakeCircleCI.advance`, :meth:`~FakeCircleCI.settle`),
+approvals hold until approved, and Insights aggregate what finished. Contexts, schedules,
+webhooks, settings, policies, deploys and runner resource classes are kept as created.
 
 Example::
 
@@ -31,16 +38,20 @@ With pytest, ``pytest_plugins = ["circleci_async.testing.pytest_plugin"]`` provi
 """
 
 from ._faults import Fault
+from ._plans import DEFAULT_PLAN, JobPlan, WorkflowPlan
 from ._ratelimit import RateLimitDecision, RateLimitLedger, RateLimitPolicy, Window, render_headers
 from ._server import FakeCircleCI, RecordedRequest
 
 __all__ = [
+    "DEFAULT_PLAN",
     "FakeCircleCI",
     "Fault",
+    "JobPlan",
     "RateLimitDecision",
     "RateLimitLedger",
     "RateLimitPolicy",
     "RecordedRequest",
     "Window",
+    "WorkflowPlan",
     "render_headers",
 ]

@@ -1,13 +1,15 @@
-"""FakeCircleCI: a real aiohttp.web server speaking a slice of CircleCI API v2 on loopback.
+"""FakeCircleCI: a real aiohttp.web server speaking CircleCI API v2 and the runner API on
+loopback.
 
 Each request goes through the same steps, in the order CircleCI's edge applies them:
-record, authenticate (401), rate limit (429), injected faults, then the route. Routing is done
-here on the decoded path rather than by aiohttp's router, because project slugs may arrive with
-their ``/`` escaped as ``%2F`` and must still match as three segments.
+record, authenticate (401), rate limit (429), injected faults, then the route. Before routing,
+triggered pipelines are moved along to the fake's current time. Routing is done here on the
+decoded path rather than by aiohttp's router, because project slugs may arrive with their ``/``
+escaped as ``%2F`` and must still match as three segments; the table is in ``_routes.py``.
 
-Successful GET bodies are cached as bytes, keyed by the raw request target, and dropped whenever
-the data or the page size changes, so walking a large seeded project costs little more than
-aiohttp's own per-request overhead.
+Successful GET bodies of cacheable routes are cached as bytes, keyed by the raw request target,
+and dropped whenever the data or the page size changes, so walking a large seeded project costs
+little more than aiohttp's own per-request overhead.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import base64
 import re
 import time
-from collections.abc import Mapping, Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -28,12 +30,20 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict
 
 from ._codec import dumps, loads
 from ._faults import Fault, FaultQueue
+from ._insights import Insights
+from ._org_admin import OrgAdmin
+from ._plans import WorkflowPlan
+from ._project_admin import ProjectAdmin
 from ._ratelimit import RateLimitLedger, RateLimitPolicy, render_headers
+from ._routes import Handler, Route, Routes
+from ._runner import RunnerState
+from ._simulation import Simulation
 from ._state import SEED_EPOCH, ApiError, FakeState
 
 __all__ = ["FakeCircleCI", "RecordedRequest"]
 
 _PREFIX = "/api/v2"
+_RUNNER_PREFIX = "/api/v3"
 _JSON = "application/json"
 _INVALID_TOKEN = dumps({"message": "Invalid token provided."})
 _RATE_LIMITED_JSON = dumps({"message": "Rate limit exceeded."})
@@ -70,12 +80,9 @@ class RecordedRequest:
         return loads(self.body)
 
 
-Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, bytes]]
-_Handler = Handler
-
-
 class FakeCircleCI:
-    """A fake CircleCI API v2 server for tests and benchmarks; see the package docstring."""
+    """A fake CircleCI (API v2 under ``url``, the runner API under ``runner_url``) for tests
+    and benchmarks; see the package docstring."""
 
     def __init__(
         self,
@@ -91,7 +98,14 @@ class FakeCircleCI:
         record: bool = True,
     ) -> None:
         self._tokens = frozenset(tokens) if tokens is not None else frozenset((token,))
-        self._state = FakeState(seed, clock if clock is not None else time.time)
+        self._base_clock: Callable[[], float] = clock if clock is not None else time.time
+        self._offset = 0.0
+        self._state = FakeState(seed, self._now)
+        self._simulation = Simulation(self._state)
+        self._state.on_pipeline_started = self._simulation.track
+        self._projects = ProjectAdmin(self._state)
+        self._orgs = OrgAdmin(self._state)
+        self._runner_state = RunnerState(self._state)
         self._cache: dict[str, bytes] = {}
         self._cache_version = -1
         self._page_size = 0
@@ -107,18 +121,17 @@ class FakeCircleCI:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._bound: tuple[str, int] | None = None
-        project = r"/project/(?P<slug>[^/]+/[^/]+/[^/]+)"  # slugs are always three segments
-        table: list[tuple[str, dict[str, _Handler]]] = [
-            ("/me", {"GET": self._get_me}),
-            (project, {"GET": self._get_project}),
-            (project + "/pipeline", {"GET": self._list_pipelines, "POST": self._trigger_pipeline}),
-            (project + "/job/(?P<number>[^/]+)", {"GET": self._get_job}),
-            ("/pipeline/(?P<id>[^/]+)", {"GET": self._get_pipeline}),
-            ("/pipeline/(?P<id>[^/]+)/workflow", {"GET": self._list_workflows}),
-            ("/workflow/(?P<id>[^/]+)", {"GET": self._get_workflow}),
-            ("/workflow/(?P<id>[^/]+)/job", {"GET": self._list_jobs}),
-        ]
-        self._routes = [(re.compile(pattern), handlers) for pattern, handlers in table]
+        self._routes = Routes(
+            state=self._state,
+            simulation=self._simulation,
+            projects=self._projects,
+            orgs=self._orgs,
+            insights=Insights(self._state),
+            runner=self._runner_state,
+            page_size=lambda: self._page_size,
+        )
+        self._v2: list[Route] = self._routes.v2()
+        self._v3: list[Route] = self._routes.v3()
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
@@ -126,12 +139,21 @@ class FakeCircleCI:
 
     @property
     def clock(self) -> Callable[[], float]:
-        """POSIX seconds; drives rate-limit windows, recorded times and default timestamps."""
-        return self._state.clock
+        """POSIX seconds; drives rate-limit windows, recorded times, default timestamps and
+        the simulation. Setting it replaces the underlying clock; :meth:`advance` shifts it."""
+        return self._now
 
     @clock.setter
     def clock(self, clock: Callable[[], float]) -> None:
-        self._state.clock = clock
+        self._base_clock = clock
+
+    def _now(self) -> float:
+        return self._base_clock() + self._offset
+
+    @property
+    def now(self) -> float:
+        """The fake's current time (POSIX seconds)."""
+        return self._now()
 
     @property
     def page_size(self) -> int:
@@ -154,7 +176,7 @@ class FakeCircleCI:
         path after the prefix (named groups reach the handler), ``handlers`` maps methods to
         ``handler(request, groups, body) -> (status, json bytes)``. Added routes win over the
         built-in ones, so a test can also replace one. Auth, rate limits and faults apply."""
-        self._routes.insert(0, (re.compile(pattern), dict(handlers)))
+        self._v2.insert(0, (re.compile(pattern), dict(handlers), True))
         self._cache.clear()
 
     def inject(self, fault: Fault) -> None:
@@ -282,6 +304,109 @@ class FakeCircleCI:
             jobs_per_workflow=jobs_per_workflow,
         )
 
+    def org_id(self, org_slug: str) -> str:
+        """The id of an organization known to the fake (``gh/acme``, or a created one's slug)."""
+        return self._state.api_org(org_slug).id
+
+    def add_organization(self, name: str, vcs_type: str = "circleci") -> dict[str, Any]:
+        """An organization with no projects yet (as ``createOrganization`` makes one)."""
+        return self._orgs.create_org({"name": name, "vcs_type": vcs_type})
+
+    def add_context(
+        self, name: str, *, owner_slug: str | None = None, owner_id: str | None = None
+    ) -> dict[str, Any]:
+        owner = {"slug": owner_slug} if owner_slug is not None else {"id": owner_id}
+        return self._orgs.create_context({"name": name, "owner": owner})
+
+    def add_environment(
+        self, org_id: str, name: str, *, description: str = "", labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A deploy environment of an organization."""
+        return self._orgs.add_environment(org_id, name, description, labels)
+
+    def add_component(
+        self, org_id: str, project_id: str, name: str, *, labels: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A deployable component of a project."""
+        return self._orgs.add_component(org_id, project_id, name, labels)
+
+    def add_component_version(
+        self, component_id: str, environment_id: str, name: str, *, live: bool = True
+    ) -> dict[str, Any]:
+        """A version of a component deployed to an environment (the newest live one wins)."""
+        return self._orgs.add_version(component_id, environment_id, name, live=live)
+
+    def add_resource_class(self, resource_class: str, description: str = "") -> dict[str, Any]:
+        """A self-hosted runner resource class, ``namespace/name``."""
+        return self._runner_state.add_resource_class(resource_class, description)
+
+    def add_runner(self, resource_class: str, name: str, **details: Any) -> dict[str, Any]:
+        """A runner agent of a resource class (``hostname``, ``version``, ... optional)."""
+        return self._runner_state.add_runner(resource_class, name, **details)
+
+    def add_unclaimed_tasks(self, resource_class: str, count: int) -> None:
+        """Tasks waiting for a runner, on top of those of simulated jobs."""
+        extra = self._runner_state.extra_unclaimed
+        extra[resource_class] = extra.get(resource_class, 0) + count
+        self._state.touch()
+
+    # simulation --------------------------------------------------------------------------
+
+    def set_plan(self, slug: str, *workflows: WorkflowPlan) -> None:
+        """What pipelines triggered in ``slug`` run from now on (default: build, then test)."""
+        self._state.set_plan(slug, workflows)
+
+    @property
+    def setup_seconds(self) -> float:
+        """How long a triggered pipeline stays ``pending`` before its workflows exist."""
+        return self._state.setup_seconds
+
+    @setup_seconds.setter
+    def setup_seconds(self, seconds: float) -> None:
+        self._state.setup_seconds = seconds
+
+    def trigger_pipeline(
+        self,
+        slug: str,
+        branch: str | None = None,
+        *,
+        tag: str | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start a pipeline that runs the project's plan, as an API trigger would."""
+        pipeline = self._state.start_pipeline(slug, branch, tag, parameters)
+        return pipeline.to_json()
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock forward; triggered pipelines progress accordingly."""
+        if seconds < 0:
+            raise ValueError("the fake's clock only moves forward")
+        self._offset += seconds
+        self._simulation.run_until(self._now())
+        self._state.touch()
+
+    def settle(self, limit: float = 86400.0) -> float:
+        """Advance until nothing is left to happen by itself (jobs waiting for an approval
+        stay on hold); returns the fake seconds that took. ``limit`` bounds the jump."""
+        start = self._now()
+        while True:
+            due = self._simulation.next_due()
+            if due is None or due - start > limit:
+                break
+            self.advance(max(0.0, due - self._now()))
+        return self._now() - start
+
+    def continuation_key(self, pipeline_id: str) -> str:
+        """The key ``POST /pipeline/continue`` accepts for a pipeline (once)."""
+        self._state.api_pipeline(pipeline_id)
+        return f"ck-{pipeline_id}"
+
+    def skip_ci(self, slug: str) -> None:
+        """Make the next pipeline-run of ``slug`` answer 200 "not triggered", as for a commit
+        marked ``[ci skip]``."""
+        self._state.api_project(slug)
+        self._routes.ci_skip.add(slug)
+
     # lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -329,6 +454,11 @@ class FakeCircleCI:
     def url(self) -> str:
         """The API base URL for the client: ``http://127.0.0.1:<port>/api/v2``."""
         return self.root_url + _PREFIX
+
+    @property
+    def runner_url(self) -> str:
+        """The runner API's base URL: ``CircleCI(runner_base_url=fake.runner_url)``."""
+        return self.root_url + _RUNNER_PREFIX
 
     # request pipeline --------------------------------------------------------------------
 
@@ -404,18 +534,24 @@ class FakeCircleCI:
     def _route(
         self, request: web.Request, method: str, path: str, body: bytes
     ) -> tuple[int, bytes]:
-        cacheable = method == "GET"
-        if cacheable:
+        simulation = self._simulation
+        if not simulation.idle:
+            simulation.run_until(self._now())
+        get = method == "GET"
+        if get:
             if self._cache_version != self._state.version:
                 self._cache.clear()
                 self._cache_version = self._state.version
             cached = self._cache.get(request.raw_path)
             if cached is not None:
                 return 200, cached
-        if not path.startswith(_PREFIX + "/"):
+        if path.startswith(_PREFIX + "/"):
+            routes, tail = self._v2, path[len(_PREFIX) :]
+        elif path.startswith(_RUNNER_PREFIX + "/"):
+            routes, tail = self._v3, path[len(_RUNNER_PREFIX) :]
+        else:
             return 404, dumps({"message": "Not found"})
-        tail = path[len(_PREFIX) :]
-        for pattern, handlers in self._routes:
+        for pattern, handlers, cacheable in routes:
             match = pattern.fullmatch(tail)
             if match is None:
                 continue
@@ -425,64 +561,13 @@ class FakeCircleCI:
             try:
                 status, payload = handler(request, match.groupdict(), body)
             except ApiError as error:
-                return error.status, dumps({"message": error.message})
-            if cacheable and status == 200:
+                return error.status, dumps({error.key: error.message})
+            if get and cacheable and status == 200:
                 if len(self._cache) >= _CACHE_MAX_ENTRIES:
                     self._cache.clear()
                 self._cache[request.raw_path] = payload
             return status, payload
         return 404, dumps({"message": "Not found"})
-
-    # routes ------------------------------------------------------------------------------
-
-    def _get_me(self, request: web.Request, m: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        return 200, dumps(self._state.user.to_json())
-
-    def _get_project(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        return 200, dumps(self._state.get_project(m["slug"]))
-
-    def _list_pipelines(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        query = request.query
-        page = self._state.list_pipelines(
-            m["slug"], query.get("branch"), query.get("page-token"), self._page_size
-        )
-        return 200, dumps(page)
-
-    def _trigger_pipeline(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        try:
-            parsed = loads(body) if body.strip() else None
-        except ValueError:
-            raise ApiError(400, "Request body is not valid JSON.") from None
-        return 201, dumps(self._state.trigger(m["slug"], parsed))
-
-    def _get_job(self, request: web.Request, m: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        return 200, dumps(self._state.get_job_details(m["slug"], m["number"]))
-
-    def _get_pipeline(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        return 200, dumps(self._state.get_pipeline(m["id"]))
-
-    def _list_workflows(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        page = self._state.list_workflows(m["id"], request.query.get("page-token"), self._page_size)
-        return 200, dumps(page)
-
-    def _get_workflow(
-        self, request: web.Request, m: dict[str, str], body: bytes
-    ) -> tuple[int, bytes]:
-        return 200, dumps(self._state.get_workflow(m["id"]))
-
-    def _list_jobs(self, request: web.Request, m: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        page = self._state.list_jobs(m["id"], request.query.get("page-token"), self._page_size)
-        return 200, dumps(page)
 
 
 def _reason(status: int) -> str:

@@ -1,9 +1,12 @@
-"""The fake's data: projects, pipelines, workflows and jobs, their JSON shapes, and pagination.
+"""The fake's CI data: users, organizations, projects, pipelines, workflows, jobs and their test
+results, their JSON shapes, and pagination.
 
 Records are compact (slotted, no nested dicts) so that tens of thousands of seeded pipelines stay
 cheap; JSON is rendered from them on demand, matching the v2 OpenAPI schemas field for field.
-Everything is deterministic for a given seed and sequence of calls: ids come from a seeded RNG,
-seeded timestamps from a fixed epoch.
+Records made by seeding are fixed; those of triggered pipelines change as the simulation
+(``_simulation.py``) moves them along, which is why they are mutable. Everything is
+deterministic for a given seed and sequence of calls: ids come from a seeded RNG, seeded
+timestamps from a fixed epoch.
 
 Pages use keyset tokens (the position of the last item seen, plus a digest of which list and
 filter it belongs to), so items added during a walk neither repeat nor shift the walk, as with
@@ -24,7 +27,9 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-__all__ = ["SEED_EPOCH", "ApiError", "FakeState"]
+from ._plans import DEFAULT_PLAN, JobPlan, WorkflowPlan, check_plan
+
+__all__ = ["SEED_EPOCH", "ApiError", "FakeState", "iso"]
 
 SEED_EPOCH = 1767225600.0
 """2026-01-01T00:00:00Z: where :meth:`FakeState.seed_pipelines` starts its timeline by default."""
@@ -69,29 +74,34 @@ JOB_STATUSES = (
     "unauthorized",
 )
 JOB_TYPES = ("build", "approval")
-_WORKFLOW_UNFINISHED = frozenset({"running", "failing", "on_hold"})
-_JOB_UNFINISHED = frozenset({"running", "queued", "not_running", "on_hold", "blocked"})
+WORKFLOW_UNFINISHED = frozenset({"running", "failing", "on_hold"})
+JOB_UNFINISHED = frozenset({"running", "queued", "not_running", "on_hold", "blocked"})
 
-# vcs segment of a slug -> (provider name, repository host, vcs segment of app.circleci.com URLs)
+# vcs segment of a slug -> (provider name, repository host, vcs segment of app.circleci.com
+# URLs, vcs type of an organization)
 _VCS = {
-    "gh": ("GitHub", "https://github.com", "github"),
-    "github": ("GitHub", "https://github.com", "github"),
-    "bb": ("Bitbucket", "https://bitbucket.org", "bitbucket"),
-    "bitbucket": ("Bitbucket", "https://bitbucket.org", "bitbucket"),
-    "circleci": ("CircleCI", "https://github.com", "circleci"),
+    "gh": ("GitHub", "https://github.com", "github", "github"),
+    "github": ("GitHub", "https://github.com", "github", "github"),
+    "bb": ("Bitbucket", "https://bitbucket.org", "bitbucket", "bitbucket"),
+    "bitbucket": ("Bitbucket", "https://bitbucket.org", "bitbucket", "bitbucket"),
+    "circleci": ("CircleCI", "https://github.com", "circleci", "circleci"),
 }
 
 _JOB_SECONDS = 30.0
 _WORKFLOW_SECONDS = 60.0
+#: The most pipelines ``GET /pipeline`` returns, as documented.
+ORG_PIPELINES_MAX = 250
 
 
 class ApiError(Exception):
-    """An answer other than 2xx, with CircleCI's ``{"message": ...}`` body."""
+    """An answer other than 2xx. ``key`` is the body's field: ``message`` for most of the API,
+    ``error`` for the Policy and OIDC endpoints."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, key: str = "message") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.key = key
 
 
 def iso(t: float) -> str:
@@ -107,6 +117,23 @@ def _posix(value: float | datetime) -> float:
 def _check(value: str, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} {value!r} is not one of {', '.join(allowed)}")
+
+
+@attrs.frozen
+class OrgRec:
+    id: str
+    name: str
+    slug: str
+    vcs_type: str
+
+    def collaboration_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "vcs-type": self.vcs_type,
+            "name": self.name,
+            "avatar_url": f"https://avatars.example/{self.name}.png",
+            "slug": self.slug,
+        }
 
 
 @attrs.frozen
@@ -154,7 +181,7 @@ class UserRec:
         }
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class PipelineRec:
     seq: int
     id: str
@@ -170,6 +197,9 @@ class PipelineRec:
     actor: UserRec
     parameters: Mapping[str, Any] | None
     errors: tuple[tuple[str, str], ...]
+    updated_at: float | None = None
+    #: What a triggered pipeline runs; ``None`` for seeded ones, which never change.
+    plan: tuple[WorkflowPlan, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         created = iso(self.created_at)
@@ -188,7 +218,7 @@ class PipelineRec:
             "id": self.id,
             "errors": [{"type": kind, "message": message} for kind, message in self.errors],
             "project_slug": self.project.slug,
-            "updated_at": created,
+            "updated_at": created if self.updated_at is None else iso(self.updated_at),
             "number": self.number,
             "state": self.state,
             "created_at": created,
@@ -212,7 +242,7 @@ class PipelineRec:
         }
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class WorkflowRec:
     seq: int
     id: str
@@ -222,12 +252,9 @@ class WorkflowRec:
     created_at: float
     started_by: str
     tag: str | None
-
-    @property
-    def stopped_at(self) -> float | None:
-        if self.status in _WORKFLOW_UNFINISHED:
-            return None
-        return self.created_at + _WORKFLOW_SECONDS
+    stopped_at: float | None = None
+    canceled_by: str | None = None
+    plan: WorkflowPlan | None = None
 
     def to_json(self) -> dict[str, Any]:
         stopped = self.stopped_at
@@ -244,10 +271,12 @@ class WorkflowRec:
         }
         if self.tag is not None:
             out["tag"] = self.tag
+        if self.canceled_by is not None:
+            out["canceled_by"] = self.canceled_by
         return out
 
 
-@attrs.frozen
+@attrs.define(eq=False)
 class JobRec:
     seq: int
     id: str
@@ -256,29 +285,35 @@ class JobRec:
     type: str
     status: str
     workflow: WorkflowRec
-    started_at: float
+    created_at: float
+    queued_at: float | None
+    started_at: float | None
+    stopped_at: float | None
     dependencies: tuple[str, ...]
     approval_request_id: str | None
     parallelism: int
     resource_class: str
     executor_type: str
+    plan: JobPlan | None = None
+    approved_by: str | None = None
+    canceled_by: str | None = None
 
     @property
-    def stopped_at(self) -> float | None:
-        if self.status in _JOB_UNFINISHED:
-            return None
-        return self.started_at + _JOB_SECONDS
+    def slug(self) -> str:
+        return self.workflow.pipeline.project.slug
 
     def to_json(self) -> dict[str, Any]:
-        """The workflow-job list item."""
+        """The workflow-job list item. The spec requires ``started_at``; a job that has not
+        started reports when it was created (CircleCI itself sends null there)."""
         stopped = self.stopped_at
+        started = self.started_at if self.started_at is not None else self.created_at
         out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
-            "project_slug": self.workflow.pipeline.project.slug,
+            "project_slug": self.slug,
             "status": self.status,
             "type": self.type,
-            "started_at": iso(self.started_at),
+            "started_at": iso(started),
             "stopped_at": None if stopped is None else iso(stopped),
             "dependencies": list(self.dependencies),
         }
@@ -286,6 +321,12 @@ class JobRec:
             out["job_number"] = self.number
         if self.approval_request_id is not None:
             out["approval_request_id"] = self.approval_request_id
+        if self.approved_by is not None:
+            out["approved_by"] = self.approved_by
+        if self.canceled_by is not None:
+            out["canceled_by"] = self.canceled_by
+        if self.plan is not None and self.dependencies:
+            out["requires"] = {dependency: ["success"] for dependency in self.dependencies}
         return out
 
     def details_json(self) -> dict[str, Any]:
@@ -294,15 +335,20 @@ class JobRec:
         pipeline = workflow.pipeline
         project = pipeline.project
         stopped = self.stopped_at
+        queued = self.queued_at if self.queued_at is not None else self.created_at
+        started = self.started_at if self.started_at is not None else queued
+        duration = None
+        if stopped is not None and self.started_at is not None:
+            duration = round((stopped - self.started_at) * 1000)
         return {
             "number": self.number,
             "name": self.name,
             "status": self.status,
-            "created_at": iso(self.started_at - 1.0),
-            "queued_at": iso(self.started_at - 0.5),
-            "started_at": iso(self.started_at),
+            "created_at": iso(self.created_at),
+            "queued_at": iso(queued),
+            "started_at": iso(started),
             "stopped_at": None if stopped is None else iso(stopped),
-            "duration": None if stopped is None else round((stopped - self.started_at) * 1000),
+            "duration": duration,
             "parallelism": self.parallelism,
             "parallel_runs": [
                 {"index": index, "status": self.status} for index in range(self.parallelism)
@@ -327,7 +373,33 @@ class JobRec:
         }
 
 
-R = TypeVar("R", PipelineRec, WorkflowRec, JobRec)
+@attrs.frozen
+class TestRec:
+    """One stored test result of a job."""
+
+    __test__ = False  # not a pytest test class
+
+    seq: int
+    name: str
+    classname: str
+    file: str
+    result: str
+    run_time: float
+    message: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message": self.message,
+            "source": "junit",
+            "run_time": self.run_time,
+            "file": self.file,
+            "result": self.result,
+            "name": self.name,
+            "classname": self.classname,
+        }
+
+
+R = TypeVar("R", PipelineRec, WorkflowRec, JobRec, TestRec)
 
 
 class _Listing(Generic[R]):
@@ -387,6 +459,21 @@ def _paginate(
     }
 
 
+def page_of(
+    items: Sequence[tuple[int, dict[str, Any]]], list_id: str, token: str | None, size: int
+) -> dict[str, Any]:
+    """A page of ``(seq, json)`` pairs in ascending ``seq`` order (for the admin stores)."""
+    after = decode_page_token(token, list_id) if token else None
+    keys = [seq for seq, _ in items]
+    begin = 0 if after is None else bisect_right(keys, after)
+    chunk = items[begin : begin + size]
+    more = begin + size < len(items)
+    return {
+        "items": [item for _, item in chunk],
+        "next_page_token": encode_page_token(chunk[-1][0], list_id) if more else None,
+    }
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -416,6 +503,8 @@ class FakeState:
         self.version = 0
         self._seq = 0
         self.user = UserRec(self._uuid(), "fake-user", "Fake User", None)
+        self.users: dict[str, UserRec] = {self.user.id: self.user}
+        self.orgs: dict[str, OrgRec] = {}
         self.projects: dict[str, ProjectRec] = {}
         self._org_ids: dict[str, str] = {}
         self._pipelines: dict[str, _Listing[PipelineRec]] = {}
@@ -427,21 +516,47 @@ class FakeState:
         self._jobs_of: dict[str, _Listing[JobRec]] = {}
         self._job_numbers: dict[str, int] = {}
         self.jobs: dict[tuple[str, int], JobRec] = {}
+        self.jobs_by_id: dict[str, JobRec] = {}
+        self.tests: dict[str, _Listing[TestRec]] = {}
+        self.plans: dict[str, tuple[WorkflowPlan, ...]] = {}
+        #: How long a triggered pipeline stays ``pending`` before its workflows exist.
+        self.setup_seconds = 0.0
+        #: Told about every pipeline started by a trigger (the simulation tracks them).
+        self.on_pipeline_started: Callable[[PipelineRec], None] | None = None
 
     # ids -------------------------------------------------------------------------------
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
-    def _next_seq(self) -> int:
+    def new_id(self) -> str:
+        """A fresh deterministic UUID (for the other stores of the fake)."""
+        return self._uuid()
+
+    def random(self) -> random.Random:
+        return self._rng
+
+    def next_seq(self) -> int:
         self._seq += 1
         return self._seq
 
-    def _changed(self) -> None:
+    def touch(self) -> None:
+        """Record a change: cached answers are stale from now on."""
         self.version += 1
         self._pipelines_by_branch.clear()
 
     # seeding ---------------------------------------------------------------------------
+
+    def add_org(self, slug: str, name: str, vcs_type: str, org_id: str | None = None) -> OrgRec:
+        """Register an organization (projects register theirs on the way)."""
+        known = self._org_ids.get(slug)
+        if known is not None:
+            return self.orgs[known]
+        org = OrgRec(org_id or self._uuid(), name, slug, vcs_type)
+        self.orgs[org.id] = org
+        self._org_ids[slug] = org.id
+        self.touch()
+        return org
 
     def add_project(
         self,
@@ -457,31 +572,34 @@ class FakeState:
             raise ValueError(f"project {slug!r} already exists")
         if vcs not in _VCS:
             raise ValueError(f"unknown vcs {vcs!r} in {slug!r}: use gh, bb or circleci")
-        provider, host, web_vcs = _VCS[vcs]
+        provider, host, web_vcs, vcs_type = _VCS[vcs]
         org_slug = f"{vcs}/{org}"
-        if org_slug not in self._org_ids:
-            self._org_ids[org_slug] = self._uuid()
+        org_rec = self.add_org(org_slug, organization_name or org, vcs_type)
         project = ProjectRec(
             slug=slug,
             id=self._uuid(),
             name=name if name is not None else repo,
             organization_name=organization_name if organization_name is not None else org,
             organization_slug=org_slug,
-            organization_id=self._org_ids[org_slug],
+            organization_id=org_rec.id,
             provider=provider,
             vcs_url=vcs_url if vcs_url is not None else f"{host}/{org}/{repo}",
             default_branch=default_branch,
             web_vcs=web_vcs,
         )
         self.projects[slug] = project
-        self._pipelines[slug] = _Listing()
-        self._pipeline_numbers[slug] = 0
-        self._job_numbers[slug] = 0
-        self._changed()
+        self._pipelines.setdefault(slug, _Listing())
+        self._pipeline_numbers.setdefault(slug, 0)
+        self._job_numbers.setdefault(slug, 0)
+        self.touch()
         return project
 
     def project(self, slug: str) -> ProjectRec:
         return _known(self.projects, slug, "project")
+
+    def set_plan(self, slug: str, workflows: Sequence[WorkflowPlan]) -> None:
+        self.project(slug)
+        self.plans[slug] = check_plan(workflows)
 
     def add_pipeline(
         self,
@@ -507,7 +625,7 @@ class FakeState:
         number = self._pipeline_numbers[slug] + 1
         self._pipeline_numbers[slug] = number
         pipeline = PipelineRec(
-            seq=self._next_seq(),
+            seq=self.next_seq(),
             id=self._uuid(),
             number=number,
             project=project,
@@ -524,7 +642,7 @@ class FakeState:
         )
         self._pipelines[slug].append(pipeline)
         self.pipelines[pipeline.id] = pipeline
-        self._changed()
+        self.touch()
         return pipeline
 
     def add_workflow(
@@ -535,29 +653,33 @@ class FakeState:
         *,
         created_at: float | datetime | None = None,
         tag: str | None = None,
+        plan: WorkflowPlan | None = None,
     ) -> WorkflowRec:
         pipeline = _known(self.pipelines, pipeline_id, "pipeline")
         _check(status, WORKFLOW_STATUSES, "workflow status")
         if tag not in (None, "setup"):
             raise ValueError(f"workflow tag {tag!r} is not 'setup'")
         siblings = self._workflows_of.setdefault(pipeline_id, _Listing())
+        created = (
+            pipeline.created_at + 1.0 + len(siblings.records)
+            if created_at is None
+            else _posix(created_at)
+        )
         workflow = WorkflowRec(
-            seq=self._next_seq(),
+            seq=self.next_seq(),
             id=self._uuid(),
             name=name,
             pipeline=pipeline,
             status=status,
-            created_at=(
-                pipeline.created_at + 1.0 + len(siblings.records)
-                if created_at is None
-                else _posix(created_at)
-            ),
+            created_at=created,
             started_by=self.user.id,
             tag=tag,
+            stopped_at=None if status in WORKFLOW_UNFINISHED else created + _WORKFLOW_SECONDS,
+            plan=plan,
         )
         siblings.append(workflow)
         self.workflows[workflow.id] = workflow
-        self._changed()
+        self.touch()
         return workflow
 
     def add_job(
@@ -572,41 +694,98 @@ class FakeState:
         parallelism: int = 1,
         resource_class: str = "medium",
         executor_type: str = "docker",
+        plan: JobPlan | None = None,
     ) -> JobRec:
+        """A job. Seeded jobs (no ``plan``) have every timestamp; planned jobs start blocked or
+        queued, and the simulation fills the rest in."""
         workflow = _known(self.workflows, workflow_id, "workflow")
         _check(status, JOB_STATUSES, "job status")
         _check(type, JOB_TYPES, "job type")
-        slug = workflow.pipeline.project.slug
-        number = None
-        if type == "build":  # approval jobs have no number in CircleCI either
-            number = self._job_numbers[slug] + 1
-            self._job_numbers[slug] = number
         siblings = self._jobs_of.setdefault(workflow_id, _Listing())
         job_id = self._uuid()
-        job = JobRec(
-            seq=self._next_seq(),
-            id=job_id,
-            name=name,
-            number=number,
-            type=type,
-            status=status,
-            workflow=workflow,
-            started_at=(
+        queued: float | None
+        started: float | None
+        stopped: float | None
+        if plan is None:
+            start = (
                 workflow.created_at + 1.0 + len(siblings.records)
                 if started_at is None
                 else _posix(started_at)
-            ),
+            )
+            created, queued, started = start - 1.0, start - 0.5, start
+            stopped = None if status in JOB_UNFINISHED else start + _JOB_SECONDS
+        else:
+            created = workflow.created_at if started_at is None else _posix(started_at)
+            queued = created if status == "queued" else None
+            started = stopped = None
+        job = JobRec(
+            seq=self.next_seq(),
+            id=job_id,
+            name=name,
+            number=None,
+            type=type,
+            status=status,
+            workflow=workflow,
+            created_at=created,
+            queued_at=queued,
+            started_at=started,
+            stopped_at=stopped,
             dependencies=tuple(dependencies),
             approval_request_id=job_id if type == "approval" else None,
             parallelism=parallelism,
             resource_class=resource_class,
             executor_type=executor_type,
+            plan=plan,
         )
+        # Approval jobs have no number in CircleCI either; planned jobs get theirs when
+        # they are queued, as CircleCI numbers jobs when they are about to run.
+        if type == "build" and (plan is None or status == "queued"):
+            self.number_job(job)
         siblings.append(job)
-        if number is not None:
-            self.jobs[slug, number] = job
-        self._changed()
+        self.jobs_by_id[job.id] = job
+        self.touch()
         return job
+
+    def number_job(self, job: JobRec) -> None:
+        slug = job.slug
+        number = self._job_numbers[slug] + 1
+        self._job_numbers[slug] = number
+        job.number = number
+        self.jobs[slug, number] = job
+
+    def add_tests(self, job: JobRec, results: Iterable[tuple[str, str, float, str | None]]) -> None:
+        """Store test results ``(name, result, run_time, message)`` for a job."""
+        listing = self.tests.setdefault(job.id, _Listing())
+        classname = f"tests.{job.name}"
+        for name, result, run_time, message in results:
+            listing.append(
+                TestRec(
+                    seq=self.next_seq(),
+                    name=name,
+                    classname=classname,
+                    file=f"tests/test_{job.name}.py",
+                    result=result,
+                    run_time=run_time,
+                    message=message,
+                )
+            )
+        self.touch()
+
+    def jobs_of(self, workflow: WorkflowRec) -> list[JobRec]:
+        listing = self._jobs_of.get(workflow.id)
+        return [] if listing is None else listing.records
+
+    def workflows_of(self, pipeline: PipelineRec) -> list[WorkflowRec]:
+        listing = self._workflows_of.get(pipeline.id)
+        return [] if listing is None else listing.records
+
+    def pipelines_of(self, slug: str) -> list[PipelineRec]:
+        listing = self._pipelines.get(slug)
+        return [] if listing is None else listing.records
+
+    def tests_of(self, job: JobRec) -> list[TestRec]:
+        listing = self.tests.get(job.id)
+        return [] if listing is None else listing.records
 
     def seed_pipelines(
         self,
@@ -658,48 +837,88 @@ class FakeState:
                 for j in range(jobs_per_workflow):
                     self.add_job(workflow.id, f"job-{j + 1}")
         self._pipeline_numbers[slug] = first + count - 1
-        self._changed()
+        self.touch()
 
     # lookups the routes use --------------------------------------------------------------
 
-    def _pipeline(self, pipeline_id: str) -> PipelineRec:
+    def api_pipeline(self, pipeline_id: str) -> PipelineRec:
         try:
             return self.pipelines[pipeline_id]
         except KeyError:
             raise ApiError(404, "Pipeline not found") from None
 
-    def _workflow(self, workflow_id: str) -> WorkflowRec:
+    def api_workflow(self, workflow_id: str) -> WorkflowRec:
         try:
             return self.workflows[workflow_id]
         except KeyError:
             raise ApiError(404, "Workflow not found") from None
 
-    def _api_project(self, slug: str) -> ProjectRec:
+    def api_project(self, slug: str) -> ProjectRec:
         project = self.projects.get(slug)
         if project is None:
             raise ApiError(404, "Project not found")
         return project
 
-    def get_project(self, slug: str) -> dict[str, Any]:
-        return self._api_project(slug).to_json()
+    def api_project_by_id(self, project_id: str) -> ProjectRec:
+        for project in self.projects.values():
+            if project.id == project_id:
+                return project
+        raise ApiError(404, "Project not found")
 
-    def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
-        return self._pipeline(pipeline_id).to_json()
-
-    def get_workflow(self, workflow_id: str) -> dict[str, Any]:
-        return self._workflow(workflow_id).to_json()
-
-    def get_job_details(self, slug: str, number: str) -> dict[str, Any]:
-        self._api_project(slug)
+    def api_job(self, slug: str, number: str) -> JobRec:
+        self.api_project(slug)
         job = self.jobs.get((slug, int(number))) if number.isascii() and number.isdigit() else None
         if job is None:
             raise ApiError(404, "Job not found")
-        return job.details_json()
+        return job
+
+    def api_job_by_id(self, job_id: str) -> JobRec:
+        job = self.jobs_by_id.get(job_id)
+        if job is None:
+            raise ApiError(404, "Job not found")
+        return job
+
+    def api_org(self, slug_or_id: str) -> OrgRec:
+        org = self.orgs.get(slug_or_id)
+        if org is None and slug_or_id in self._org_ids:
+            org = self.orgs[self._org_ids[slug_or_id]]
+        if org is None:
+            raise ApiError(404, "Organization not found")
+        return org
+
+    def get_project(self, slug: str) -> dict[str, Any]:
+        return self.api_project(slug).to_json()
+
+    def get_pipeline(self, pipeline_id: str) -> dict[str, Any]:
+        return self.api_pipeline(pipeline_id).to_json()
+
+    def get_pipeline_by_number(self, slug: str, number: str) -> dict[str, Any]:
+        self.api_project(slug)
+        if number.isascii() and number.isdigit():
+            for pipeline in reversed(self.pipelines_of(slug)):
+                if pipeline.number == int(number):
+                    return pipeline.to_json()
+        raise ApiError(404, "Pipeline not found")
+
+    def get_workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self.api_workflow(workflow_id).to_json()
+
+    def get_job_details(self, slug: str, number: str) -> dict[str, Any]:
+        return self.api_job(slug, number).details_json()
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        if user is None:
+            raise ApiError(404, "User not found")
+        return user.to_json()
+
+    def collaborations(self) -> list[dict[str, Any]]:
+        return [org.collaboration_json() for org in self.orgs.values()]
 
     def list_pipelines(
         self, slug: str, branch: str | None, token: str | None, size: int
     ) -> dict[str, Any]:
-        self._api_project(slug)
+        self.api_project(slug)
         listing = self._pipelines[slug]
         if branch is not None:
             key = (slug, branch)
@@ -711,19 +930,96 @@ class FakeState:
         list_id = f"pipelines|{slug}|{'' if branch is None else branch}"
         return _paginate(listing, list_id, token, size, newest_first=True)
 
+    def list_my_pipelines(self, slug: str, token: str | None, size: int) -> dict[str, Any]:
+        """Every pipeline of the fake is triggered by its one user."""
+        self.api_project(slug)
+        listing = _Listing(p for p in self._pipelines[slug].records if p.actor is self.user)
+        return _paginate(listing, f"mine|{slug}", token, size, newest_first=True)
+
+    def list_org_pipelines(
+        self, org_slug: str | None, mine: bool, token: str | None, size: int
+    ) -> dict[str, Any]:
+        """``GET /pipeline``: the most recent pipelines of an organization's projects (all
+        organizations when none is given), newest first, at most 250."""
+        if org_slug is not None:
+            self.api_org(org_slug)
+        chosen = [
+            p
+            for slug, project in self.projects.items()
+            if org_slug is None or project.organization_slug == org_slug
+            for p in self.pipelines_of(slug)
+            if not mine or p.actor is self.user
+        ]
+        chosen.sort(key=lambda p: p.seq)
+        listing = _Listing(chosen[-ORG_PIPELINES_MAX:])
+        return _paginate(listing, f"org|{org_slug}|{mine}", token, size, newest_first=True)
+
     def list_workflows(self, pipeline_id: str, token: str | None, size: int) -> dict[str, Any]:
-        self._pipeline(pipeline_id)
+        self.api_pipeline(pipeline_id)
         listing = self._workflows_of.get(pipeline_id, _Listing[WorkflowRec]())
         return _paginate(listing, f"workflows|{pipeline_id}", token, size, newest_first=False)
 
     def list_jobs(self, workflow_id: str, token: str | None, size: int) -> dict[str, Any]:
-        self._workflow(workflow_id)
+        self.api_workflow(workflow_id)
         listing = self._jobs_of.get(workflow_id, _Listing[JobRec]())
         return _paginate(listing, f"jobs|{workflow_id}", token, size, newest_first=False)
 
+    def list_tests(self, slug: str, number: str, token: str | None, size: int) -> dict[str, Any]:
+        job = self.api_job(slug, number)
+        listing = self.tests.get(job.id, _Listing[TestRec]())
+        return _paginate(listing, f"tests|{job.id}", token, size, newest_first=False)
+
+    def pipeline_config(self, pipeline_id: str) -> dict[str, Any]:
+        pipeline = self.api_pipeline(pipeline_id)
+        plan = pipeline.plan if pipeline.plan is not None else self._plan_of_seeded(pipeline)
+        source = render_config(plan)
+        return {"source": source, "compiled": source}
+
+    def pipeline_values(self, pipeline_id: str) -> dict[str, Any]:
+        """The pipeline values CircleCI documents, for this pipeline."""
+        pipeline = self.api_pipeline(pipeline_id)
+        values: dict[str, Any] = {
+            "pipeline.id": pipeline.id,
+            "pipeline.number": pipeline.number,
+            "pipeline.project.git_url": pipeline.project.vcs_url,
+            "pipeline.project.type": pipeline.project.provider.lower(),
+            "pipeline.git.revision": pipeline.revision,
+            "pipeline.trigger_source": pipeline.trigger_type,
+        }
+        if pipeline.tag is not None:
+            values["pipeline.git.tag"] = pipeline.tag
+        else:
+            values["pipeline.git.branch"] = pipeline.branch
+        return values
+
+    def _plan_of_seeded(self, pipeline: PipelineRec) -> tuple[WorkflowPlan, ...]:
+        return tuple(
+            WorkflowPlan(w.name, tuple(JobPlan(j.name) for j in self.jobs_of(w)))
+            for w in self.workflows_of(pipeline)
+        )
+
+    # projects --------------------------------------------------------------------------
+
+    def create_project(self, org_slug_or_id: str, name: str) -> ProjectRec:
+        """``POST /organization/{org}/project``: a project named ``name`` in the org."""
+        org = self.api_org(org_slug_or_id)
+        if not name or "/" in name:
+            raise ApiError(400, "Invalid project name.")
+        slug = f"{org.slug}/{name}"
+        if slug in self.projects:
+            raise ApiError(409, "Project already exists.")
+        return self.add_project(slug, organization_name=org.name)
+
+    def delete_project(self, slug: str) -> None:
+        self.api_project(slug)
+        del self.projects[slug]
+        self.touch()
+
+    # triggering ------------------------------------------------------------------------
+
     def trigger(self, slug: str, body: Any) -> dict[str, Any]:
-        """``POST /project/{slug}/pipeline``: validate like CircleCI, then add a pipeline."""
-        self._api_project(slug)
+        """``POST /project/{slug}/pipeline``: validate like CircleCI, then start a pipeline."""
+        self.api_project(slug)
         if body is None:
             body = {}
         if not isinstance(body, dict):
@@ -735,14 +1031,29 @@ class FakeState:
             if value is not None and (not isinstance(value, str) or not value):
                 raise ApiError(400, f"Field {field} must be a non-empty string.")
         if parameters is not None:
-            _check_parameters(parameters)
+            check_parameters(parameters)
+        return self.start_pipeline(slug, branch, tag, parameters).creation_json()
+
+    def start_pipeline(
+        self,
+        slug: str,
+        branch: str | None,
+        tag: str | None,
+        parameters: Mapping[str, Any] | None,
+        trigger_type: str = "api",
+    ) -> PipelineRec:
+        """A pipeline that will run the project's plan: ``pending`` until set up."""
         pipeline = self.add_pipeline(
-            slug, branch, "created", tag=tag, parameters=parameters, trigger_type="api"
+            slug, branch, "pending", tag=tag, parameters=parameters, trigger_type=trigger_type
         )
-        return pipeline.creation_json()
+        pipeline.plan = self.plans.get(slug, DEFAULT_PLAN)
+        if self.on_pipeline_started is not None:
+            self.on_pipeline_started(pipeline)
+        return pipeline
 
 
-def _check_parameters(parameters: Any) -> None:
+def check_parameters(parameters: Any) -> None:
+    """CircleCI's documented limits on pipeline parameters, as 400s."""
     if not isinstance(parameters, dict):
         raise ApiError(400, "Field parameters must be an object.")
     if len(parameters) > 100:
@@ -754,3 +1065,39 @@ def _check_parameters(parameters: Any) -> None:
             raise ApiError(400, f"Pipeline parameter {key!r} must be a string, integer or boolean.")
         if isinstance(value, str) and len(value) > 512:
             raise ApiError(400, "Pipeline parameter values are at most 512 characters.")
+
+
+def render_config(plan: Sequence[WorkflowPlan]) -> str:
+    """A CircleCI config (YAML text) that would run ``plan``."""
+    jobs: dict[str, JobPlan] = {}
+    for workflow in plan:
+        for job in workflow.jobs:
+            if job.type == "build":
+                jobs.setdefault(job.name, job)
+    lines = ["version: 2.1", "jobs:"]
+    for name, job in jobs.items():
+        lines += [
+            f"  {name}:",
+            "    docker:",
+            "      - image: cimg/base:current",
+            f"    resource_class: {job.resource_class}",
+            f"    parallelism: {job.parallelism}",
+            "    steps:",
+            "      - checkout",
+            f"      - run: sleep {job.seconds:g}",
+        ]
+    lines.append("workflows:")
+    for workflow in plan:
+        lines += [f"  {workflow.name}:", "    jobs:"]
+        for job in workflow.jobs:
+            extra = []
+            if job.type == "approval":
+                extra.append("type: approval")
+            if job.requires:
+                extra.append(f"requires: [{', '.join(job.requires)}]")
+            if extra:
+                lines.append(f"      - {job.name}:")
+                lines += [f"          {item}" for item in extra]
+            else:
+                lines.append(f"      - {job.name}")
+    return "\n".join(lines) + "\n"

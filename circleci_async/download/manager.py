@@ -1,0 +1,558 @@
+"""The downloader: many files at once within limits, each one resumed, verified and reported.
+
+A :class:`DownloadEngine` holds what files of one or more batches share: the fetcher (per-host
+slots, the rate limiter for CircleCI hosts), the global limit on files in flight, the thread pool
+for disk writes and the write-size budget. :meth:`DownloadEngine.run` downloads one planned batch
+with as many workers as the global limit allows and returns one result per file.
+
+Per file: look at the destination (skip policy, a partial file of an earlier run), then
+request it from the artifact URL; a connection that breaks is resumed from the bytes already
+received with ``Range`` (and ``If-Range``), always starting again from the CircleCI URL because
+the storage URL it redirected to is short-lived. Only a ``206`` whose ``Content-Range`` starts at
+the resume offset continues the file; a ``200`` starts it again. The byte count is checked
+against ``Content-Length`` (or the ``Content-Range`` total) before the file is renamed into place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from .._pipeline import RequestPipeline
+from ..errors import CircleCIError, ConfigurationError
+from ..transport import AiohttpTransport
+from ._models import (
+    DownloadOptions,
+    DownloadResult,
+    DownloadResults,
+    DownloadStatus,
+    SkipPolicy,
+)
+from .errors import DownloadError, DownloadFailed, IntegrityError, PathConflictError
+from .fetch import (
+    Fetcher,
+    Opened,
+    Retryable,
+    html_expected,
+    is_html,
+    parse_content_range,
+    raise_transport_error,
+    strong_validator,
+)
+from .plan import PlannedFile, skip_reason
+from .progress import ProgressReporter
+from .writer import DirectoryState, Existing, FileWriter, ResumeRecord, WriteStrategy
+from .writer import prepare_directory as _prepare_directory
+
+__all__ = ["DownloadEngine"]
+
+logger = logging.getLogger("circleci_async.download")
+
+_NOTHING = Existing()
+#: New bytes an attempt must bring for its failure not to count against ``max_attempts``:
+#: a server that drops every connection after a few bytes is not making progress.
+_PROGRESS = 64 * 1024
+_PROGRESS_STEP = 256 * 1024  # bytes between progress reports
+_CREDENTIAL_HEADERS = ("circle-token", "authorization")
+
+
+class DownloadEngine:
+    """Shared state of the downloads of one call (see the module docstring). Use as an async
+    context manager; it shuts its thread pool down on exit."""
+
+    def __init__(
+        self,
+        pipeline: RequestPipeline,
+        dest: str | os.PathLike[str],
+        *,
+        concurrency: int = 8,
+        per_host: int | None = None,
+        skip: SkipPolicy = SkipPolicy.OVERWRITE,
+        fsync: bool = False,
+        resume: bool = True,
+        progress: ProgressReporter | None = None,
+        options: DownloadOptions | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ConfigurationError("concurrency must be >= 1")
+        if per_host is not None and per_host < 1:
+            raise ConfigurationError("per_host must be >= 1")
+        transport = pipeline.transport
+        if not isinstance(transport, AiohttpTransport):
+            raise ConfigurationError("artifact downloads need the client's aiohttp transport")
+        session = transport.session
+        if any(name.lower() in _CREDENTIAL_HEADERS for name in session.headers):
+            # Session headers ride along on every request, the storage host included.
+            raise ConfigurationError(
+                "the aiohttp session sends credentials on every request; pass the token to "
+                "CircleCI(...) instead, which sends it only where it belongs"
+            )
+        self.options = options or DownloadOptions()
+        self.dest = os.path.abspath(os.fspath(dest))
+        self.root = ""  # the resolved destination, set by __aenter__
+        self.skip = skip
+        self.fsync = fsync
+        self.resume = resume
+        self.progress = progress
+        self.concurrency = concurrency
+        self.fetcher = Fetcher(
+            session,
+            auth=pipeline.auth,
+            limiter=pipeline.limiter,
+            stats=pipeline.stats,
+            options=self.options,
+            per_host=per_host or concurrency,
+        )
+        self.strategy = WriteStrategy(self.options)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._executor = ThreadPoolExecutor(
+            max_workers=min(concurrency, 32), thread_name_prefix="circleci-download"
+        )
+        self._dirs: dict[str, asyncio.Future[DirectoryState]] = {}
+        self._made: set[str] = set()  # directories known to exist (no makedirs needed)
+        self._names: dict[str, set[str]] = {}
+
+    async def __aenter__(self) -> DownloadEngine:
+        loop = asyncio.get_running_loop()
+        try:
+            self.root = await loop.run_in_executor(self._executor, _make_root, self.dest)
+        except OSError as exc:
+            self._executor.shutdown(wait=False)
+            raise ConfigurationError(
+                f"cannot use {self.dest!r} as the download directory: {exc.strerror or exc}"
+            ) from None
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Writes still in flight (a task cancelled twice) finish on their own.
+        self._executor.shutdown(wait=False)
+
+    # -- a batch ------------------------------------------------------------------------------
+
+    def destination(self, relative: str) -> str:
+        return os.path.join(self.root, *relative.split("/"))
+
+    async def run(
+        self, planned: Sequence[PlannedFile], *, fail_fast: bool = False
+    ) -> DownloadResults:
+        """Download a planned batch; one result per entry, in order."""
+        for entry in planned:
+            if entry.relative:
+                directory, name = os.path.split(self.destination(entry.relative))
+                self._names.setdefault(directory, set()).add(name)
+        results: list[DownloadResult | None] = [None] * len(planned)
+        queue = iter(enumerate(planned))
+        failure: list[DownloadResult] = []
+        workers: list[asyncio.Task[None]] = []
+
+        async def worker() -> None:
+            for position, entry in queue:
+                result = await self._one(entry)
+                results[position] = result
+                if fail_fast and not result.ok and not failure:
+                    failure.append(result)
+                    for other in workers:
+                        if other is not asyncio.current_task():
+                            other.cancel()
+                    return
+
+        count = min(self.concurrency, len(planned))
+        workers.extend(asyncio.ensure_future(worker()) for _ in range(count))
+        try:
+            if workers:
+                await asyncio.wait(workers)
+        except asyncio.CancelledError:
+            for task in workers:
+                task.cancel()
+            # Let every file clean up its partial file before the cancellation goes on.
+            await asyncio.wait(workers)
+            raise
+        for task in workers:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]  # a bug, not a file's failure
+        final = DownloadResults()
+        for entry, result in zip(planned, results, strict=True):
+            if result is None:
+                result = DownloadResult(
+                    entry.artifact, DownloadStatus.CANCELLED, relative=entry.relative
+                )
+                self._finish(entry.relative or str(entry.artifact.path), result)
+            final.append(result)
+        if failure:
+            first = failure[0]
+            raise DownloadFailed(
+                f"stopped at the first failure (fail_fast): {first.artifact.path!r}: {first.error}",
+                results=list(final),
+            )
+        return final
+
+    async def _one(self, entry: PlannedFile) -> DownloadResult:
+        """One file, start to end; never raises for the file's own failure."""
+        artifact = entry.artifact
+        if entry.duplicate_of is not None:
+            result = DownloadResult(
+                artifact, DownloadStatus.SKIPPED, reason="duplicate", relative=entry.relative
+            )
+            return self._finish(artifact.path, result)
+        if entry.error is not None or not entry.relative:
+            error = entry.error or DownloadError("no destination")
+            return self._finish(
+                str(artifact.path), DownloadResult(artifact, DownloadStatus.FAILED, error=error)
+            )
+        relative = entry.relative
+        async with self._slots:
+            started = time.monotonic()
+            final = self.destination(relative)
+            directory, name = os.path.split(final)
+            state = await self._directory(directory)
+            if state.error is not None:
+                result = DownloadResult(
+                    artifact,
+                    DownloadStatus.FAILED,
+                    destination=Path(final),
+                    relative=relative,
+                    error=state.error,
+                )
+                return self._finish(relative, result)
+            existing = state.entries.get(name, _NOTHING)
+            if state.exists:
+                self._made.add(directory)
+            result = await self._transfer(entry, relative, final, existing)
+            result = _with_elapsed(result, time.monotonic() - started)
+        return self._finish(relative, result)
+
+    def _finish(self, name: str, result: DownloadResult) -> DownloadResult:
+        if self.progress is not None:
+            self.progress.finish(name, result)
+        if result.status is DownloadStatus.FAILED:
+            logger.info("download failed: %s: %s", name, result.error)
+        return result
+
+    async def _directory(self, directory: str) -> DirectoryState:
+        future = self._dirs.get(directory)
+        if future is None:
+            names = sorted(self._names.get(directory, ()))
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(
+                self._executor, _prepare_directory, self.root, directory, names
+            )
+            self._dirs[directory] = future
+        try:
+            return await asyncio.shield(future)
+        except OSError as exc:
+            return DirectoryState(DownloadError(f"cannot inspect {directory!r}: {exc}"))
+
+    # -- one transfer ---------------------------------------------------------------------------
+
+    async def _transfer(
+        self, entry: PlannedFile, relative: str, final: str, existing: Existing
+    ) -> DownloadResult:
+        artifact = entry.artifact
+        base = DownloadResult(
+            artifact, DownloadStatus.FAILED, destination=Path(final), relative=relative
+        )
+        if existing.is_dir:
+            conflict = PathConflictError(f"a directory is in the way of {relative!r}")
+            return _evolve(base, error=conflict)
+        reason = skip_reason(self.skip, existing.size)
+        if reason is not None:
+            return _evolve(
+                base, status=DownloadStatus.SKIPPED, reason=reason, bytes=existing.size or 0
+            )
+        opts = self.options
+        directory = os.path.dirname(final)
+        writer = FileWriter(
+            final,
+            executor=self._executor,
+            strategy=self.strategy,
+            fsync=self.fsync,
+            display=relative,
+            make_directory=directory not in self._made,
+            stale=existing.stale,
+        )
+        meter = _Meter(relative, self.progress)
+        validator: str | None = None
+        total: int | None = None
+        resumed_from = 0
+        record = existing.record
+        if (
+            self.resume
+            and record is not None
+            and record.url == artifact.url
+            and existing.partial_size is not None
+            and 0 < existing.partial_size < record.size
+        ):
+            writer.continue_partial(existing.partial_size)
+            resumed_from = existing.partial_size
+            validator = record.validator
+            total = record.size
+        url = URL(artifact.url)
+        attempts = failures = transferred = 0
+        high_water = writer.size
+        first_response = True
+        last_error: CircleCIError | None = None
+        keep_partial = False
+        self.strategy.active += 1
+        try:
+            while True:
+                attempts += 1
+                at_start = writer.size
+                opened: Opened | None = None
+                try:
+                    opened = await self.fetcher.open(
+                        url, offset=writer.size, validator=validator if writer.size else None
+                    )
+                    response = opened.response
+                    status = response.status
+                    complete = False
+                    if status == 206:
+                        content_range = parse_content_range(response.headers.get("Content-Range"))
+                        if content_range is None or content_range.start != writer.size:
+                            # Not the bytes asked for: start again from the first byte.
+                            meter.restart()
+                            await writer.restart()
+                            raise Retryable(
+                                IntegrityError(
+                                    "the server answered a resume request with the wrong range "
+                                    f"({response.headers.get('Content-Range')!r})",
+                                    method="GET",
+                                    url=opened.url,
+                                )
+                            )
+                        total = content_range.total
+                    elif status == 416:
+                        content_range = parse_content_range(response.headers.get("Content-Range"))
+                        if content_range is not None and content_range.total == writer.size:
+                            total = writer.size  # the partial file already holds everything
+                            complete = True
+                        else:
+                            meter.restart()
+                            await writer.restart()
+                            raise Retryable(
+                                IntegrityError(
+                                    "the server cannot resume this file (416)",
+                                    method="GET",
+                                    url=opened.url,
+                                )
+                            )
+                    else:  # 200: the whole file, from its first byte
+                        if writer.size:
+                            meter.restart()
+                            await writer.restart()
+                        total = response.content_length
+                    if first_response:
+                        first_response = False
+                        reason = skip_reason(self.skip, existing.size, total)
+                        if reason is not None:
+                            opened.close(reuse=False)
+                            opened = None
+                            return _evolve(
+                                base,
+                                status=DownloadStatus.SKIPPED,
+                                reason=reason,
+                                bytes=existing.size or 0,
+                                attempts=attempts,
+                            )
+                    if (
+                        opts.reject_html
+                        and status != 416
+                        and is_html(response.headers.get("Content-Type"))
+                        and not html_expected(relative)
+                    ):
+                        raise IntegrityError(
+                            "the server sent an HTML page instead of the artifact "
+                            "(a login or error page?)",
+                            method="GET",
+                            url=opened.url,
+                        )
+                    validator = strong_validator(response.headers) or validator
+                    if (
+                        self.resume
+                        and total is not None
+                        and total >= opts.resume_threshold
+                        and writer.size == 0
+                    ):
+                        writer.keep_resume_record(ResumeRecord(artifact.url, total, validator))
+                    meter.start(total)
+                    if not complete:
+                        await self._stream(opened, writer, meter)
+                    opened.close()
+                    opened = None
+                except Retryable as retry:
+                    if opened is not None:
+                        opened.close(reuse=False)
+                    transferred += max(0, writer.size - at_start)
+                    last_error = retry.error
+                    if writer.size >= high_water + _PROGRESS:
+                        failures = 0
+                    else:
+                        failures += 1
+                    high_water = max(high_water, writer.size)
+                    if failures >= opts.max_attempts or attempts >= opts.max_attempts * 20:
+                        keep_partial = True
+                        raise last_error from None
+                    delay = _backoff(opts, failures)
+                    if retry.retry_after is not None:
+                        delay = max(delay, min(retry.retry_after, opts.backoff_max * 6))
+                    logger.debug(
+                        "retrying %s from byte %d in %.2f s: %s",
+                        relative,
+                        writer.size,
+                        delay,
+                        retry.error,
+                    )
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    continue
+                except BaseException:
+                    if opened is not None:
+                        opened.close(reuse=False)
+                    transferred += max(0, writer.size - at_start)
+                    raise
+                transferred += writer.size - at_start
+                if total is not None and writer.size != total:
+                    if writer.size < total:
+                        # The body ended early without a protocol error: resume the rest.
+                        ended = IntegrityError(
+                            f"the transfer ended after {writer.size} of {total} bytes",
+                            expected=total,
+                            received=writer.size,
+                            method="GET",
+                            url=url,
+                        )
+                        if writer.size >= high_water + _PROGRESS:
+                            failures = 0
+                        else:
+                            failures += 1
+                        high_water = max(high_water, writer.size)
+                        last_error = ended
+                        if failures >= opts.max_attempts:
+                            keep_partial = True
+                            raise ended
+                        continue
+                    raise IntegrityError(
+                        f"received {writer.size} bytes, but the server announced {total}",
+                        expected=total,
+                        received=writer.size,
+                        method="GET",
+                        url=url,
+                    )
+                await writer.commit()
+                self._made.add(directory)
+                meter.update(writer.size)
+                return _evolve(
+                    base,
+                    status=DownloadStatus.DOWNLOADED,
+                    bytes=writer.size,
+                    transferred=transferred,
+                    attempts=attempts,
+                    resumed_from=resumed_from,
+                )
+        except asyncio.CancelledError:
+            await writer.discard()
+            raise
+        except CircleCIError as exc:
+            failure = _with_attempts(exc, attempts)
+            if isinstance(exc, IntegrityError) and exc.expected is None and total is not None:
+                exc.expected, exc.received = total, writer.size
+            await writer.discard(keep_partial=keep_partial and self.resume)
+            return _evolve(
+                base,
+                error=failure,
+                attempts=attempts,
+                transferred=transferred,
+                resumed_from=resumed_from,
+            )
+        except BaseException:
+            await writer.discard()
+            raise
+        finally:
+            self.strategy.active -= 1
+
+    async def _stream(self, opened: Opened, writer: FileWriter, meter: _Meter) -> None:
+        """Copy the body into the writer, batch by batch."""
+        content = opened.response.content
+        try:
+            while True:
+                chunk, end_of_http_chunk = await content.readchunk()
+                if not chunk:
+                    if end_of_http_chunk:
+                        continue
+                    break
+                if writer.feed(chunk):
+                    await writer.flush()
+                if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
+                    meter.update(writer.size)
+        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            # Keep what arrived: it is valid, and a resume continues after it.
+            await writer.flush()
+            meter.update(writer.size)
+            raise_transport_error(exc, opened.url)
+
+
+class _Meter:
+    """One file's progress reports: ``start`` once, then advances up to the bytes held (a
+    resumed file reports its earlier part with the first advance)."""
+
+    __slots__ = ("_name", "_reporter", "_started", "enabled", "reported")
+
+    def __init__(self, name: str, reporter: ProgressReporter | None) -> None:
+        self._name = name
+        self._reporter = reporter
+        self.enabled = reporter is not None
+        self._started = False
+        self.reported = 0
+
+    def start(self, total: int | None) -> None:
+        if self._reporter is not None and not self._started:
+            self._started = True
+            self._reporter.start(self._name, total)
+
+    def update(self, size: int) -> None:
+        if self._reporter is not None and self._started and size != self.reported:
+            self._reporter.advance(self._name, size - self.reported)
+            self.reported = size
+
+    def restart(self) -> None:
+        self.update(0)
+
+
+def _make_root(dest: str) -> str:
+    os.makedirs(dest, exist_ok=True)
+    return os.path.realpath(dest)
+
+
+def _backoff(options: DownloadOptions, failures: int) -> float:
+    """No wait after a try that brought new bytes; otherwise exponential with jitter."""
+    if failures == 0:
+        return 0.0
+    ceiling = min(options.backoff_max, options.backoff_base * 2.0 ** (failures - 1))
+    return ceiling * random.uniform(0.5, 1.0)
+
+
+def _evolve(result: DownloadResult, **changes: Any) -> DownloadResult:
+    return attrs.evolve(result, **changes)
+
+
+def _with_elapsed(result: DownloadResult, elapsed: float) -> DownloadResult:
+    return _evolve(result, elapsed=elapsed)
+
+
+def _with_attempts(error: CircleCIError, attempts: int) -> CircleCIError:
+    if attempts > 1 and isinstance(error, CircleCIError):
+        with contextlib.suppress(AttributeError, TypeError):
+            error.message = f"{error.message} (after {attempts} attempts)"
+            error.args = (error.message,)
+    return error

@@ -1,0 +1,150 @@
+"""Turning a server-supplied artifact path into a safe relative path. Pure: no I/O.
+
+The artifact ``path`` comes from the server and is written to the local disk, so it is treated
+as untrusted input:
+
+- ``\\`` is a separator too (Windows executors), so ``a\\..\\..\\x`` cannot slip through;
+- absolute paths (``/etc/x``, ``\\\\server\\share``), drive letters (``C:\\x``, ``C:x``) and any
+  ``..`` component are refused, not "fixed": a path that tries to climb out is a bug or an attack,
+  and silently re-rooting it could overwrite another artifact;
+- ``.`` and empty components (``a//b``, ``./a``) are dropped;
+- NUL and other control characters, and text that cannot be encoded (lone surrogates), are
+  refused; so are components longer than the file system allows once the partial-file suffix is
+  added, and the names this package reserves for its own partial files;
+- on Windows, reserved device names (``CON``, ``NUL``, ``COM1``...), the characters
+  ``<>:"|?*`` and trailing dots or spaces are refused as well.
+
+Containment against symbolic links already on disk needs I/O and is checked by the writer
+(:func:`is_within`, applied to resolved paths).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+
+from .errors import UnsafePathError
+
+__all__ = [
+    "MAX_COMPONENT_BYTES",
+    "PARTIAL_SUFFIX",
+    "SIDECAR_SUFFIX",
+    "collision_key",
+    "is_within",
+    "safe_component",
+    "safe_relative_path",
+]
+
+#: A resumable partial file is ``<name>.cci-partial`` with its resume record beside it,
+#: ``<name>.cci-partial.json``; other temporary files are ``<name>.<8 hex>.cci-partial``.
+PARTIAL_SUFFIX = ".cci-partial"
+SIDECAR_SUFFIX = PARTIAL_SUFFIX + ".json"
+_NAME_MAX = 255  # bytes, ext4/xfs/btrfs/APFS; NTFS counts 255 UTF-16 units, which is more
+#: The longest component accepted, so that the temporary names built from it still fit.
+MAX_COMPONENT_BYTES = _NAME_MAX - len(".01234567" + PARTIAL_SUFFIX)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_WINDOWS_BAD = re.compile(r'[<>:"|?*]')
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"COM{i}" for i in range(10)}
+    | {f"LPT{i}" for i in range(10)}
+    | {f"COM{c}" for c in "¹²³"}
+    | {f"LPT{c}" for c in "¹²³"}
+)
+
+
+def safe_relative_path(raw: object, *, windows: bool | None = None) -> str:
+    """The normalised relative path (``/``-separated) for an artifact path, or
+    :class:`UnsafePathError` saying why it is refused."""
+    if not isinstance(raw, str):
+        raise UnsafePathError("the artifact path is not a string", path=repr(raw))
+    windows = os.name == "nt" if windows is None else windows
+    if not raw:
+        raise UnsafePathError("the artifact path is empty", path=raw)
+    if "\x00" in raw:
+        raise UnsafePathError("the artifact path contains a NUL byte", path=raw)
+    if _CONTROL.search(raw):
+        raise UnsafePathError("the artifact path contains a control character", path=raw)
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsafePathError("the artifact path is not valid Unicode", path=raw) from None
+    text = raw.replace("\\", "/")
+    if text.startswith("/"):
+        raise UnsafePathError("the artifact path is absolute", path=raw)
+    if _DRIVE.match(text):
+        raise UnsafePathError("the artifact path starts with a drive letter", path=raw)
+    parts: list[str] = []
+    for part in text.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise UnsafePathError("the artifact path contains '..'", path=raw)
+        _check_component(part, raw, windows)
+        parts.append(part)
+    if not parts:
+        raise UnsafePathError("the artifact path names no file", path=raw)
+    last = parts[-1]
+    if last.endswith((PARTIAL_SUFFIX, SIDECAR_SUFFIX)):
+        raise UnsafePathError(
+            f"names ending in {PARTIAL_SUFFIX!r} are reserved for partial downloads", path=raw
+        )
+    return "/".join(parts)
+
+
+def _check_component(part: str, raw: str, windows: bool) -> None:
+    if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+        raise UnsafePathError(
+            f"a component of the artifact path is longer than {MAX_COMPONENT_BYTES} bytes",
+            path=raw,
+        )
+    if windows:
+        if _WINDOWS_BAD.search(part):
+            raise UnsafePathError(
+                'the artifact path contains a character Windows forbids (<>:"|?*)', path=raw
+            )
+        if part.endswith((".", " ")):
+            raise UnsafePathError(
+                "a component of the artifact path ends with a dot or space", path=raw
+            )
+        stem = part.split(".", 1)[0].rstrip(" ").upper()
+        if stem in _WINDOWS_RESERVED:
+            raise UnsafePathError(
+                f"the artifact path uses the reserved Windows name {stem!r}", path=raw
+            )
+
+
+def safe_component(name: object, *, fallback: str = "_", limit: int = 120) -> str:
+    """One path component from a free-form name (a workflow or job name): separators, control
+    and non-portable characters become ``_``; never empty, ``.`` or ``..``."""
+    text = name if isinstance(name, str) else str(name)
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = _CONTROL.sub("_", text)
+    text = re.sub(r'[\\/<>:"|?*]', "_", text).strip().rstrip(".")
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    if text in ("", ".", ".."):
+        return fallback
+    if text.split(".", 1)[0].upper() in _WINDOWS_RESERVED:
+        return "_" + text
+    return text
+
+
+def collision_key(relative: str) -> str:
+    """The key two paths collide under on some file system: Unicode-normalised (macOS) and
+    case-folded (macOS, Windows)."""
+    return unicodedata.normalize("NFC", relative).casefold()
+
+
+def is_within(root: str, candidate: str) -> bool:
+    """Whether ``candidate`` is ``root`` or below it. Both must already be absolute and
+    resolved (``os.path.realpath``); this compares them, it does not touch the disk."""
+    root = os.path.normcase(root)
+    candidate = os.path.normcase(candidate)
+    if candidate == root:
+        return True
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return candidate.startswith(prefix)

@@ -1,0 +1,175 @@
+"""From artifacts to destinations: validation, filters, the node layout, conflicts, skip rules.
+
+Pure: no I/O. The layout is decided over every artifact given (before filters), so where a file
+lands does not depend on which filters a run used.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+import attrs
+
+from ._models import ArtifactRef, Layout, SkipPolicy
+from .errors import DownloadError, PathConflictError
+from .paths import collision_key, safe_relative_path
+
+__all__ = ["PlannedFile", "matches", "node_dir", "plan_downloads", "skip_reason"]
+
+
+def node_dir(node_index: int) -> str:
+    return f"node-{node_index}"
+
+
+@attrs.frozen
+class PlannedFile:
+    """One artifact's fate before any I/O: where it goes, or why it is refused."""
+
+    index: int
+    artifact: ArtifactRef
+    #: Destination relative to ``dest``, ``/``-separated; ``None`` when refused.
+    relative: str | None
+    error: DownloadError | None = None
+    #: The index of an identical artifact (same node, path and URL) listed earlier.
+    duplicate_of: int | None = None
+
+
+def matches(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Glob filters on the artifact path (``*`` also matches ``/``): any include, no exclude."""
+    if include and not any(fnmatch.fnmatchcase(path, pattern) for pattern in include):
+        return False
+    return not any(fnmatch.fnmatchcase(path, pattern) for pattern in exclude)
+
+
+def _check_url(url: object) -> str | None:
+    if not isinstance(url, str) or not url:
+        return "the artifact has no URL"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the artifact URL is malformed"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "the artifact URL is not an absolute http(s) URL"
+    return None
+
+
+def plan_downloads(
+    artifacts: Sequence[ArtifactRef],
+    *,
+    layout: Layout = Layout.AUTO,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    windows: bool | None = None,
+) -> list[PlannedFile]:
+    """Decide each artifact's destination, in input order; filtered-out artifacts are left out."""
+    planned: list[PlannedFile] = []
+    normalised: dict[int, str] = {}
+    for index, artifact in enumerate(artifacts):
+        node = artifact.node_index
+        try:
+            if isinstance(node, bool) or not isinstance(node, int) or node < 0:
+                raise DownloadError(f"the artifact has an invalid node_index: {node!r}")
+            problem = _check_url(artifact.url)
+            if problem is not None:
+                raise DownloadError(problem)
+            normalised[index] = safe_relative_path(artifact.path, windows=windows)
+        except DownloadError as exc:
+            planned.append(PlannedFile(index, artifact, None, exc))
+            continue
+        planned.append(PlannedFile(index, artifact, ""))  # relative decided below
+
+    # Which paths come from more than one node (over everything listed, before filters).
+    nodes_of: dict[str, set[int]] = {}
+    for index, relative in normalised.items():
+        nodes_of.setdefault(collision_key(relative), set()).add(artifacts[index].node_index)
+
+    result: list[PlannedFile] = []
+    first_of: dict[tuple[int, str], PlannedFile] = {}
+    for entry in planned:
+        if entry.error is not None:
+            result.append(entry)
+            continue
+        artifact = entry.artifact
+        relative = normalised[entry.index]
+        if not matches(relative, include, exclude):
+            continue
+        key = (artifact.node_index, relative)
+        earlier = first_of.get(key)
+        if earlier is not None:
+            if earlier.artifact.url == artifact.url:
+                result.append(PlannedFile(entry.index, artifact, None, duplicate_of=earlier.index))
+            else:
+                conflict = PathConflictError(
+                    f"node {artifact.node_index} lists {relative!r} twice with different URLs"
+                )
+                result.append(PlannedFile(entry.index, artifact, None, conflict))
+            continue
+        shared = len(nodes_of[collision_key(relative)]) > 1
+        if layout is Layout.PER_NODE or (layout is Layout.AUTO and shared):
+            destination = f"{node_dir(artifact.node_index)}/{relative}"
+        elif layout is Layout.FLAT and shared:
+            conflict = PathConflictError(
+                f"{relative!r} exists on several nodes; the flat layout cannot keep them apart "
+                "(use layout='auto' or 'per-node')"
+            )
+            result.append(PlannedFile(entry.index, artifact, None, conflict))
+            continue
+        else:
+            destination = relative
+        planned_file = PlannedFile(entry.index, artifact, destination)
+        first_of[key] = planned_file
+        result.append(planned_file)
+    return _refuse_conflicts(result)
+
+
+def _refuse_conflicts(entries: list[PlannedFile]) -> list[PlannedFile]:
+    """Two entries on one destination, or a file where another needs a directory: the later
+    (respectively the deeper) one is refused."""
+    taken: dict[str, int] = {}
+    files: set[str] = set()
+    for entry in entries:
+        if entry.relative:
+            files.add(entry.relative)
+    out: list[PlannedFile] = []
+    for entry in entries:
+        relative = entry.relative
+        if not relative:
+            out.append(entry)
+            continue
+        other = taken.get(relative)
+        if other is not None:
+            error = PathConflictError(f"{relative!r} is also the destination of artifact #{other}")
+            out.append(attrs.evolve(entry, relative=None, error=error))
+            continue
+        blocking = next((p for p in _parents(relative) if p in files), None)
+        if blocking is not None:
+            error = PathConflictError(
+                f"{relative!r} needs a directory {blocking!r}, which is also an artifact file"
+            )
+            out.append(attrs.evolve(entry, relative=None, error=error))
+            continue
+        taken[relative] = entry.index
+        out.append(entry)
+    return out
+
+
+def _parents(relative: str) -> Iterable[str]:
+    parts = relative.split("/")
+    for end in range(1, len(parts)):
+        yield "/".join(parts[:end])
+
+
+def skip_reason(
+    policy: SkipPolicy, existing_size: int | None, remote_size: int | None = None
+) -> str | None:
+    """Why an existing file is kept (``None``: download it). ``existing_size`` is ``None`` when
+    there is no regular file in place; ``remote_size`` is the announced size, once known."""
+    if existing_size is None or policy is SkipPolicy.OVERWRITE:
+        return None
+    if policy is SkipPolicy.IF_PRESENT:
+        return "present"
+    if remote_size is not None and remote_size == existing_size:
+        return "size-matches"
+    return None

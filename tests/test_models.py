@@ -1,0 +1,248 @@
+"""The models and their converter: what CircleCI's JSON becomes, and what request bodies look
+like. Pure: no server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import attrs
+import pytest
+
+from circleci_async import DecodeError
+from circleci_async import models as m
+from circleci_async.models import UNSET, structure, unstructure
+from circleci_async.models._base import nullable_key
+
+PIPELINE: dict[str, Any] = {
+    "id": "5034460f-c7c4-4c43-9457-de07e2029e7b",
+    "errors": [{"type": "config", "message": "bad yaml"}],
+    "project_slug": "gh/acme/widgets",
+    "updated_at": "2026-01-01T00:00:01.5Z",
+    "number": 42,
+    "state": "created",
+    "created_at": "2026-01-01T00:00:00.000Z",
+    "trigger": {
+        "type": "webhook",
+        "received_at": "2026-01-01T00:00:00Z",
+        "actor": {"login": "octo", "avatar_url": None},
+    },
+    "vcs": {
+        "provider_name": "GitHub",
+        "origin_repository_url": "https://github.com/acme/widgets",
+        "target_repository_url": "https://github.com/acme/widgets",
+        "revision": "f" * 40,
+        "branch": "main",
+        "commit": {"subject": "Fix", "body": None},
+    },
+    "trigger_parameters": {"deploy": True, "n": 3, "env": "prod", "webhook": {"body": "x"}},
+}
+
+
+def test_pipeline_types() -> None:
+    p = structure(PIPELINE, m.Pipeline)
+    assert p.id == uuid.UUID(PIPELINE["id"])
+    assert p.state is m.PipelineState.CREATED
+    assert p.created_at == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert p.updated_at == dt.datetime(2026, 1, 1, 0, 0, 1, 500000, tzinfo=dt.timezone.utc)
+    assert p.trigger.type is m.TriggerType.WEBHOOK and p.trigger.actor.avatar_url is None
+    assert p.errors == [m.PipelineError(type=m.PipelineErrorType.CONFIG, message="bad yaml")]
+    assert p.vcs is not None and p.vcs.commit == m.Commit(subject="Fix", body=None)
+    assert p.vcs.tag is None and p.vcs.review_id is None
+    assert p.trigger_parameters == {"deploy": True, "n": 3, "env": "prod", "webhook": {"body": "x"}}
+
+
+def test_models_are_frozen_and_slotted() -> None:
+    p = structure(PIPELINE, m.Pipeline)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        p.number = 1  # type: ignore[misc]
+    assert not hasattr(p, "__dict__")
+
+
+def test_unknown_fields_are_ignored_and_optional_ones_default() -> None:
+    data = {**PIPELINE, "brand_new_field": {"x": 1}}
+    data["trigger"] = {**data["trigger"], "also_new": []}
+    del data["vcs"], data["updated_at"], data["trigger_parameters"], data["errors"]
+    p = structure(data, m.Pipeline)
+    assert p.vcs is None and p.updated_at is None and p.trigger_parameters is None
+    assert p.errors == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-01T00:00:00Z", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)),
+        (
+            "2026-01-01T00:00:00.123Z",
+            dt.datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=dt.timezone.utc),
+        ),
+        ("2026-01-01T05:30:00+05:30", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)),
+        ("2026-01-01T00:00:00", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)),  # naive: UTC
+        (
+            "2026-01-01t00:00:00.1234z",
+            dt.datetime(2026, 1, 1, 0, 0, 0, 123400, tzinfo=dt.timezone.utc),
+        ),
+    ],
+)
+def test_datetimes_become_aware(text: str, expected: dt.datetime) -> None:
+    parsed = structure(
+        {"id": str(uuid.uuid4()), "name": "c", "created_at": text}, m.Context
+    ).created_at
+    assert parsed == expected and parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "5034460F-C7C4-4C43-9457-DE07E2029E7B",
+        "{5034460f-c7c4-4c43-9457-de07e2029e7b}",
+        "urn:uuid:5034460f-c7c4-4c43-9457-de07e2029e7b",
+        "5034460fc7c44c439457de07e2029e7b",
+    ],
+)
+def test_uuid_spellings(value: str) -> None:
+    assert structure({"workflow_id": value}, m.RerunWorkflowResult).workflow_id == uuid.UUID(
+        "5034460f-c7c4-4c43-9457-de07e2029e7b"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["5034460f-c7c4-4c43-9457-de07e2029e7g", "5034460f-c7c4-4c43-9457-de07e2029e7", "nope", 7],
+)
+def test_bad_uuids_are_decode_errors(value: object) -> None:
+    with pytest.raises(DecodeError, match=r"\$\.workflow_id"):
+        structure({"workflow_id": value}, m.RerunWorkflowResult)
+
+
+def test_unknown_enum_values_are_kept() -> None:
+    workflow = {
+        "id": str(uuid.uuid4()),
+        "name": "build",
+        "pipeline_id": str(uuid.uuid4()),
+        "pipeline_number": 1,
+        "project_slug": "gh/a/b",
+        "status": "quarantined",
+        "started_by": str(uuid.uuid4()),
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    w = structure(workflow, m.Workflow)
+    assert w.status == "quarantined" and str(w.status) == "quarantined"
+    assert isinstance(w.status, m.WorkflowStatus)
+    assert not w.status.known and not w.status.terminal
+    assert m.WorkflowStatus.SUCCESS.known and m.WorkflowStatus.SUCCESS.terminal
+    assert m.WorkflowStatus("quarantined") == m.WorkflowStatus("quarantined")
+    assert m.JobStatus("terminated-unknown").terminal and not m.JobStatus.ON_HOLD.terminal
+    with pytest.raises(DecodeError, match=r"\$\.status"):
+        structure({**workflow, "status": 3}, m.Workflow)
+
+
+def test_dashed_keys_are_renamed_both_ways() -> None:
+    schedule = {
+        "id": str(uuid.uuid4()),
+        "name": "nightly",
+        "timetable": {"per-hour": 1, "hours-of-day": [3], "days-of-week": ["MON", "FUNDAY"]},
+        "project-slug": "gh/a/b",
+        "parameters": {"branch": "main"},
+        "actor": {"id": str(uuid.uuid4()), "login": "l", "name": "n", "avatar_url": None},
+        "created-at": "2026-01-01T00:00:00Z",
+        "updated-at": "2026-01-02T00:00:00Z",
+        "description": None,
+    }
+    s = structure(schedule, m.Schedule)
+    assert s.project_slug == "gh/a/b" and s.timetable.hours_of_day == [3]
+    assert s.timetable.days_of_week == [m.DayOfWeek.MON, "FUNDAY"]
+    assert unstructure(s.timetable) == {
+        "per-hour": 1,
+        "hours-of-day": [3],
+        "days-of-week": ["MON", "FUNDAY"],
+    }
+    flaky = structure(
+        {
+            "flaky-tests": [
+                {
+                    "test-name": "t",
+                    "job-name": "j",
+                    "job-number": 3,
+                    "workflow-name": "w",
+                    "workflow-id": "wid",
+                    "workflow-created-at": "2026-01-01",
+                    "pipeline-number": 2,
+                    "times-flaked": 4,
+                    "classname": None,
+                    "source": None,
+                    "file": None,
+                }
+            ],
+            "total-flaky-tests": 1,
+        },
+        m.FlakyTests,
+    )
+    assert flaky.flaky_tests[0].times_flaked == 4 and flaky.total_flaky_tests == 1.0
+
+
+def test_request_bodies_send_only_what_was_set() -> None:
+    assert unstructure(m.AdvancedSettings(oss=True)) == {"oss": True}
+    assert unstructure(m.ConfigSource(provider="circleci", file_path="x.yml")) == {
+        "provider": "circleci",
+        "file_path": "x.yml",
+    }
+
+    @attrs.frozen(kw_only=True)
+    class Patch:
+        name: str | None = None
+        description: str | object | None = attrs.field(default=UNSET, metadata=nullable_key())
+        when: dt.datetime | None = None
+
+    assert unstructure(Patch()) == {}
+    assert unstructure(Patch(description=None)) == {"description": None}
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert unstructure(Patch(name="n", when=moment)) == {"name": "n", "when": moment.isoformat()}
+
+
+def test_decode_error_names_operation_and_field_path() -> None:
+    bad = {**PIPELINE, "trigger": {**PIPELINE["trigger"], "received_at": "yesterday"}}
+    with pytest.raises(DecodeError) as info:
+        structure(bad, m.Pipeline, what="getPipelineById")
+    message = str(info.value)
+    assert "getPipelineById" in message and "$.trigger.received_at" in message
+    assert info.value.__cause__ is not None
+    with pytest.raises(DecodeError, match=r"required field missing @ \$\.number"):
+        structure({k: v for k, v in PIPELINE.items() if k != "number"}, m.Pipeline)
+    with pytest.raises(DecodeError, match=r"\$\.trigger_parameters"):
+        structure({**PIPELINE, "trigger_parameters": {"x": [1]}}, m.Pipeline)
+    with pytest.raises(DecodeError, match="cannot read"):
+        structure([1, 2], m.Pipeline)
+
+
+def test_lists_and_maps_of_models() -> None:
+    logs = structure(
+        [{"id": str(uuid.uuid4()), "decision": {"status": "PASS"}, "policies": {"a": "h"}}],
+        list[m.DecisionLog],
+    )
+    assert logs[0].decision == m.Decision(status="PASS")
+    bundle = structure({"p": [{"name": "p", "content": "package x"}]}, m.PolicyBundle)
+    assert bundle["p"][0].content == "package x"
+
+
+def test_context_variable_or_message() -> None:
+    union: Any = m.ContextEnvironmentVariable | m.MessageResponse
+    var = structure(
+        {
+            "variable": "X",
+            "context_id": str(uuid.uuid4()),
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        },
+        union,
+    )
+    assert isinstance(var, m.ContextEnvironmentVariable)
+    assert structure({"message": "ok"}, union) == m.MessageResponse(message="ok")
+
+
+def test_models_package_loads_lazily() -> None:
+    assert m.Webhook.__name__ == "Webhook"
+    assert "Webhook" in dir(m)
+    with pytest.raises(AttributeError, match="NoSuchModel"):
+        _ = m.NoSuchModel  # type: ignore[attr-defined]
