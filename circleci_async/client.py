@@ -168,6 +168,7 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = ...,
         max_items: int | None = ...,
         item_type: None = ...,
+        read_ahead: bool = ...,
     ) -> AsyncPaginator[Any]: ...
 
     @overload
@@ -179,6 +180,7 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = ...,
         max_items: int | None = ...,
         item_type: type[T],
+        read_ahead: bool = ...,
     ) -> AsyncPaginator[T]: ...
 
     def paginate(
@@ -189,11 +191,13 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = None,
         max_items: int | None = None,
         item_type: type[Any] | None = None,
+        read_ahead: bool = True,
     ) -> AsyncPaginator[Any]:
         """Walk a list endpoint lazily: ``async for item in cci.paginate(path)``.
 
         ``page_token`` resumes a walk; ``max_items`` stops early (the paginator's ``truncated``
-        says so); ``item_type`` converts each item to that attrs model.
+        says so); ``item_type`` converts each item to that attrs model. The next page is
+        requested while the current one is handed out (``read_ahead=False`` turns that off).
         """
         base = dict(params or {})
         if PAGE_TOKEN_PARAM in base:
@@ -210,7 +214,13 @@ class CircleCI(ResourceNamespaces):
             def convert(data: Any) -> Any:
                 return structure(data, model, what=f"{model.__name__} from {path}")
 
-        return AsyncPaginator(fetch, page_token=page_token, max_items=max_items, convert=convert)
+        return AsyncPaginator(
+            fetch,
+            page_token=page_token,
+            max_items=max_items,
+            convert=convert,
+            read_ahead=read_ahead,
+        )
 
     @functools.cached_property
     def artifacts(self) -> ArtifactsAPI:

@@ -8,6 +8,8 @@ another cursor here rather than a change everywhere.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
@@ -97,6 +99,10 @@ FetchPage = Callable[[str | None], Awaitable[Any]]
 class AsyncPaginator(Generic[T]):
     """Items (``async for``) or whole pages (:meth:`pages`) of a list endpoint, fetched lazily.
 
+    While a page is handed out, the next one is already being fetched (``read_ahead=False``
+    turns that off): a walk that stops early by ``break`` has sent one request more than it
+    used; :meth:`aclose` cancels it. ``max_items`` never reads past what it allows.
+
     Iteration can stop (``break``) and continue later from where it stopped. After a walk
     stops early, :attr:`resume_token` fetches the page holding the next unseen item, so a new
     paginator started with ``page_token=resume_token`` picks up there (the part of that page
@@ -110,8 +116,11 @@ class AsyncPaginator(Generic[T]):
         page_token: str | None = None,
         max_items: int | None = None,
         convert: Callable[[Any], T] | None = None,
+        read_ahead: bool = True,
     ) -> None:
         self._fetch = fetch
+        self._read_ahead = read_ahead
+        self._ahead: tuple[str | None, asyncio.Future[Any]] | None = None
         self._convert = convert
         self._cursor = PageCursor(page_token, max_items)
         self._buffer: deque[T] = deque()
@@ -193,11 +202,19 @@ class AsyncPaginator(Generic[T]):
         return [item async for item in self]
 
     async def _next_page(self) -> Page[T]:
-        """Fetch the next page, keeping only what ``max_items`` still allows."""
+        """Fetch the next page, keeping only what ``max_items`` still allows.
+
+        The request for the page after it goes out before this page's items are converted, so
+        converting (the costly part of a typed walk) overlaps the next round trip.
+        """
         cursor = self._cursor
         token = cursor.token
+        ahead, self._ahead = self._ahead, None
         try:
-            data = await self._fetch(token)
+            if ahead is not None and ahead[0] == token:
+                data = await ahead[1]
+            else:
+                data = await self._fetch(token)
         except CircleCIError as exc:
             exc.page_token = token
             raise
@@ -211,5 +228,28 @@ class AsyncPaginator(Generic[T]):
             cursor.truncated = True
             self._cut = (token,)
         convert = self._convert
+        if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
+            self._start_read_ahead(cursor.token)
+            if convert is not None:
+                await asyncio.sleep(0)  # let the request go out before converting
         items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
         return Page(items, cursor.token, token, data)
+
+    def _start_read_ahead(self, token: str | None) -> None:
+        task = asyncio.ensure_future(self._fetch(token))
+        # An abandoned walk must not log "exception was never retrieved" for its read-ahead.
+        task.add_done_callback(_consume)
+        self._ahead = (token, task)
+
+    async def aclose(self) -> None:
+        """Cancel the page being read ahead (a walk that ends by itself has none)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and not ahead[1].done():
+            ahead[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError, CircleCIError):
+                await ahead[1]
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

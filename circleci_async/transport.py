@@ -18,7 +18,7 @@ from yarl import URL
 
 from ._version import __version__
 from .config import Timeouts
-from .errors import ConnectError, RequestTimeout, TransportError
+from .errors import ConfigurationError, ConnectError, RequestTimeout, TransportError
 
 __all__ = ["USER_AGENT", "AiohttpTransport", "Request", "Response", "Transport"]
 
@@ -92,10 +92,13 @@ class AiohttpTransport:
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
+        self._closed = False
 
     @property
     def session(self) -> aiohttp.ClientSession:
         """The session, created on first use (it must be created inside a running loop)."""
+        if self._closed:
+            raise ConfigurationError("this client is closed")
         if self._session is None:
             limit, per_host = self._pool
             self._session = aiohttp.ClientSession(
@@ -135,6 +138,7 @@ class AiohttpTransport:
             ) from None
 
     async def close(self) -> None:
+        self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
         self._session = None

@@ -506,13 +506,67 @@ async def test_error_mid_walk_carries_the_failing_token(
 ) -> None:
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=12)
-    pager = client.paginate(f"project/{SLUG}/pipeline")
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=False)
     it = pager.pages()
     page1 = await it.__anext__()
     fake.inject(Fault(kind="status", status=404, body="Not Found"))
     with pytest.raises(NotFound) as info:
         await it.__anext__()
     assert info.value.page_token == page1.next_page_token
+
+
+async def test_read_ahead_requests_the_next_page_early(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=12)
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    it = pager.pages()
+    page1 = await it.__anext__()
+    await asyncio.sleep(0.2)  # the read-ahead lands
+    tokens = [r.query.get("page-token") for r in fake.requests]
+    assert tokens == [None, page1.next_page_token]
+    page2 = await it.__anext__()
+    assert page2.page_token == page1.next_page_token
+    await pager.aclose()
+
+
+async def test_read_ahead_error_surfaces_on_its_page(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=12)
+    fake.inject(Fault(kind="delay", delay=0.01))  # the first page, served normally
+    fake.inject(Fault(kind="status", status=404, body="Not Found"))  # the page read ahead
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    it = pager.pages()
+    page1 = await it.__anext__()
+    assert len(page1.items) == 5
+    with pytest.raises(NotFound) as info:
+        await it.__anext__()
+    assert info.value.page_token == page1.next_page_token
+
+
+async def test_read_ahead_stops_at_max_items(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=20)
+    items = await client.paginate(f"project/{SLUG}/pipeline", max_items=10).collect()
+    await asyncio.sleep(0.1)
+    assert len(items) == 10
+    assert len(fake.requests) == 2  # nothing read past what max_items allows
+
+
+async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=20)
+    fake.inject(Fault(kind="delay", delay=0.01))
+    fake.inject(Fault(kind="delay", delay=2.0))  # the read-ahead is slow
+    pager = client.paginate(f"project/{SLUG}/pipeline")
+    async for _ in pager:
+        break
+    t0 = time.monotonic()
+    await pager.aclose()
+    assert time.monotonic() - t0 < 1.0  # cancelled, not waited for
+    assert pager.resume_token is None  # the rest of the first page is still to come
+    assert pager.items_yielded == 1
 
 
 # -- the pytest plugin's client fixture --------------------------------------------------------
@@ -539,3 +593,17 @@ async def test_runner_origin_receives_the_token(fake: FakeCircleCI) -> None:
         assert not cloud._auth.allows(cloud.base_url.with_host("evil.example.com"))
         assert cloud._auth.allows(cloud.base_url.with_host("output.circle-artifacts.com"))
         assert not cloud._auth.allows(cloud.base_url.with_host("circle-artifacts.com.evil.io"))
+
+
+async def test_requests_after_close_fail_clearly(fake: FakeCircleCI) -> None:
+    cci = CircleCI(TOKEN, base_url=fake.url, rate_limit=UNPACED)
+    await cci.request("GET", "me")
+    fake.page_size = 2
+    fake.seed_pipelines(SLUG, count=6)
+    pager = cci.paginate(f"project/{SLUG}/pipeline")
+    async for _ in pager:
+        break  # a read-ahead is in flight or done
+    await cci.close()
+    with pytest.raises(ConfigurationError, match="closed"):
+        await cci.request("GET", "me")
+    await pager.aclose()

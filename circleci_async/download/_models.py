@@ -168,13 +168,13 @@ class DownloadResult:
 
     ``bytes`` is the size of the file in place afterwards (for a skip, the existing file's);
     ``transferred`` counts bytes received in this call (resumed bytes are not counted twice).
-    ``relative`` is the destination relative to ``dest`` with ``/`` separators (``None`` when the
-    path was refused).
+    ``relative`` is the destination relative to ``dest`` with ``/`` separators, ``filename`` the
+    absolute local path (both ``None`` when the path was refused).
     """
 
     artifact: ArtifactRef
     status: DownloadStatus
-    destination: Path | None = None
+    filename: str | None = None
     relative: str | None = None
     bytes: int = 0
     transferred: int = 0
@@ -189,6 +189,11 @@ class DownloadResult:
     @property
     def ok(self) -> bool:
         return self.status in (DownloadStatus.DOWNLOADED, DownloadStatus.SKIPPED)
+
+    @property
+    def destination(self) -> Path | None:
+        """The local file, as a :class:`~pathlib.Path`."""
+        return Path(self.filename) if self.filename is not None else None
 
 
 class DownloadResults(list[DownloadResult]):

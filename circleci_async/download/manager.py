@@ -23,17 +23,16 @@ import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import attrs
 from yarl import URL
 
 from .._pipeline import RequestPipeline
 from ..errors import CircleCIError, ConfigurationError
 from ..transport import AiohttpTransport
 from ._models import (
+    ArtifactRef,
     DownloadOptions,
     DownloadResult,
     DownloadResults,
@@ -217,20 +216,13 @@ class DownloadEngine:
             final = self.destination(relative)
             directory, name = os.path.split(final)
             state = await self._directory(directory)
+            transfer = _Transfer(self, artifact, relative, final, started)
             if state.error is not None:
-                result = DownloadResult(
-                    artifact,
-                    DownloadStatus.FAILED,
-                    destination=Path(final),
-                    relative=relative,
-                    error=state.error,
-                )
-                return self._finish(relative, result)
-            existing = state.entries.get(name, _NOTHING)
-            if state.exists:
-                self._made.add(directory)
-            result = await self._transfer(entry, relative, final, existing)
-            result = _with_elapsed(result, time.monotonic() - started)
+                result = transfer.result(DownloadStatus.FAILED, error=state.error)
+            else:
+                if state.exists:
+                    self._made.add(directory)
+                result = await transfer.run(state.entries.get(name, _NOTHING))
         return self._finish(relative, result)
 
     def _finish(self, name: str, result: DownloadResult) -> DownloadResult:
@@ -254,194 +246,122 @@ class DownloadEngine:
         except OSError as exc:
             return DirectoryState(DownloadError(f"cannot inspect {directory!r}: {exc}"))
 
-    # -- one transfer ---------------------------------------------------------------------------
 
-    async def _transfer(
-        self, entry: PlannedFile, relative: str, final: str, existing: Existing
-    ) -> DownloadResult:
-        artifact = entry.artifact
-        base = DownloadResult(
-            artifact, DownloadStatus.FAILED, destination=Path(final), relative=relative
+class _Transfer:
+    """One file's transfer: the attempts, the resume offset, the checks, the result."""
+
+    def __init__(
+        self,
+        engine: DownloadEngine,
+        artifact: ArtifactRef,
+        relative: str,
+        final: str,
+        started: float,
+    ) -> None:
+        self.engine = engine
+        self.artifact = artifact
+        self.relative = relative
+        self.final = final
+        self.started = started
+        self.attempts = 0
+        self.transferred = 0
+        self.resumed_from = 0
+
+    def result(self, status: DownloadStatus, **fields: Any) -> DownloadResult:
+        return DownloadResult(
+            self.artifact,
+            status,
+            filename=self.final,
+            relative=self.relative,
+            attempts=self.attempts,
+            transferred=self.transferred,
+            resumed_from=self.resumed_from,
+            elapsed=time.monotonic() - self.started,
+            **fields,
         )
+
+    async def run(self, existing: Existing) -> DownloadResult:
+        engine = self.engine
         if existing.is_dir:
-            conflict = PathConflictError(f"a directory is in the way of {relative!r}")
-            return _evolve(base, error=conflict)
-        reason = skip_reason(self.skip, existing.size)
+            conflict = PathConflictError(f"a directory is in the way of {self.relative!r}")
+            return self.result(DownloadStatus.FAILED, error=conflict)
+        reason = skip_reason(engine.skip, existing.size)
         if reason is not None:
-            return _evolve(
-                base, status=DownloadStatus.SKIPPED, reason=reason, bytes=existing.size or 0
-            )
-        opts = self.options
-        directory = os.path.dirname(final)
+            return self.result(DownloadStatus.SKIPPED, reason=reason, bytes=existing.size or 0)
+        directory = os.path.dirname(self.final)
         writer = FileWriter(
-            final,
-            executor=self._executor,
-            strategy=self.strategy,
-            fsync=self.fsync,
-            display=relative,
-            make_directory=directory not in self._made,
+            self.final,
+            executor=engine._executor,
+            strategy=engine.strategy,
+            fsync=engine.fsync,
+            display=self.relative,
+            make_directory=directory not in engine._made,
             stale=existing.stale,
         )
-        meter = _Meter(relative, self.progress)
-        validator: str | None = None
-        total: int | None = None
-        resumed_from = 0
+        self.writer = writer
+        self.meter = _Meter(self.relative, engine.progress)
+        self.existing = existing
+        self.validator: str | None = None
+        self.total: int | None = None
         record = existing.record
         if (
-            self.resume
+            engine.resume
             and record is not None
-            and record.url == artifact.url
+            and record.url == self.artifact.url
             and existing.partial_size is not None
             and 0 < existing.partial_size < record.size
         ):
             writer.continue_partial(existing.partial_size)
-            resumed_from = existing.partial_size
-            validator = record.validator
-            total = record.size
-        url = URL(artifact.url)
-        attempts = failures = transferred = 0
-        high_water = writer.size
-        first_response = True
-        last_error: CircleCIError | None = None
-        keep_partial = False
-        self.strategy.active += 1
+            self.resumed_from = existing.partial_size
+            self.validator = record.validator
+            self.total = record.size
+        engine.strategy.active += 1
         try:
-            while True:
-                attempts += 1
-                at_start = writer.size
-                opened: Opened | None = None
-                try:
-                    opened = await self.fetcher.open(
-                        url, offset=writer.size, validator=validator if writer.size else None
-                    )
-                    response = opened.response
-                    status = response.status
-                    complete = False
-                    if status == 206:
-                        content_range = parse_content_range(response.headers.get("Content-Range"))
-                        if content_range is None or content_range.start != writer.size:
-                            # Not the bytes asked for: start again from the first byte.
-                            meter.restart()
-                            await writer.restart()
-                            raise Retryable(
-                                IntegrityError(
-                                    "the server answered a resume request with the wrong range "
-                                    f"({response.headers.get('Content-Range')!r})",
-                                    method="GET",
-                                    url=opened.url,
-                                )
-                            )
-                        total = content_range.total
-                    elif status == 416:
-                        content_range = parse_content_range(response.headers.get("Content-Range"))
-                        if content_range is not None and content_range.total == writer.size:
-                            total = writer.size  # the partial file already holds everything
-                            complete = True
-                        else:
-                            meter.restart()
-                            await writer.restart()
-                            raise Retryable(
-                                IntegrityError(
-                                    "the server cannot resume this file (416)",
-                                    method="GET",
-                                    url=opened.url,
-                                )
-                            )
-                    else:  # 200: the whole file, from its first byte
-                        if writer.size:
-                            meter.restart()
-                            await writer.restart()
-                        total = response.content_length
-                    if first_response:
-                        first_response = False
-                        reason = skip_reason(self.skip, existing.size, total)
-                        if reason is not None:
-                            opened.close(reuse=False)
-                            opened = None
-                            return _evolve(
-                                base,
-                                status=DownloadStatus.SKIPPED,
-                                reason=reason,
-                                bytes=existing.size or 0,
-                                attempts=attempts,
-                            )
-                    if (
-                        opts.reject_html
-                        and status != 416
-                        and is_html(response.headers.get("Content-Type"))
-                        and not html_expected(relative)
-                    ):
-                        raise IntegrityError(
-                            "the server sent an HTML page instead of the artifact "
-                            "(a login or error page?)",
-                            method="GET",
-                            url=opened.url,
-                        )
-                    validator = strong_validator(response.headers) or validator
-                    if (
-                        self.resume
-                        and total is not None
-                        and total >= opts.resume_threshold
-                        and writer.size == 0
-                    ):
-                        writer.keep_resume_record(ResumeRecord(artifact.url, total, validator))
-                    meter.start(total)
-                    if not complete:
-                        await self._stream(opened, writer, meter)
-                    opened.close()
-                    opened = None
-                except Retryable as retry:
-                    if opened is not None:
-                        opened.close(reuse=False)
-                    transferred += max(0, writer.size - at_start)
-                    last_error = retry.error
-                    if writer.size >= high_water + _PROGRESS:
-                        failures = 0
-                    else:
-                        failures += 1
-                    high_water = max(high_water, writer.size)
-                    if failures >= opts.max_attempts or attempts >= opts.max_attempts * 20:
-                        keep_partial = True
-                        raise last_error from None
-                    delay = _backoff(opts, failures)
-                    if retry.retry_after is not None:
-                        delay = max(delay, min(retry.retry_after, opts.backoff_max * 6))
-                    logger.debug(
-                        "retrying %s from byte %d in %.2f s: %s",
-                        relative,
-                        writer.size,
-                        delay,
-                        retry.error,
-                    )
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    continue
-                except BaseException:
-                    if opened is not None:
-                        opened.close(reuse=False)
-                    transferred += max(0, writer.size - at_start)
-                    raise
-                transferred += writer.size - at_start
-                if total is not None and writer.size != total:
-                    if writer.size < total:
-                        # The body ended early without a protocol error: resume the rest.
-                        ended = IntegrityError(
-                            f"the transfer ended after {writer.size} of {total} bytes",
-                            expected=total,
-                            received=writer.size,
-                            method="GET",
-                            url=url,
-                        )
-                        if writer.size >= high_water + _PROGRESS:
-                            failures = 0
-                        else:
-                            failures += 1
-                        high_water = max(high_water, writer.size)
-                        last_error = ended
-                        if failures >= opts.max_attempts:
-                            keep_partial = True
-                            raise ended
-                        continue
+            skipped = await self._attempts()
+            if skipped is not None:
+                return self.result(DownloadStatus.SKIPPED, reason=skipped, bytes=existing.size or 0)
+            await writer.commit()
+            engine._made.add(directory)
+            self.meter.update(writer.size)
+            return self.result(DownloadStatus.DOWNLOADED, bytes=writer.size)
+        except asyncio.CancelledError:
+            await writer.discard()
+            raise
+        except _GaveUp as gave_up:
+            await writer.discard(keep_partial=engine.resume)
+            return self.result(DownloadStatus.FAILED, error=self._final_error(gave_up.error))
+        except CircleCIError as exc:
+            await writer.discard()
+            return self.result(DownloadStatus.FAILED, error=self._final_error(exc))
+        except BaseException:
+            await writer.discard()
+            raise
+        finally:
+            engine.strategy.active -= 1
+
+    def _final_error(self, error: CircleCIError) -> CircleCIError:
+        if isinstance(error, IntegrityError) and error.expected is None and self.total:
+            error.expected, error.received = self.total, self.writer.size
+        return _with_attempts(error, self.attempts)
+
+    async def _attempts(self) -> str | None:
+        """Attempts until the bytes are all there (or a skip reason); raises :class:`_GaveUp`
+        when retrying stops making sense, other errors when it never made any."""
+        options = self.engine.options
+        writer = self.writer
+        failures = 0
+        high_water = writer.size
+        url = URL(self.artifact.url)
+        while True:
+            self.attempts += 1
+            try:
+                skipped = await self._attempt(url)
+                if skipped is not None:
+                    return skipped
+                total = self.total
+                if total is None or writer.size == total:
+                    return None
+                if writer.size > total:
                     raise IntegrityError(
                         f"received {writer.size} bytes, but the server announced {total}",
                         expected=total,
@@ -449,41 +369,116 @@ class DownloadEngine:
                         method="GET",
                         url=url,
                     )
-                await writer.commit()
-                self._made.add(directory)
-                meter.update(writer.size)
-                return _evolve(
-                    base,
-                    status=DownloadStatus.DOWNLOADED,
-                    bytes=writer.size,
-                    transferred=transferred,
-                    attempts=attempts,
-                    resumed_from=resumed_from,
+                # The body ended early without a protocol error: resume the rest.
+                raise Retryable(
+                    IntegrityError(
+                        f"the transfer ended after {writer.size} of {total} bytes",
+                        expected=total,
+                        received=writer.size,
+                        method="GET",
+                        url=url,
+                    )
                 )
-        except asyncio.CancelledError:
-            await writer.discard()
-            raise
-        except CircleCIError as exc:
-            failure = _with_attempts(exc, attempts)
-            if isinstance(exc, IntegrityError) and exc.expected is None and total is not None:
-                exc.expected, exc.received = total, writer.size
-            await writer.discard(keep_partial=keep_partial and self.resume)
-            return _evolve(
-                base,
-                error=failure,
-                attempts=attempts,
-                transferred=transferred,
-                resumed_from=resumed_from,
-            )
-        except BaseException:
-            await writer.discard()
-            raise
-        finally:
-            self.strategy.active -= 1
+            except Retryable as retry:
+                if writer.size >= high_water + _PROGRESS:
+                    failures = 0
+                else:
+                    failures += 1
+                high_water = max(high_water, writer.size)
+                if failures >= options.max_attempts or self.attempts >= options.max_attempts * 20:
+                    raise _GaveUp(retry.error) from None
+                delay = _backoff(options, failures)
+                if retry.retry_after is not None:
+                    delay = max(delay, min(retry.retry_after, options.backoff_max * 6))
+                logger.debug(
+                    "retrying %s from byte %d in %.2f s: %s",
+                    self.relative,
+                    writer.size,
+                    delay,
+                    retry.error,
+                )
+                if delay > 0:
+                    await asyncio.sleep(delay)
 
-    async def _stream(self, opened: Opened, writer: FileWriter, meter: _Meter) -> None:
+    async def _attempt(self, url: URL) -> str | None:
+        """One request from the current offset, streamed into the writer."""
+        engine = self.engine
+        writer = self.writer
+        opened = await engine.fetcher.open(
+            url, offset=writer.size, validator=self.validator if writer.size else None
+        )
+        reuse = False
+        try:
+            response = opened.response
+            headers = response.headers
+            status = response.status
+            if status == 206:
+                content_range = parse_content_range(headers.get("Content-Range"))
+                if content_range is None or content_range.start != writer.size:
+                    # Not the bytes asked for: start again from the first byte.
+                    await self._restart()
+                    raise Retryable(
+                        IntegrityError(
+                            "the server answered a resume request with the wrong range "
+                            f"({headers.get('Content-Range')!r})",
+                            method="GET",
+                            url=opened.url,
+                        )
+                    )
+                self.total = content_range.total
+            elif status == 416:
+                content_range = parse_content_range(headers.get("Content-Range"))
+                if content_range is None or content_range.total != writer.size:
+                    await self._restart()
+                    raise Retryable(
+                        IntegrityError(
+                            "the server cannot resume this file (416)",
+                            method="GET",
+                            url=opened.url,
+                        )
+                    )
+                self.total = writer.size  # the partial file already holds everything
+                reuse = True
+                return None
+            else:  # 200: the whole file, from its first byte
+                if writer.size:
+                    await self._restart()
+                self.total = response.content_length
+            if self.attempts == 1:
+                reason = skip_reason(engine.skip, self.existing.size, self.total)
+                if reason is not None:
+                    return reason
+            if (
+                engine.options.reject_html
+                and is_html(headers.get("Content-Type"))
+                and not html_expected(self.relative)
+            ):
+                raise IntegrityError(
+                    "the server sent an HTML page instead of the artifact (a login or error page?)",
+                    method="GET",
+                    url=opened.url,
+                )
+            self.validator = strong_validator(headers) or self.validator
+            total = self.total
+            if (
+                engine.resume
+                and total is not None
+                and writer.size == 0
+                and total >= engine.options.resume_threshold
+            ):
+                writer.keep_resume_record(ResumeRecord(self.artifact.url, total, self.validator))
+            self.meter.start(total)
+            await self._stream(opened)
+            reuse = True
+            return None
+        finally:
+            opened.close(reuse=reuse)
+
+    async def _stream(self, opened: Opened) -> None:
         """Copy the body into the writer, batch by batch."""
         content = opened.response.content
+        writer = self.writer
+        meter = self.meter
         try:
             while True:
                 chunk, end_of_http_chunk = await content.readchunk()
@@ -491,6 +486,7 @@ class DownloadEngine:
                     if end_of_http_chunk:
                         continue
                     break
+                self.transferred += len(chunk)
                 if writer.feed(chunk):
                     await writer.flush()
                 if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
@@ -500,6 +496,18 @@ class DownloadEngine:
             await writer.flush()
             meter.update(writer.size)
             raise_transport_error(exc, opened.url)
+
+    async def _restart(self) -> None:
+        self.meter.restart()
+        await self.writer.restart()
+
+
+class _GaveUp(Exception):
+    """Retries exhausted on a transient failure: the partial file may be kept for resume."""
+
+    def __init__(self, error: CircleCIError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Meter:
@@ -540,14 +548,6 @@ def _backoff(options: DownloadOptions, failures: int) -> float:
         return 0.0
     ceiling = min(options.backoff_max, options.backoff_base * 2.0 ** (failures - 1))
     return ceiling * random.uniform(0.5, 1.0)
-
-
-def _evolve(result: DownloadResult, **changes: Any) -> DownloadResult:
-    return attrs.evolve(result, **changes)
-
-
-def _with_elapsed(result: DownloadResult, elapsed: float) -> DownloadResult:
-    return _evolve(result, elapsed=elapsed)
 
 
 def _with_attempts(error: CircleCIError, attempts: int) -> CircleCIError:

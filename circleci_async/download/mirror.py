@@ -27,7 +27,6 @@ import os
 from collections.abc import Awaitable, Mapping, Sequence
 from concurrent.futures import Executor
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -539,7 +538,7 @@ class _Walker:
             outcome = DownloadResult(
                 artifact,
                 DownloadStatus.SKIPPED,
-                destination=Path(self.engine.destination(relative)) if relative else None,
+                filename=self.engine.destination(relative) if relative else None,
                 relative=relative,
                 bytes=int(f.get("size") or 0),
                 reason="present",
