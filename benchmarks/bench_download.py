@@ -5,6 +5,11 @@
   workers, ``curl -Z --parallel-max 8``);
 * wide: 32 files x 16 MiB with 32 in flight, library and raw aiohttp only, for peak memory.
 
+The library runs twice: with its default ``write_mode="auto"`` (chunks written as they arrive
+while the disk keeps up) and with ``write_mode="thread"`` (1 MiB batches written by aiofiles on
+a thread pool while the next batch arrives), so the cost of keeping the event loop away from the
+disk is visible.
+
 A local file server (aiohttp.web, sendfile) runs in its own process pinned to CPU 0; each client
 run is a fresh process pinned to CPU 1 that times its own transfer section (wall and CPU) and
 reports its peak RSS and its RSS after imports (the "import baseline"). curl is timed from
@@ -92,8 +97,9 @@ def run_client(kind: str, url: str, names: list[str], out: str, concurrency: int
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     cpu0 = _cpu()
-    if kind == "lib":
-        ok = asyncio.run(_lib(url, names, out, concurrency))
+    if kind.startswith("lib"):
+        mode = "thread" if kind == "lib-thread" else "auto"
+        ok = asyncio.run(_lib(url, names, out, concurrency, mode))
     else:
         ok = asyncio.run(_raw(url, names, out, concurrency))
     seconds = time.perf_counter() - started
@@ -109,8 +115,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def _lib(url: str, names: list[str], out: str, concurrency: int) -> bool:
+async def _lib(url: str, names: list[str], out: str, concurrency: int, mode: str = "auto") -> bool:
     from circleci_async import CircleCI, RateLimitConfig
+    from circleci_async.download import DownloadOptions
 
     items = [{"path": name, "node_index": 0, "url": f"{url}/{name}"} for name in names]
     # The API origin is elsewhere: the file server gets no token and no rate limiting, like a
@@ -120,7 +127,8 @@ async def _lib(url: str, names: list[str], out: str, concurrency: int) -> bool:
         base_url="http://127.0.0.1:9/api/v2",
         rate_limit=RateLimitConfig(initial_rate=None),
     ) as cci:
-        results = await cci.artifacts.download(items, out, concurrency=concurrency)
+        options = DownloadOptions(write_mode=mode)
+        results = await cci.artifacts.download(items, out, concurrency=concurrency, options=options)
     return results.ok
 
 
@@ -262,7 +270,7 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to put files (default: a temp dir)")
     # internal: the child roles
     parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--client", choices=("lib", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=("lib", "lib-thread", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--names", help=argparse.SUPPRESS)
@@ -293,7 +301,9 @@ def main() -> None:
                     break
                 for set_name in sets:
                     count, size, concurrency = SETS[set_name]
-                    methods = ["lib", "raw"] if set_name == "wide" else ["lib", "raw", "curl"]
+                    methods = ["lib", "lib-thread", "raw"]
+                    if set_name != "wide":
+                        methods.append("curl")
                     shift = rep % len(methods)  # interleave: rotate who goes first
                     for method in methods[shift:] + methods[:shift]:
                         clean(out)
@@ -316,10 +326,12 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
         return statistics.median(values)
 
     print()
-    print("set    method  n  MB/s (min-max)        files/s  CPU s/GB  peak RSS MiB (import base)")
+    print(
+        "set    method      n  MB/s (min-max)        files/s  CPU s/GB  peak RSS MiB (import base)"
+    )
     rates: dict[tuple[str, str], float] = {}
     for set_name in sets:
-        for method in ("lib", "raw", "curl"):
+        for method in ("lib", "lib-thread", "raw", "curl"):
             runs = samples.get((set_name, method))
             if not runs:
                 continue
@@ -330,25 +342,27 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
             base = f" ({med([r['baseline'] for r in runs]):.1f})" if "baseline" in runs[0] else ""
             rates[(set_name, method)] = med(mbps)
             print(
-                f"{set_name:6s} {method:6s} {len(runs):2d} {med(mbps):7.0f} "
+                f"{set_name:6s} {method:10s} {len(runs):2d} {med(mbps):7.0f} "
                 f"({min(mbps):5.0f}-{max(mbps):5.0f})  {med(files):8.0f}  {med(cpu):8.2f}  "
                 f"{peak:6.1f}{base}"
             )
     print()
     for set_name in sets:
-        lib = rates.get((set_name, "lib"))
-        if lib is None:
-            continue
-        parts = [
-            f"{lib / rates[(set_name, other)]:.2f}x {other}"
-            for other in ("raw", "curl")
-            if (set_name, other) in rates
-        ]
-        print(f"{set_name}: library = " + ", ".join(parts))
-    wide = samples.get(("wide", "lib"))
-    if wide:
-        growth = max(r["peak"] - r["baseline"] for r in wide)
-        print(f"wide (32 in flight): library peak RSS = import baseline + {growth:.1f} MiB")
+        for mine in ("lib", "lib-thread"):
+            lib = rates.get((set_name, mine))
+            if lib is None:
+                continue
+            parts = [
+                f"{lib / rates[(set_name, other)]:.2f}x {other}"
+                for other in ("raw", "curl")
+                if (set_name, other) in rates
+            ]
+            print(f"{set_name}: {mine} = " + ", ".join(parts))
+    for mine in ("raw", "lib", "lib-thread"):
+        wide = samples.get(("wide", mine))
+        if wide:
+            growth = max(r["peak"] - r["baseline"] for r in wide)
+            print(f"wide (32 in flight): {mine} peak RSS = import baseline + {growth:.1f} MiB")
 
 
 if __name__ == "__main__":

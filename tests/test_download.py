@@ -106,6 +106,14 @@ async def test_accepts_objects_with_attributes(
     assert results.ok and (tmp_path / "a.txt").read_bytes() == b"typed"
 
 
+async def test_typed_artifacts_from_the_jobs_namespace(
+    api: FakeCircleCI, hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
+) -> None:
+    serve_artifact_listing(api, SLUG, 5, [hosts.add("typed/a.txt", b"from a model")])
+    results = await cci.artifacts.download(cci.jobs.artifacts(SLUG, 5), tmp_path)
+    assert results.ok and (tmp_path / "typed/a.txt").read_bytes() == b"from a model"
+
+
 async def test_direct_html_artifact_and_two_hop_redirect(
     hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
 ) -> None:
@@ -329,6 +337,24 @@ async def test_skip_policies_are_results(
     assert leftovers(tmp_path) == []
     with pytest.raises(ConfigurationError, match="skip must be one of"):
         await cci.artifacts.download([same], tmp_path, skip="sometimes")
+
+
+async def test_many_files_in_one_directory_some_present_some_stale(
+    hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
+) -> None:
+    items = [hosts.add(f"many/f{i:02d}.txt", f"new {i}".encode()) for i in range(24)]
+    (tmp_path / "many").mkdir()
+    for i in range(0, 24, 3):
+        (tmp_path / f"many/f{i:02d}.txt").write_text("old")
+    (tmp_path / "many/f01.txt.cci-partial").write_text("stale, and no resume record")
+    results = await cci.artifacts.download(items, tmp_path, skip="if-present")
+    expected = [
+        DownloadStatus.SKIPPED if i % 3 == 0 else DownloadStatus.DOWNLOADED for i in range(24)
+    ]
+    assert [r.status for r in results] == expected
+    assert (tmp_path / "many/f00.txt").read_text() == "old"
+    assert (tmp_path / "many/f01.txt").read_text() == "new 1"
+    assert leftovers(tmp_path) == []  # the stale partial file was tidied away
 
 
 async def test_parallel_nodes_do_not_overwrite_each_other(

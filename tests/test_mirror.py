@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from circleci_async import CircleCI
-from circleci_async.download import DownloadStatus
+from circleci_async.download import DownloadFailed, DownloadStatus
 from circleci_async.testing import FakeCircleCI, Fault
 from circleci_async.testing.artifacts import (
     ArtifactServers,
@@ -208,9 +208,9 @@ async def test_an_interrupted_mirror_is_finished_by_the_next_run(
     api: FakeCircleCI, hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
 ) -> None:
     seed(api, hosts, pipelines=2, content=GeneratedContent(2 * 1024 * 1024))
-    for item in list(hosts._by_id.values()):
+    for item in hosts.artifacts:
         if item.path.startswith("logs/"):
-            item.faults.append([TransferFault("slow", delay=0.01, times=None), None])
+            hosts.add_fault(item.url, TransferFault("slow", delay=0.01, times=None))
     progress = RecordingProgress()
     task = asyncio.ensure_future(cci.artifacts.mirror(SLUG, tmp_path, progress=progress))
     deadline = time.monotonic() + 10
@@ -222,7 +222,7 @@ async def test_an_interrupted_mirror_is_finished_by_the_next_run(
         await task
     assert leftovers(tmp_path) == []
     interrupted = len(tree(tmp_path))
-    for item in hosts._by_id.values():
+    for item in hosts.artifacts:
         item.faults.clear()
     done = await cci.artifacts.mirror(SLUG, tmp_path)
     assert done.ok and done.downloaded > 0
@@ -278,3 +278,14 @@ async def test_a_torn_manifest_line_is_ignored(
 def _append(path: Path, text: str) -> None:
     with path.open("a") as handle:
         handle.write(text)
+
+
+async def test_mirror_fail_fast_raises_the_first_failure(
+    api: FakeCircleCI, hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
+) -> None:
+    seed(api, hosts, pipelines=2)
+    first_log = next(a for a in hosts.artifacts if a.path == "logs/test.log")
+    hosts.add_fault(first_log.url, TransferFault("status", status=404, times=None))
+    with pytest.raises(DownloadFailed, match="fail_fast"):
+        await cci.artifacts.mirror(SLUG, tmp_path, fail_fast=True)
+    assert leftovers(tmp_path) == []

@@ -38,8 +38,10 @@ class ArtifactsAPI:
         return f"ArtifactsAPI({self._client!r})"
 
     def list(self, project_slug: str, job_number: int | str) -> AsyncPaginator[Any]:
-        """The artifacts of one job (items with ``path``, ``node_index`` and ``url``), paged
-        lazily through ``next_page_token`` like every other list."""
+        """The artifacts of one job as the API sends them (mappings with ``path``,
+        ``node_index`` and ``url``), paged lazily. ``cci.jobs.artifacts(...)`` gives the same
+        items as typed models; :meth:`download` takes either. The mirror walks raw items, so
+        that one malformed item fails alone instead of failing the job's listing."""
         return self._client.paginate(f"project/{project_slug}/{job_number}/artifacts")
 
     async def download(
@@ -83,9 +85,12 @@ class ArtifactsAPI:
           with a small resume record so that a later call continues them.
         - ``progress``: a :class:`ProgressReporter` (e.g. ``TqdmProgress()``).
 
-        Nothing is ever printed. Peak memory depends on ``options.memory_limit``, not on file
-        sizes. Raises :class:`ConfigurationError` for bad arguments or an unusable ``dest``;
-        a problem with one file (unsafe path, 404, integrity, full disk...) is in its result.
+        Files are streamed: peak memory never depends on their sizes. Disk writes happen as
+        chunks arrive while the disk keeps up and move to a thread pool for the rest of the
+        call when it does not (``options.write_mode``; ``"thread"`` never writes on the event
+        loop). Nothing is ever printed. Raises :class:`ConfigurationError` for bad arguments or
+        an unusable ``dest``; a problem with one file (unsafe path, 404, integrity, full
+        disk...) is in its result.
         """
         items = await _collect(artifacts)
         planned = plan_downloads(

@@ -124,29 +124,32 @@ class Fetcher:
             total=None, sock_connect=options.connect_timeout, sock_read=options.read_timeout
         )
         self._per_host = per_host
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        #: Per origin: its slots, and whether it is a CircleCI host (gets the token, counts
+        #: against the rate limit).
+        self._origins: dict[tuple[str, str | None, int | None], tuple[asyncio.Semaphore, bool]] = {}
 
-    def _slot(self, url: URL) -> asyncio.Semaphore:
-        key = f"{url.scheme}://{url.host}:{url.port}"
-        slot = self._slots.get(key)
-        if slot is None:
-            slot = self._slots[key] = asyncio.Semaphore(self._per_host)
-        return slot
+    def _origin(self, url: URL) -> tuple[asyncio.Semaphore, bool]:
+        key = (url.scheme, url.host, url.port)
+        known = self._origins.get(key)
+        if known is None:
+            known = (asyncio.Semaphore(self._per_host), self._auth.allows(url))
+            if len(self._origins) < 4096:
+                self._origins[key] = known
+        return known
 
     async def open(self, url: URL, *, offset: int = 0, validator: str | None = None) -> Opened:
         """GET ``url`` (from ``offset``), following redirects; the final response's status is
         200, 206 or 416. Raises :class:`Retryable` for what may pass, other errors for what will
         not."""
-        headers = dict(_BASE_HEADERS)
+        headers = _BASE_HEADERS
         if offset > 0:
-            headers["Range"] = f"bytes={offset}-"
+            headers = {**_BASE_HEADERS, "Range": f"bytes={offset}-"}
             if validator:
                 headers["If-Range"] = validator
         hops = 0
         while True:
-            circleci = self._auth.allows(url)
+            slot, circleci = self._origin(url)
             hop_headers = {**headers, **self._auth.headers_for(url)} if circleci else headers
-            slot = self._slot(url)
             await slot.acquire()
             try:
                 response = await self._send(url, hop_headers, circleci)

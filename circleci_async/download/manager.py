@@ -2,8 +2,9 @@
 
 A :class:`DownloadEngine` holds what files of one or more batches share: the fetcher (per-host
 slots, the rate limiter for CircleCI hosts), the global limit on files in flight, the thread pool
-for disk writes and the write-size budget. :meth:`DownloadEngine.run` downloads one planned batch
-with as many workers as the global limit allows and returns one result per file.
+and the write strategy (inline or pooled writes, batch sizes). :meth:`DownloadEngine.run`
+downloads one planned batch with as many workers as the global limit allows and returns one
+result per file.
 
 Per file: look at the destination (skip policy, a partial file of an earlier run), then
 request it from the artifact URL; a connection that breaks is resumed from the bytes already
@@ -42,7 +43,6 @@ from ._models import (
 from .errors import DownloadError, DownloadFailed, IntegrityError, PathConflictError
 from .fetch import (
     Fetcher,
-    Opened,
     Retryable,
     html_expected,
     is_html,
@@ -147,18 +147,21 @@ class DownloadEngine:
         self, planned: Sequence[PlannedFile], *, fail_fast: bool = False
     ) -> DownloadResults:
         """Download a planned batch; one result per entry, in order."""
+        finals: list[str | None] = []
         for entry in planned:
-            if entry.relative:
-                directory, name = os.path.split(self.destination(entry.relative))
+            target = self.destination(entry.relative) if entry.relative else None
+            finals.append(target)
+            if target is not None:
+                directory, name = os.path.split(target)
                 self._names.setdefault(directory, set()).add(name)
         results: list[DownloadResult | None] = [None] * len(planned)
-        queue = iter(enumerate(planned))
+        queue = iter(enumerate(zip(planned, finals, strict=True)))
         failure: list[DownloadResult] = []
         workers: list[asyncio.Task[None]] = []
 
         async def worker() -> None:
-            for position, entry in queue:
-                result = await self._one(entry)
+            for position, (entry, target) in queue:
+                result = await self._one(entry, target)
                 results[position] = result
                 if fail_fast and not result.ok and not failure:
                     failure.append(result)
@@ -197,7 +200,7 @@ class DownloadEngine:
             )
         return final
 
-    async def _one(self, entry: PlannedFile) -> DownloadResult:
+    async def _one(self, entry: PlannedFile, final: str | None) -> DownloadResult:
         """One file, start to end; never raises for the file's own failure."""
         artifact = entry.artifact
         if entry.duplicate_of is not None:
@@ -205,7 +208,7 @@ class DownloadEngine:
                 artifact, DownloadStatus.SKIPPED, reason="duplicate", relative=entry.relative
             )
             return self._finish(artifact.path, result)
-        if entry.error is not None or not entry.relative:
+        if entry.error is not None or not entry.relative or final is None:
             error = entry.error or DownloadError("no destination")
             return self._finish(
                 str(artifact.path), DownloadResult(artifact, DownloadStatus.FAILED, error=error)
@@ -213,9 +216,12 @@ class DownloadEngine:
         relative = entry.relative
         async with self._slots:
             started = time.monotonic()
-            final = self.destination(relative)
             directory, name = os.path.split(final)
-            state = await self._directory(directory)
+            known = self._dirs.get(directory)
+            if known is not None and known.done() and not known.cancelled():
+                state = known.result()
+            else:
+                state = await self._directory(directory)
             transfer = _Transfer(self, artifact, relative, final, started)
             if state.error is not None:
                 result = transfer.result(DownloadStatus.FAILED, error=state.error)
@@ -467,35 +473,31 @@ class _Transfer:
                 and total >= engine.options.resume_threshold
             ):
                 writer.keep_resume_record(ResumeRecord(self.artifact.url, total, self.validator))
-            self.meter.start(total)
-            await self._stream(opened)
+            meter = self.meter
+            meter.start(total)
+            # The body, inline here: every await below resumes through one frame less.
+            content = response.content
+            try:
+                while True:
+                    chunk, end_of_http_chunk = await content.readchunk()
+                    if not chunk:
+                        if end_of_http_chunk:
+                            continue
+                        break
+                    self.transferred += len(chunk)
+                    if writer.feed(chunk):
+                        await writer.flush()
+                    if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
+                        meter.update(writer.size)
+            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+                # Keep what arrived: it is valid, and a resume continues after it.
+                await writer.flush()
+                meter.update(writer.size)
+                raise_transport_error(exc, opened.url)
             reuse = True
             return None
         finally:
             opened.close(reuse=reuse)
-
-    async def _stream(self, opened: Opened) -> None:
-        """Copy the body into the writer, batch by batch."""
-        content = opened.response.content
-        writer = self.writer
-        meter = self.meter
-        try:
-            while True:
-                chunk, end_of_http_chunk = await content.readchunk()
-                if not chunk:
-                    if end_of_http_chunk:
-                        continue
-                    break
-                self.transferred += len(chunk)
-                if writer.feed(chunk):
-                    await writer.flush()
-                if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
-                    meter.update(writer.size)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
-            # Keep what arrived: it is valid, and a resume continues after it.
-            await writer.flush()
-            meter.update(writer.size)
-            raise_transport_error(exc, opened.url)
 
     async def _restart(self) -> None:
         self.meter.restart()

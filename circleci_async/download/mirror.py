@@ -366,15 +366,24 @@ async def mirror(
         if book is not None:
             await book.load()
         result = MirrorResult(dest=root, manifest=book.path if book is not None else None)
-        walker = _Walker(
-            client, engine, book, result, project_slug, include, exclude, layout, fingerprint
-        )
-        walker.fail_fast = fail_fast
         tasks = _Tasks()
         pipeline_slots = asyncio.Semaphore(max(1, list_concurrency))
-        walker.job_slots = asyncio.Semaphore(max(1, concurrency))
-        walker.workflows, walker.jobs = workflows, jobs
-        walker.tasks = tasks
+        walker = _Walker(
+            client,
+            engine,
+            book,
+            result,
+            tasks,
+            slug=project_slug,
+            workflows=workflows,
+            jobs=jobs,
+            include=include,
+            exclude=exclude,
+            layout=layout,
+            fingerprint=fingerprint,
+            fail_fast=fail_fast,
+            job_slots=asyncio.Semaphore(max(1, concurrency)),
+        )
         params = {"branch": branch} if branch else None
         try:
             async for item in client.paginate(f"project/{project_slug}/pipeline", params=params):
@@ -400,7 +409,7 @@ async def mirror(
 
 
 class _Walker:
-    """The walk below one pipeline; job tasks share the engine and the manifest."""
+    """The walk below the pipelines; job tasks share the engine and the manifest."""
 
     def __init__(
         self,
@@ -408,26 +417,32 @@ class _Walker:
         engine: DownloadEngine,
         book: Manifest | None,
         result: MirrorResult,
+        tasks: _Tasks,
+        *,
         slug: str,
+        workflows: tuple[str, ...],
+        jobs: tuple[str, ...],
         include: tuple[str, ...],
         exclude: tuple[str, ...],
         layout: Layout,
         fingerprint: str,
+        fail_fast: bool,
+        job_slots: asyncio.Semaphore,
     ) -> None:
         self.client = client
         self.engine = engine
         self.book = book
         self.result = result
+        self.tasks = tasks
         self.slug = slug
+        self.workflows = workflows
+        self.jobs = jobs
         self.include = include
         self.exclude = exclude
         self.layout = layout
         self.fingerprint = fingerprint
-        self.fail_fast = False
-        self.workflows: tuple[str, ...] = ()
-        self.jobs: tuple[str, ...] = ()
-        self.job_slots = asyncio.Semaphore(8)
-        self.tasks = _Tasks()
+        self.fail_fast = fail_fast
+        self.job_slots = job_slots
 
     def _listing_failed(self, what: str, exc: BaseException) -> None:
         if self.fail_fast:

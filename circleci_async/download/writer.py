@@ -1,12 +1,17 @@
-"""Writing one file atomically, off the event loop, without holding it in memory.
+"""Writing one file atomically without holding it in memory, inline or on a thread pool.
 
-Received chunks are kept as they came (no copying) until a batch is big enough, then written
-with one ``writev`` on the downloader's own thread pool (through ``aiofiles``), while the next
-batch is received: network reads and disk writes overlap, with at most one write in flight per
-file. A thread hop costs tens of microseconds and every system call in the pool thread
-competes with the event loop for the GIL, so each hop does as much as it can: the first one
-creates the file and writes the first batch, the last one writes the rest, (fsyncs,) renames and
-closes, and a file that fits in one batch costs a single hop of four system calls.
+Two ways to write, chosen per call by :class:`WriteMode` (see its docstring for why):
+
+- inline: each received chunk is written as it arrives, on the event loop, while the disk
+  keeps up (page-cache writes of a chunk take tens of microseconds); a :class:`WriteStrategy`
+  watches how long writes take and moves the rest of the call to the thread pool when they
+  keep being slow;
+- thread pool: chunks are kept as they came (no copying) until a batch is big enough, then
+  written with one ``writev`` on the downloader's own pool (through ``aiofiles``) while the
+  next batch is received, with at most one write in flight per file. A hop costs tens of
+  microseconds, so each does as much as it can: the first creates the file and writes the first
+  batch, the last writes the rest, (fsyncs,) renames and closes; a file that fits in one batch
+  costs one hop of four system calls.
 
 Atomicity: bytes go to a temporary file in the destination directory (same file system), which
 is renamed onto the final name only after the caller verified the size; on failure or
@@ -24,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import itertools
 import json
 import logging
 import os
@@ -59,7 +66,18 @@ _BINARY = getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
 _RESUMABLE = os.O_RDWR | os.O_CREAT | _BINARY
 _IOV_MAX = 1024  # pieces per writev (the Linux and macOS limit)
+_writev = getattr(os, "writev", None)
+_WINDOWS = os.name == "nt"
+_names = itertools.count(int.from_bytes(secrets.token_bytes(3), "big"))
+
+
+def _unique() -> str:
+    """Eight hex digits for a temporary name: random start, then counting (no system call)."""
+    return f"{next(_names) & 0xFFFFFFFF:08x}"
+
+
 _RESUME_VERSION = 1
+_OVERLAP_UP_TO = 4  # files in flight up to which each file overlaps its reads and writes
 
 logger = logging.getLogger("circleci_async.download")
 
@@ -171,7 +189,7 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
     """Check that ``directory`` (absolute, under the resolved ``root``) does not resolve outside
     ``root`` through a symbolic link already on disk, and look at what is there for ``names``.
 
-    Runs in the thread pool: a few ``stat`` calls per file, no directory listing.
+    Runs in the thread pool: a few ``stat`` calls per file, or one listing for many files.
     """
     real = os.path.realpath(directory)
     if not is_within(root, real):
@@ -190,21 +208,33 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
                 )
             )
         return DirectoryState(None, False, entries)
+    names = list(names)
+    present: set[str] | None = None
+    if len(names) > 16:  # one listing beats three failing lookups per name
+        with os.scandir(real) as listing:
+            present = {entry.name for entry in listing}
+
+    def exists(name: str) -> bool:
+        if present is not None:
+            return name in present
+        return os.path.lexists(os.path.join(real, name))
+
     for name in names:
         path = os.path.join(real, name)
         size: int | None = None
         is_dir = False
-        try:
-            st = os.stat(path, follow_symlinks=False)
-        except OSError:
-            pass
-        else:
-            is_dir = stat.S_ISDIR(st.st_mode)
-            if stat.S_ISREG(st.st_mode):
-                size = st.st_size
+        if present is None or name in present:
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                pass
+            else:
+                is_dir = stat.S_ISDIR(st.st_mode)
+                if stat.S_ISREG(st.st_mode):
+                    size = st.st_size
         partial_size: int | None = None
         record: ResumeRecord | None = None
-        stale = os.path.lexists(path + PARTIAL_SUFFIX) or os.path.lexists(path + SIDECAR_SUFFIX)
+        stale = exists(name + PARTIAL_SUFFIX) or exists(name + SIDECAR_SUFFIX)
         if stale:
             try:
                 with open(path + SIDECAR_SUFFIX, "rb") as sidecar:
@@ -220,27 +250,31 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
 def _write_all(fd: int, chunks: Sequence[bytes]) -> None:
     """Write every byte of ``chunks``: one ``writev`` in the usual case, more after a partial
     write or beyond ``IOV_MAX`` pieces."""
-    if not hasattr(os, "writev"):  # pragma: no cover - Windows
+    if _writev is None:  # pragma: no cover - Windows
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
                 view = view[os.write(fd, view) :]
         return
-    pending: list[bytes | memoryview] = list(chunks)
+    if len(chunks) <= _IOV_MAX:
+        written = _writev(fd, chunks)
+        if written == sum(map(len, chunks)):
+            return
+    else:
+        written = 0
+    # A short write (rare for regular files) or too many pieces: the slow, careful way.
+    pending: list[bytes | memoryview] = [chunk for chunk in chunks if len(chunk)]
     while pending:
-        batch = pending[:_IOV_MAX]
-        written = os.writev(fd, batch)
-        total = sum(len(piece) for piece in batch)
-        if written == total:
-            del pending[: len(batch)]
-            continue
-        # A short write (rare for regular files): drop what went out, retry the rest.
-        index = 0
-        while written >= len(batch[index]):
-            written -= len(batch[index])
-            index += 1
-        rest = memoryview(batch[index])[written:]
-        pending[: index + 1] = [rest]
+        while written and pending:
+            if written >= len(pending[0]):
+                written -= len(pending.pop(0))
+            else:
+                pending[0] = memoryview(pending[0])[written:]
+                written = 0
+        if pending:
+            written = _writev(fd, pending[:_IOV_MAX])
+            if not written:
+                raise OSError(errno.EIO, "the file system accepted no bytes")
 
 
 def _write_all_late(fd: int, chunks: Sequence[bytes]) -> None:
@@ -325,8 +359,9 @@ class FileWriter:
         return self._pending_bytes >= self._strategy.size()
 
     async def flush(self) -> None:
-        """Hand the waiting batch to the thread pool (after the previous write finished) and
-        return without waiting for it."""
+        """Hand the waiting batch to the thread pool (after the previous write finished). With
+        few files in flight it returns at once, so the next batch is received meanwhile; with
+        many, the other files keep the loop busy and waiting here halves the memory held."""
         if not self._pending:
             return
         chunks = self._take()
@@ -337,6 +372,8 @@ class FileWriter:
             self._op = asyncio.ensure_future(
                 _write_all_async(self._fd, chunks, executor=self._executor)
             )
+        if self._strategy.active > _OVERLAP_UP_TO:
+            await self._wait()
 
     async def restart(self) -> None:
         """Drop everything: the server is sending the file again from its first byte."""
@@ -440,10 +477,10 @@ class FileWriter:
             os.makedirs(os.path.dirname(self.final), exist_ok=True)
         if not self.resumable:
             while True:
-                self.temp = f"{self.final}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
+                self.temp = f"{self.final}.{_unique()}{PARTIAL_SUFFIX}"
                 try:
                     fd = os.open(self.temp, _NEW, 0o666)
-                except FileExistsError:  # pragma: no cover - 2**-32
+                except FileExistsError:  # pragma: no cover - another process, same counter
                     continue
                 self._owns_temp = True
                 return fd
@@ -455,7 +492,7 @@ class FileWriter:
             self._owns_temp = True
             if self._append_at:
                 if os.fstat(fd).st_size < self._append_at:
-                    raise OSError(5, "the partial file shrank since it was checked")
+                    raise OSError(errno.EIO, "the partial file shrank since it was checked")
                 os.ftruncate(fd, self._append_at)
                 os.lseek(fd, self._append_at, os.SEEK_SET)
             elif os.fstat(fd).st_size:
@@ -489,7 +526,7 @@ class FileWriter:
                 _write_all(fd, chunks)
             if self._fsync:
                 os.fsync(fd)
-            if os.name == "nt":  # pragma: no cover - Windows cannot rename an open file
+            if _WINDOWS:  # pragma: no cover - Windows cannot rename an open file
                 os.close(fd)
                 self._fd = -1
             os.replace(self.temp, self.final)

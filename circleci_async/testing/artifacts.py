@@ -489,6 +489,11 @@ class ArtifactServers:
             url = str(item.url)
         return self._by_path[URL(url).path]
 
+    @property
+    def artifacts(self) -> list[FakeArtifact]:
+        """Every artifact served, in the order added."""
+        return list(self._by_id.values())
+
     def add_fault(self, item: Mapping[str, Any] | str | Any, fault: TransferFault) -> None:
         self.artifact(item).faults.append([fault, fault.times])
 
@@ -666,16 +671,19 @@ class ArtifactServers:
         if request.method == "HEAD":
             return response
         sent = 0
-        for view in _chunks(content, start, end, self.chunk_size):
-            if fault is not None and fault.kind == "drop" and sent + len(view) >= fault.after:
-                await response.write(view[: max(0, fault.after - sent)])
-                _hang_up(request)
-                return response
-            await response.write(view)
-            sent += len(view)
-            if fault is not None and fault.kind == "slow":
-                await asyncio.sleep(fault.delay)
-        await response.write_eof()
+        try:
+            for view in _chunks(content, start, end, self.chunk_size):
+                if fault is not None and fault.kind == "drop" and sent + len(view) >= fault.after:
+                    await response.write(view[: max(0, fault.after - sent)])
+                    _hang_up(request)
+                    return response
+                await response.write(view)
+                sent += len(view)
+                if fault is not None and fault.kind == "slow":
+                    await asyncio.sleep(fault.delay)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client went away mid-body (a cancelled download): nothing to report
         return response
 
 
