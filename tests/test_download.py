@@ -689,7 +689,9 @@ async def test_auto_mode_moves_writes_off_the_loop_when_the_disk_is_slow(
     content = GeneratedContent(6 * MiB, seed=9)
     item = hosts.add("slow-disk.bin", content)
     with caplog.at_level(logging.INFO, logger="circleci_async.download"):
-        results = await cci.artifacts.download([item], tmp_path)
+        results = await cci.artifacts.download(
+            [item], tmp_path, options=DownloadOptions(write_mode="auto")
+        )
     assert results.ok, results[0].error
     assert content.matches_file(str(tmp_path / "slow-disk.bin"))
     assert "writing on the thread pool from now on" in caplog.text

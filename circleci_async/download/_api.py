@@ -85,9 +85,10 @@ class ArtifactsAPI:
           with a small resume record so that a later call continues them.
         - ``progress``: a :class:`ProgressReporter` (e.g. ``TqdmProgress()``).
 
-        Files are streamed: peak memory never depends on their sizes. Disk writes happen as
-        chunks arrive while the disk keeps up and move to a thread pool for the rest of the
-        call when it does not (``options.write_mode``; ``"thread"`` never writes on the event
+        Files are streamed: peak memory never depends on their sizes. Disk writes go through
+        aiofiles on the downloader's own thread pool in batches of up to 1 MiB while the next
+        batch arrives, so the event loop never waits for the disk (``options.write_mode="auto"``
+        writes on the loop while the disk keeps up: faster, for batch jobs that own their
         loop). Nothing is ever printed. Raises :class:`ConfigurationError` for bad arguments or
         an unusable ``dest``; a problem with one file (unsafe path, 404, integrity, full
         disk...) is in its result.

@@ -80,19 +80,20 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> N
 class WriteMode(str, enum.Enum):
     """Where disk writes happen.
 
-    - ``thread``: always on the downloader's thread pool (through aiofiles), in batches, while
-      the next batch is received. The event loop never waits for the disk.
+    - ``thread`` (default): always on the downloader's thread pool (through aiofiles), in
+      batches, while the next batch is received. The event loop never waits for the disk, which
+      is what a library running inside someone's async service must promise.
     - ``inline``: each chunk is written as it arrives, on the event loop, as raw aiohttp scripts
       do. Cheapest while writes land in the page cache; a slow disk stalls the loop.
-    - ``auto`` (default): ``inline`` while the disk keeps up, and ``thread`` for the rest of
+    - ``auto``: ``inline`` while the disk keeps up, and ``thread`` for the rest of
       the call once writes slower than ``slow_write`` add up to more than 0.25 s beyond a
       tenth of the time elapsed (dirty-page throttling, network file systems; a one-off stall
       does not count).
 
-    Why not always ``thread``: a thread hop per batch is cheap, but writing a batch after it
-    was received means reading it back from memory instead of from the CPU cache. On a local
-    disk that costs up to half the throughput of writing each chunk as it arrives; measured
-    figures are in ``benchmarks/bench_download.py``.
+    Why ``auto`` exists: a thread hop per batch is cheap, but writing a batch after it was
+    received means reading it back from memory instead of from the CPU cache. On a local disk
+    that costs 10-20% of the throughput of writing each chunk as it arrives; a batch job that
+    owns its event loop may prefer ``auto``. Measured figures: ``benchmarks/bench_download.py``.
     """
 
     AUTO = "auto"
@@ -113,7 +114,7 @@ class DownloadOptions:
     more.
     """
 
-    write_mode: WriteMode = attrs.field(default=WriteMode.AUTO, converter=WriteMode)
+    write_mode: WriteMode = attrs.field(default=WriteMode.THREAD, converter=WriteMode)
     #: In ``auto`` mode, a write (or create, or rename) slower than this, in seconds, is slow:
     #: twenty times what writing a chunk to the page cache usually takes.
     slow_write: float = attrs.field(default=0.002, validator=_positive)
