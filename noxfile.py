@@ -34,5 +34,5 @@ def typecheck(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Library against raw aiohttp in one run; prints ratios (not timed tests)."""
     session.install("-e", ".[dev]")
-    for script in ("bench_requests.py", "bench_ratelimit.py"):
+    for script in ("bench_requests.py", "bench_ratelimit.py", "bench_download.py"):
         session.run("python", f"benchmarks/{script}", *session.posargs)

@@ -179,6 +179,11 @@ class FakeCircleCI:
         self._v2.insert(0, (re.compile(pattern), dict(handlers), True))
         self._cache.clear()
 
+    def clear_cache(self) -> None:
+        """Forget cached GET answers: call it after changing data that an added route serves
+        (the built-in state invalidates the cache by itself)."""
+        self._cache.clear()
+
     def inject(self, fault: Fault) -> None:
         self._faults.add(fault)
 

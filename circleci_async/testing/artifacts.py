@@ -772,9 +772,8 @@ def serve_artifact_listing(
         registry = _listings[fake] = {}
         fake.add_route(_ARTIFACTS_ROUTE, {"GET": _listing_handler(fake, registry)})
     registry[(slug, str(job_number))] = [dict(item) for item in items]
-    # The fake caches GET bodies until its own data changes; setting the page size is the public
-    # way to drop that cache. (A dedicated invalidation hook would be cleaner.)
-    fake.page_size = fake.page_size
+    # The fake caches GET bodies until its own data changes; this data is not its own.
+    fake.clear_cache()
 
 
 def _listing_handler(
