@@ -168,7 +168,7 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = ...,
         max_items: int | None = ...,
         item_type: None = ...,
-        read_ahead: bool = ...,
+        read_ahead: bool | None = ...,
     ) -> AsyncPaginator[Any]: ...
 
     @overload
@@ -180,7 +180,7 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = ...,
         max_items: int | None = ...,
         item_type: type[T],
-        read_ahead: bool = ...,
+        read_ahead: bool | None = ...,
     ) -> AsyncPaginator[T]: ...
 
     def paginate(
@@ -191,13 +191,14 @@ class CircleCI(ResourceNamespaces):
         page_token: str | None = None,
         max_items: int | None = None,
         item_type: type[Any] | None = None,
-        read_ahead: bool = True,
+        read_ahead: bool | None = None,
     ) -> AsyncPaginator[Any]:
         """Walk a list endpoint lazily: ``async for item in cci.paginate(path)``.
 
         ``page_token`` resumes a walk; ``max_items`` stops early (the paginator's ``truncated``
-        says so); ``item_type`` converts each item to that attrs model. The next page is
-        requested while the current one is handed out (``read_ahead=False`` turns that off).
+        says so); ``item_type`` converts each item to that attrs model. With
+        ``read_ahead`` (default: when ``item_type`` is given) the next page is requested while
+        the current one is converted and handed out.
         """
         base = dict(params or {})
         if PAGE_TOKEN_PARAM in base:

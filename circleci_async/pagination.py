@@ -99,9 +99,10 @@ FetchPage = Callable[[str | None], Awaitable[Any]]
 class AsyncPaginator(Generic[T]):
     """Items (``async for``) or whole pages (:meth:`pages`) of a list endpoint, fetched lazily.
 
-    While a page is handed out, the next one is already being fetched (``read_ahead=False``
-    turns that off): a walk that stops early by ``break`` has sent one request more than it
-    used; :meth:`aclose` cancels it. ``max_items`` never reads past what it allows.
+    With ``read_ahead`` (the default when items are converted to models), the next page is
+    requested before the current one is converted and handed out: a walk that stops early by
+    ``break`` has sent one request more than it used; :meth:`aclose` cancels it. ``max_items``
+    never reads past what it allows.
 
     Iteration can stop (``break``) and continue later from where it stopped. After a walk
     stops early, :attr:`resume_token` fetches the page holding the next unseen item, so a new
@@ -116,10 +117,12 @@ class AsyncPaginator(Generic[T]):
         page_token: str | None = None,
         max_items: int | None = None,
         convert: Callable[[Any], T] | None = None,
-        read_ahead: bool = True,
+        read_ahead: bool | None = None,
     ) -> None:
         self._fetch = fetch
-        self._read_ahead = read_ahead
+        # By default only typed walks read ahead: converting a page takes long enough to hide
+        # the next round trip behind it; a walk of plain dicts gains less than a task costs.
+        self._read_ahead = read_ahead if read_ahead is not None else convert is not None
         self._ahead: tuple[str | None, asyncio.Future[Any]] | None = None
         self._convert = convert
         self._cursor = PageCursor(page_token, max_items)
@@ -230,8 +233,7 @@ class AsyncPaginator(Generic[T]):
         convert = self._convert
         if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
             self._start_read_ahead(cursor.token)
-            if convert is not None:
-                await asyncio.sleep(0)  # let the request go out before converting
+            await asyncio.sleep(0)  # let that request go out before this page is handed over
         items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
         return Page(items, cursor.token, token, data)
 

@@ -520,7 +520,7 @@ async def test_read_ahead_requests_the_next_page_early(
 ) -> None:
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=12)
-    pager = client.paginate(f"project/{SLUG}/pipeline")
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     it = pager.pages()
     page1 = await it.__anext__()
     await asyncio.sleep(0.2)  # the read-ahead lands
@@ -531,12 +531,27 @@ async def test_read_ahead_requests_the_next_page_early(
     await pager.aclose()
 
 
+async def test_only_typed_walks_read_ahead_by_default(fake: FakeCircleCI, client: CircleCI) -> None:
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=12)
+    plain = client.paginate(f"project/{SLUG}/pipeline")
+    await plain.pages().__anext__()
+    await asyncio.sleep(0.1)
+    assert len(fake.requests) == 1
+    fake.clear_requests()
+    typed = client.paginate(f"project/{SLUG}/pipeline", item_type=MiniPipeline)
+    await typed.pages().__anext__()
+    await asyncio.sleep(0.1)
+    assert len(fake.requests) == 2
+    await typed.aclose()
+
+
 async def test_read_ahead_error_surfaces_on_its_page(fake: FakeCircleCI, client: CircleCI) -> None:
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=12)
     fake.inject(Fault(kind="delay", delay=0.01))  # the first page, served normally
     fake.inject(Fault(kind="status", status=404, body="Not Found"))  # the page read ahead
-    pager = client.paginate(f"project/{SLUG}/pipeline")
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     it = pager.pages()
     page1 = await it.__anext__()
     assert len(page1.items) == 5
@@ -548,7 +563,9 @@ async def test_read_ahead_error_surfaces_on_its_page(fake: FakeCircleCI, client:
 async def test_read_ahead_stops_at_max_items(fake: FakeCircleCI, client: CircleCI) -> None:
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=20)
-    items = await client.paginate(f"project/{SLUG}/pipeline", max_items=10).collect()
+    items = await client.paginate(
+        f"project/{SLUG}/pipeline", max_items=10, read_ahead=True
+    ).collect()
     await asyncio.sleep(0.1)
     assert len(items) == 10
     assert len(fake.requests) == 2  # nothing read past what max_items allows
@@ -559,7 +576,7 @@ async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client:
     fake.seed_pipelines(SLUG, count=20)
     fake.inject(Fault(kind="delay", delay=0.01))
     fake.inject(Fault(kind="delay", delay=2.0))  # the read-ahead is slow
-    pager = client.paginate(f"project/{SLUG}/pipeline")
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     async for _ in pager:
         break
     t0 = time.monotonic()
@@ -600,7 +617,7 @@ async def test_requests_after_close_fail_clearly(fake: FakeCircleCI) -> None:
     await cci.request("GET", "me")
     fake.page_size = 2
     fake.seed_pipelines(SLUG, count=6)
-    pager = cci.paginate(f"project/{SLUG}/pipeline")
+    pager = cci.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     async for _ in pager:
         break  # a read-ahead is in flight or done
     await cci.close()
