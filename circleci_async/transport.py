@@ -113,8 +113,9 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: Request) -> Response:
+        session = self._session if self._session is not None and not self._closed else self.session
         try:
-            async with self.session.request(
+            async with session.request(
                 request.method,
                 request.url,
                 headers=request.headers,

@@ -51,7 +51,7 @@ class AdaptiveLimiter:
         self._changed = asyncio.Event()
         self._answered = False  # the bucket must hear of the first answer, even a bare one
         self._tasks: set[asyncio.Future[None]] = set()  # background work for shared backends
-        self._unread: tuple[Headers, int, float, float] | None = None
+        self._unread: tuple[Headers, int] | None = None
 
     def __repr__(self) -> str:
         return f"AdaptiveLimiter(key={self.key!r}, {self.view()})"
@@ -146,7 +146,7 @@ class AdaptiveLimiter:
 
     def defer(self, headers: Headers, status: int) -> None:
         """Keep the headers of a response read later, only if someone asks for :meth:`view`."""
-        self._unread = (headers, status, self._clock(), self._wall())
+        self._unread = (headers, status)
 
     def _needs(self, snapshot: RateLimitSnapshot, status: int) -> bool:
         """A bare success teaches nothing, except the very first answer (it ends the probe)."""
@@ -173,10 +173,10 @@ class AdaptiveLimiter:
         unread = self._unread
         if unread is not None and self._local is not None:
             self._unread = None
-            headers, status, at, wall = unread
+            headers, status = unread
             snapshot = parse_rate_limit_headers(headers, status=status)
-            if snapshot.observations:
-                self._local.observe(snapshot, status=status, now=at, wall=wall)
+            if snapshot.observations:  # read late, as of now: resets are whole seconds anyway
+                self._local.observe(snapshot, status=status, now=self._clock(), wall=self._wall())
         return self.backend.view(self.key, self._clock())
 
 
