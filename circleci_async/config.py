@@ -25,12 +25,14 @@ class Timeouts:
     """Per-attempt timeouts in seconds (``None`` disables one).
 
     ``total`` bounds one attempt of an API call; the overall bound across retries is
-    :attr:`RetryConfig.deadline`. ``sock_read`` is the longest silence while reading a response.
+    :attr:`RetryConfig.deadline`. ``sock_read`` is the longest silence while reading a response:
+    off by default, because API answers are small and ``total`` already bounds them, while its
+    timer is re-armed on every read (artifact downloads set their own read timeout).
     """
 
     total: float | None = attrs.field(default=60.0, validator=_optional_positive)
     connect: float | None = attrs.field(default=10.0, validator=_optional_positive)
-    sock_read: float | None = attrs.field(default=30.0, validator=_optional_positive)
+    sock_read: float | None = attrs.field(default=None, validator=_optional_positive)
 
 
 @attrs.frozen
