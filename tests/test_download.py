@@ -38,7 +38,7 @@ from circleci_async.testing.artifacts import (
     serve_artifact_listing,
 )
 
-from .test_download_support import (
+from ._download_support import (
     SLUG,
     TOKEN,
     UNPACED,
@@ -48,7 +48,7 @@ from .test_download_support import (
     tree,
 )
 
-pytest_plugins = ["tests.test_download_support"]  # its fixtures: api, hosts, cci
+pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
 
 MiB = 1024 * 1024
 FAST = DownloadOptions(backoff_base=0.01, backoff_max=0.05, max_attempts=3)

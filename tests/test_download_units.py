@@ -36,9 +36,9 @@ from circleci_async.testing.artifacts import (
     serve_artifact_listing,
 )
 
-from .test_download_support import SLUG, TOKEN, UNPACED
+from ._download_support import SLUG, TOKEN, UNPACED
 
-pytest_plugins = ["tests.test_download_support"]  # its fixtures: api, hosts, cci
+pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
 
 
 # -- pure helpers -------------------------------------------------------------------------------

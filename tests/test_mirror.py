@@ -21,14 +21,14 @@ from circleci_async.testing.artifacts import (
     serve_artifact_listing,
 )
 
-from .test_download_support import (
+from ._download_support import (
     SLUG,
     RecordingProgress,
     leftovers,
     tree,
 )
 
-pytest_plugins = ["tests.test_download_support"]  # its fixtures: api, hosts, cci
+pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()
 
