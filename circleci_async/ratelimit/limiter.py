@@ -116,29 +116,29 @@ class AdaptiveLimiter:
 
     async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
         """Learn from a response (call before :meth:`release`)."""
-        if not self._needs(snapshot, status):
-            return
-        if self._local is not None:
-            self._local.observe(snapshot, status=status, now=self._clock(), wall=self._wall())
-        else:
-            await self.backend.observe(
-                self.key, snapshot, status=status, now=self._clock(), wall=self._wall()
-            )
-        self._changed.set()
+        learning = self._learn(snapshot, status)
+        if learning is not None:
+            await learning
 
     def observe_nowait(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
         """:meth:`observe` without awaiting: a shared backend learns in the background."""
-        if not self._needs(snapshot, status):
-            return
-        now, wall = self._clock(), self._wall()
+        learning = self._learn(snapshot, status)
+        if learning is not None:
+            self._background(learning)
+
+    def _learn(self, snapshot: RateLimitSnapshot, status: int) -> Coroutine[Any, Any, None] | None:
+        """Apply a response to in-process state at once; for a shared backend, return the
+        coroutine that tells it (awaited or backgrounded by the caller)."""
+        if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
+            return None  # a bare success teaches nothing, except the first answer (the probe)
+        self._answered = True
         self._unread = None
+        self._changed.set()
+        now, wall = self._clock(), self._wall()
         if self._local is not None:
             self._local.observe(snapshot, status=status, now=now, wall=wall)
-        else:
-            self._background(
-                self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
-            )
-        self._changed.set()
+            return None
+        return self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
 
     def may_skip(self) -> bool:
         """Whether this successful response's headers may go unread (see BucketState.may_skip)."""
@@ -147,13 +147,6 @@ class AdaptiveLimiter:
     def defer(self, headers: Headers, status: int) -> None:
         """Keep the headers of a response read later, only if someone asks for :meth:`view`."""
         self._unread = (headers, status)
-
-    def _needs(self, snapshot: RateLimitSnapshot, status: int) -> bool:
-        """A bare success teaches nothing, except the very first answer (it ends the probe)."""
-        if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
-            return False
-        self._answered = True
-        return True
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
