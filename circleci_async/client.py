@@ -87,7 +87,7 @@ class CircleCI(ResourceNamespaces):
         #: The runner API's base (``runner.circleci.com/api/v3`` on cloud). Its origin receives
         #: the token too; runner methods call it with absolute URLs.
         self.runner_base_url = runner
-        origins = (*token_origins, _origin_pattern(runner))
+        origins = (*token_origins, str(runner.origin()))
         self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=origins)
         self._rate_config = rate_limit or RateLimitConfig()
         self._retry = retry or RetryConfig()
@@ -241,10 +241,6 @@ class CircleCI(ResourceNamespaces):
     def rate_limit(self) -> RateLimitView:
         """What the server last said about rate limits, merged (the binding window)."""
         return self._limiter.view() if self._limiter is not None else _NO_VIEW
-
-
-def _origin_pattern(url: URL) -> str:
-    return f"{url.scheme}://{url.host}:{url.port}" if url.port else f"{url.scheme}://{url.host}"
 
 
 def _resolve_token(token: str | None) -> str:

@@ -67,7 +67,6 @@ class _Window:
     limit: int | None
     remaining: int | None
     reset_at: float | None  # monotonic
-    aligned: bool
 
 
 class BucketState:
@@ -158,6 +157,8 @@ class BucketState:
             return 1
         return self.config.burst
 
+    # -- learning -----------------------------------------------------------------------------
+
     def may_skip(self) -> bool:
         """Whether the next successful response may go unread (and count it if so).
 
@@ -186,17 +187,15 @@ class BucketState:
 
     def _remember(self, obs: Observation, now: float, wall: float) -> None:
         reset_after = obs.reset_after
-        aligned = False
         if reset_after is None and obs.source == SOURCE_X_WINDOW and obs.window:
             # Kong counts fixed windows aligned to the epoch and sends no reset.
             reset_after = obs.window - (wall % obs.window)
-            aligned = True
         key = (obs.source, obs.policy, obs.window)
         reset_at = now + reset_after if reset_after is not None else None
         known = self._windows.get(key)
         if known is None:
             self._windows[key] = _Window(
-                obs.source, obs.policy, obs.window, obs.limit, obs.remaining, reset_at, aligned
+                obs.source, obs.policy, obs.window, obs.limit, obs.remaining, reset_at
             )
         else:
             known.limit, known.remaining, known.reset_at = obs.limit, obs.remaining, reset_at
