@@ -1,0 +1,229 @@
+"""``circleci-async demo``: the mirror command against a fake CircleCI, in this process.
+
+It shows what the library does where it matters, without a token or the network: the fake API
+(:class:`~circleci_async.testing.FakeCircleCI`) enforces a per-second rate limit in CircleCI's
+two header systems, so the client's limiter visibly paces; artifacts live on an artifact host
+that redirects to a storage host under their production names (over TLS with a throwaway CA
+when trustme is installed), and the storage host records any request carrying credentials.
+The mirror itself is :func:`~.mirroring.run_mirror`, the same call the ``mirror`` command makes.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+from rich.tree import Tree
+
+from ..testing import FakeCircleCI, RateLimitPolicy
+from ..testing.artifacts import ArtifactServers, GeneratedContent, serve_artifact_listing
+from .errors import ExitCode
+from .mirroring import MirrorFilters, run_mirror, summary_table
+from .render import emit_json, human_bytes, stderr_console, stdout_console
+from .session import Settings, open_client
+
+__all__ = ["DEMO_PROJECT", "run_demo", "seed_demo"]
+
+DEMO_PROJECT = "gh/demo/widgets"
+DEMO_TOKEN = "demo-token-not-a-secret"  # noqa: S105 - the in-process fake's token
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@attrs.frozen
+class _Job:
+    workflow: str
+    name: str
+    parallelism: int
+    status: str = "success"
+
+
+# What each pipeline runs: a build, parallel unit tests, parallel browser tests.
+_JOBS = (
+    _Job("build", "compile", 1),
+    _Job("build", "unit-tests", 4),
+    _Job("e2e", "browser-tests", 3),
+)
+
+
+def _artifacts(job: _Job, node: int, rng: random.Random) -> Iterator[tuple[str, Any]]:
+    """``(path, content)`` for one node of a job: small text, mid-size images, big binaries."""
+    if job.name == "compile":
+        yield (
+            "dist/widgets.tar.gz",
+            GeneratedContent(rng.randint(1 * MiB, 3 * MiB), rng.getrandbits(16)),
+        )
+        yield "build.log", (f"compiling widgets on node {node}\n" * rng.randint(20, 400)).encode()
+    elif job.name == "unit-tests":
+        cases = rng.randint(20, 200)
+        yield (
+            "results/junit.xml",
+            (
+                f'<testsuite name="unit" tests="{cases}" node="{node}">'
+                + "".join(f'<testcase name="test_{i}"/>' for i in range(cases))
+                + "</testsuite>"
+            ).encode(),
+        )
+        yield (
+            f"coverage/coverage-{node}.json",
+            GeneratedContent(rng.randint(40 * KiB, 300 * KiB), node),
+        )
+        yield "logs/pytest.log", (f"node {node}: PASSED\n" * rng.randint(50, 500)).encode()
+    else:
+        for shot in range(4):
+            yield (
+                f"screenshots/page-{shot}.png",
+                GeneratedContent(rng.randint(60 * KiB, 700 * KiB), shot),
+            )
+        yield "video/run.mp4", GeneratedContent(rng.randint(512 * KiB, 2 * MiB), 99)
+        yield "results/junit.xml", f'<testsuite name="e2e" node="{node}"/>'.encode()
+
+
+def _per_pipeline() -> int:
+    rng = random.Random(0)
+    return sum(len(list(_artifacts(j, n, rng))) for j in _JOBS for n in range(j.parallelism))
+
+
+def seed_demo(api: FakeCircleCI, hosts: ArtifactServers, files: int, *, seed: int = 7) -> int:
+    """Pipelines (an hour apart, the newest now) with workflows, parallel jobs and artifacts;
+    returns the number of artifacts served."""
+    rng = random.Random(seed)
+    api.add_project(DEMO_PROJECT)
+    pipelines = max(1, round(files / _per_pipeline()))
+    now = time.time()
+    served = 0
+    for index in range(pipelines):
+        branch = "main" if index % 3 else "feature/faster-widgets"
+        pipeline = api.add_pipeline(
+            DEMO_PROJECT, branch, created_at=now - (pipelines - index) * 3600
+        )
+        workflows: dict[str, dict[str, Any]] = {}
+        for spec in _JOBS:
+            if spec.workflow not in workflows:
+                failed = spec.workflow == "e2e" and index % 4 == 1
+                workflows[spec.workflow] = api.add_workflow(
+                    pipeline["id"], spec.workflow, "failed" if failed else "success"
+                )
+            job = api.add_job(
+                workflows[spec.workflow]["id"],
+                spec.name,
+                spec.status,
+                parallelism=spec.parallelism,
+            )
+            items = [
+                hosts.add(path, content, node_index=node, job=job["id"])
+                for node in range(spec.parallelism)
+                for path, content in _artifacts(spec, node, rng)
+            ]
+            serve_artifact_listing(api, DEMO_PROJECT, job["job_number"], items)
+            served += len(items)
+    return served
+
+
+def _tree(root: Path, *, shown: int = 3) -> tuple[Tree, int, int]:
+    """A short tree of ``root`` (the first ``shown`` pipelines in full, then counts), with the
+    total number of files and bytes."""
+    totals: dict[Path, tuple[int, int]] = {}
+    count = size = 0
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = Path(directory, name)
+            length = path.stat().st_size
+            count, size = count + 1, size + length
+            for parent in path.relative_to(root).parents:
+                files, total = totals.get(parent, (0, 0))
+                totals[parent] = (files + 1, total + length)
+    tree = Tree(f"[bold]{root}[/]  {count} files, {human_bytes(size)}")
+    entries = sorted(root.iterdir(), key=lambda p: (p.is_file(), _number_first(p.name)))
+    pipelines = [p for p in entries if p.is_dir()]
+    for pipeline_dir in pipelines[:shown]:
+        files, total = totals.get(pipeline_dir.relative_to(root), (0, 0))
+        branch = tree.add(f"{pipeline_dir.name}/  {files} files, {human_bytes(total)}")
+        for workflow in sorted(pipeline_dir.iterdir()):
+            wf_files, wf_total = totals.get(workflow.relative_to(root), (0, 0))
+            node = branch.add(f"{workflow.name}/  {wf_files} files, {human_bytes(wf_total)}")
+            for job in sorted(workflow.iterdir()):
+                job_files, _ = totals.get(job.relative_to(root), (0, 0))
+                node.add(f"{job.name}/  {job_files} files")
+    if len(pipelines) > shown:
+        tree.add(f"... {len(pipelines) - shown} more pipeline directories")
+    for path in entries:
+        if path.is_file():
+            tree.add(f"{path.name}  {human_bytes(path.stat().st_size)}")
+    return tree, count, size
+
+
+def _number_first(name: str) -> tuple[int, str]:
+    return (-int(name), name) if name.isdigit() else (0, name)
+
+
+async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) -> int:
+    """Serve, seed, mirror, report. Exit code 1 if any file failed or a credential leaked."""
+    err = stderr_console()
+    target = dest or tempfile.mkdtemp(prefix="circleci-async-demo-")
+    policy = RateLimitPolicy.circleci(per_second=rate, per_minute=max(600, rate * 60))
+    async with (
+        FakeCircleCI(token=DEMO_TOKEN, rate_limit=policy) as api,
+        ArtifactServers(token=DEMO_TOKEN) as hosts,
+    ):
+        served = seed_demo(api, hosts, files)
+        if not as_json:
+            err.print(
+                f"fake CircleCI at {api.url} ({rate} requests/s per token), {served} artifacts "
+                f"on {hosts.scheme}://{hosts.artifact_host} → {hosts.storage_host}"
+                + (" (TLS, throwaway CA)" if hosts.tls else ""),
+                style="dim",
+                highlight=False,
+            )
+        settings = Settings(token=DEMO_TOKEN, base_url=api.url, runner_url=api.runner_url)
+        async with (
+            hosts.session() as http,
+            open_client(settings, session=http, token_origins=hosts.token_origins) as cci,
+        ):
+            report = await run_mirror(
+                cci,
+                DEMO_PROJECT,
+                target,
+                MirrorFilters(),
+                live=not as_json and sys.stderr.isatty(),
+            )
+        leaks = len(hosts.credential_leaks)
+        storage = len(hosts.storage_requests)
+        with_token = sum(1 for r in hosts.artifact_requests if r.carries_credentials)
+        artifact = len(hosts.artifact_requests)
+    tree, on_disk, disk_bytes = _tree(Path(report.result.dest))
+    ok = report.ok and leaks == 0
+    if as_json:
+        emit_json(
+            {
+                "ok": ok,
+                "dest": report.result.dest,
+                "served": served,
+                "files_on_disk": on_disk,
+                "bytes_on_disk": disk_bytes,
+                "mirror": report.to_json(),
+                "artifact_host": {"requests": artifact, "with_token": with_token},
+                "storage_host": {"requests": storage, "with_credentials": leaks},
+                "rate_limit": f"{rate}/s",
+            }
+        )
+        return ExitCode.OK if ok else ExitCode.FAILED
+    out = stdout_console()
+    out.print(summary_table(report))
+    out.print(tree)
+    if leaks == 0:
+        out.print(
+            f"[green]✓[/] storage host received {storage} requests, none with credentials "
+            f"(the token went only to the artifact host: {with_token} of {artifact} requests)"
+        )
+    else:
+        out.print(f"[red]✗ {leaks} of {storage} storage-host requests carried credentials[/]")
+    out.print(f"mirrored into {report.result.dest}", highlight=False)
+    return ExitCode.OK if ok else ExitCode.FAILED

@@ -1,0 +1,336 @@
+"""Everything the CLI shows: JSON on stdout, tables, the live mirror display, sparklines.
+
+Two audiences: scripts read ``--json`` (stdout holds exactly one JSON document, or one object
+per line for ``watch``), people read tables. Progress and status always go to stderr, so piping
+stdout never captures them, and the live display only runs on a terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import enum
+import json
+import math
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from ..download import DownloadResult, DownloadStatus
+from ..models import unstructure
+from ..ratelimit import RateLimitView
+from ..stats import ClientStats
+
+if TYPE_CHECKING:
+    from ..client import CircleCI
+
+__all__ = [
+    "MirrorDisplay",
+    "emit_json",
+    "emit_json_line",
+    "human_bytes",
+    "human_seconds",
+    "rate_limit_text",
+    "sparkline",
+    "stderr_console",
+    "stdout_console",
+    "to_jsonable",
+]
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+# -- consoles --------------------------------------------------------------------------------
+
+
+def _width(stream: Any) -> int | None:
+    """Wide tables when piped (rich assumes 80 columns), the terminal's width otherwise."""
+    if os.environ.get("COLUMNS") or (hasattr(stream, "isatty") and stream.isatty()):
+        return None
+    return 200
+
+
+def stdout_console() -> Console:
+    return Console(file=sys.stdout, highlight=False, width=_width(sys.stdout))
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, stderr=True, highlight=False, width=_width(sys.stderr))
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Models, attrs classes, enums, datetimes and UUIDs as plain JSON values."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if attrs.has(type(obj)):
+        return to_jsonable(unstructure(obj))
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dt.datetime):
+        return obj.isoformat()
+    if isinstance(obj, uuid.UUID):
+        return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def emit_json(obj: Any) -> None:
+    """The command's one JSON document on stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def emit_json_line(obj: Any) -> None:
+    """One compact JSON object per line (a stream: ``watch --json``)."""
+    sys.stdout.write(json.dumps(to_jsonable(obj), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+# -- small formats ---------------------------------------------------------------------------
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(count) < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} TiB"  # pragma: no cover - unreachable, keeps mypy happy
+
+
+def human_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def when(value: dt.datetime | None) -> str:
+    """A timestamp in local time, minutes precision."""
+    if value is None:
+        return "-"
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def sparkline(values: Sequence[float | None]) -> str:
+    """One bar per value, scaled from the smallest to the largest (``·`` for a missing value;
+    equal values sit mid-height, so a flat line reads as flat, not as zero)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    out = []
+    for value in values:
+        if value is None:
+            out.append("·")
+        elif high == low:
+            out.append(_BARS[3])
+        else:
+            out.append(_BARS[round((value - low) / (high - low) * (len(_BARS) - 1))])
+    return "".join(out)
+
+
+def rate_limit_text(view: RateLimitView) -> str:
+    """The binding rate-limit window in one line."""
+    parts = []
+    if view.source is None:
+        parts.append("no rate-limit headers seen")
+    else:
+        window = f" per {view.window:g} s" if view.window else ""
+        parts.append(f"{view.remaining}/{view.limit} left{window}")
+        if view.reset_after is not None:
+            parts.append(f"resets in {view.reset_after:.1f} s")
+    parts.append(f"pace {view.rate:.1f}/s" if view.rate else "unpaced")
+    if view.blocked_for > 0:
+        parts.append(f"waiting {view.blocked_for:.1f} s")
+    return ", ".join(parts)
+
+
+def rate_limit_table(view: RateLimitView, stats: ClientStats, user: str | None) -> Table:
+    table = Table(box=box.SIMPLE, show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    if user is not None:
+        table.add_row("user", user)
+    if view.source is None:
+        table.add_row("rate limit", "the server sent no rate-limit headers")
+    else:
+        table.add_row("header family", view.source)
+        if view.policy:
+            table.add_row("policy", view.policy)
+        table.add_row("window", human_seconds(view.window) if view.window else "-")
+        table.add_row("limit", str(view.limit))
+        table.add_row("remaining", str(view.remaining))
+        table.add_row("resets in", human_seconds(view.reset_after))
+    table.add_row("pace", f"{view.rate:.2f} requests/s" if view.rate else "unpaced")
+    if view.blocked_for > 0:
+        table.add_row("blocked for", human_seconds(view.blocked_for))
+    table.add_row("requests sent", str(stats.requests))
+    table.add_row("429 answers", str(stats.rate_limited))
+    return table
+
+
+def simple_table(columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in columns:
+        table.add_column(name, no_wrap=True, overflow="fold")
+    for row in rows:
+        table.add_row(*("-" if cell is None else str(cell) for cell in row))
+    return table
+
+
+# -- the live mirror display -----------------------------------------------------------------
+
+
+class MirrorDisplay:
+    """A :class:`~circleci_async.download.ProgressReporter` that draws files, bytes, transfer
+    rate and the client's rate-limit state on stderr, refreshed from a task on the event loop
+    (the library calls reporters on the loop; rich's own refresh thread would race them).
+
+    ``live=False`` only counts: the same numbers for a non-terminal or ``--json`` run.
+    """
+
+    def __init__(
+        self,
+        cci: CircleCI,
+        *,
+        title: str,
+        console: Console | None = None,
+        live: bool = True,
+        refresh: float = 0.125,
+    ) -> None:
+        self._cci = cci
+        self._title = title
+        self._console = console or stderr_console()
+        self._live_wanted = live
+        self._refresh = refresh
+        self.started = 0
+        self.downloaded = 0
+        self.skipped = 0
+        self.failed = 0
+        self.received = 0
+        self.known_total = 0
+        self._in_flight: set[str] = set()
+        self._t0 = time.monotonic()
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(bar_width=30),
+            DownloadColumn(binary_units=True),
+            TimeElapsedColumn(),
+            console=self._console,
+            auto_refresh=False,
+        )
+        self._task: TaskID = self._progress.add_task("bytes", total=None)
+        self._live: Live | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    # ProgressReporter ------------------------------------------------------------------------
+
+    def start(self, name: str, total: int | None) -> None:
+        self.started += 1
+        self._in_flight.add(name)
+        if total:
+            self.known_total += total
+            self._progress.update(self._task, total=max(self.known_total, self.received))
+
+    def advance(self, name: str, nbytes: int) -> None:
+        self.received += nbytes
+        self._progress.update(self._task, advance=nbytes)
+
+    def finish(self, name: str, result: DownloadResult) -> None:
+        self._in_flight.discard(name)
+        if result.status is DownloadStatus.DOWNLOADED:
+            self.downloaded += 1
+        elif result.status is DownloadStatus.SKIPPED:
+            self.skipped += 1
+        else:
+            self.failed += 1
+
+    # drawing ---------------------------------------------------------------------------------
+
+    def render(self) -> RenderableType:
+        """The current frame (also what a test can print to a recording console)."""
+        stats = self._cci.stats
+        elapsed = time.monotonic() - self._t0
+        files = Text.assemble(
+            ("files ", "bold"),
+            (f"{self.downloaded} downloaded", "green"),
+            f", {self.skipped} skipped, ",
+            (f"{self.failed} failed", "red" if self.failed else ""),
+            f", {len(self._in_flight)} in flight · ",
+            (f"{human_bytes(self.received / elapsed)}/s" if elapsed > 0 else "-"),
+        )
+        api = Text.assemble(
+            ("API ", "bold"),
+            f"{stats.requests} requests, {stats.rate_limited} x 429, "
+            f"waited {stats.waited:.1f} s · ",
+            ("rate limit ", "bold"),
+            rate_limit_text(self._cci.rate_limit),
+        )
+        return Group(Text(self._title, style="bold cyan"), self._progress, files, api)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh)
+            if self._live is not None:
+                self._live.refresh()
+
+    async def __aenter__(self) -> MirrorDisplay:
+        self._t0 = time.monotonic()
+        if self._live_wanted:
+            self._live = Live(
+                get_renderable=self.render,
+                console=self._console,
+                auto_refresh=False,
+                transient=False,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start(refresh=True)
+            self._ticker = asyncio.ensure_future(self._tick())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._live is not None:
+            self._live.refresh()
+            self._live.stop()
+            self._live = None

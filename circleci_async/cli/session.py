@@ -1,0 +1,169 @@
+"""From command-line settings to a :class:`~circleci_async.CircleCI` client.
+
+The CLI adds no HTTP behaviour of its own: it maps options onto the library's configuration.
+The one thing it builds itself is an aiohttp session, and only when asked to connect somewhere
+unusual: ``--cacert`` (a CircleCI server install behind a private CA) and ``--connect-to``
+(curl's option: send a host's connections to another address, for proxies, tunnels and tests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any
+
+import aiohttp
+import attrs
+from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
+
+from ..auth import DEFAULT_TOKEN_ORIGINS, AuthScheme
+from ..client import DEFAULT_BASE_URL, RUNNER_BASE_URL, TOKEN_ENV_VARS, CircleCI
+from ..config import RateLimitConfig, RetryConfig, Timeouts
+from ..transport import USER_AGENT
+from .errors import CliError, ExitCode
+
+__all__ = ["ConnectToResolver", "Settings", "open_client", "parse_connect_to"]
+
+
+@attrs.frozen
+class Settings:
+    """The global options, as given."""
+
+    token: str | None = None
+    base_url: str | None = None
+    runner_url: str | None = None
+    auth: AuthScheme = "circle-token"
+    request_timeout: float | None = 60.0
+    retries: int = 5
+    max_wait: float | None = 900.0
+    cacert: str | None = None
+    connect_to: tuple[str, ...] = ()
+    artifact_origins: tuple[str, ...] = ()
+
+    def resolve_token(self) -> str:
+        """``--token``, else the first of ``CIRCLECI_TOKEN`` / ``CIRCLE_TOKEN`` that is set."""
+        candidates = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
+        for value in candidates:
+            if value and value.strip():
+                return value.strip()
+        raise CliError(
+            "no CircleCI token: pass --token or set " + " or ".join(TOKEN_ENV_VARS),
+            ExitCode.CONFIG,
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Strings that must never be printed."""
+        found = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
+        return tuple(s.strip() for s in found if s and s.strip())
+
+    def runner_base_url(self) -> str:
+        """``--runner-url``; for a server install (``--base-url``) the same host's ``/api/v3``,
+        where CircleCI server serves the runner API."""
+        if self.runner_url:
+            return self.runner_url
+        if self.base_url and self.base_url.rstrip("/") != DEFAULT_BASE_URL:
+            return str(URL(self.base_url).origin() / "api" / "v3")
+        return RUNNER_BASE_URL
+
+
+def parse_connect_to(spec: str) -> tuple[tuple[str, int | None], tuple[str, int]]:
+    """``HOST:PORT:TO_HOST:TO_PORT`` (an empty ``PORT`` matches any port)."""
+    parts = spec.split(":")
+    if len(parts) != 4 or not parts[0] or not parts[2] or not parts[3].isdigit():
+        raise CliError(f"--connect-to {spec!r}: expected HOST:PORT:TO_HOST:TO_PORT", ExitCode.USAGE)
+    host, port, to_host, to_port = parts
+    if port and not port.isdigit():
+        raise CliError(f"--connect-to {spec!r}: PORT must be a number", ExitCode.USAGE)
+    return (host.lower(), int(port) if port else None), (to_host, int(to_port))
+
+
+class ConnectToResolver(AbstractResolver):
+    """Resolves mapped ``(host, port)`` pairs to another address and port; everything else the
+    usual way. The original host name is kept for TLS (SNI and certificate checks)."""
+
+    def __init__(
+        self,
+        mapping: Mapping[tuple[str, int | None], tuple[str, int]],
+        fallback: AbstractResolver | None = None,
+    ) -> None:
+        self._mapping = dict(mapping)
+        self._fallback = fallback or aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        name = host.lower().rstrip(".")
+        target = self._mapping.get((name, port)) or self._mapping.get((name, None))
+        if target is None:
+            return await self._fallback.resolve(host, port, family)
+        to_host, to_port = target
+        found = await self._fallback.resolve(to_host, to_port, family)
+        return [{**entry, "hostname": host, "port": to_port} for entry in found]
+
+    async def close(self) -> None:
+        await self._fallback.close()
+
+
+def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
+    """A session only when the connection itself must differ from the library's default."""
+    if not settings.cacert and not settings.connect_to:
+        return None
+    connector_args: dict[str, Any] = {}
+    if settings.cacert:
+        try:
+            context = ssl.create_default_context(cafile=settings.cacert)
+        except (OSError, ssl.SSLError) as exc:
+            raise CliError(f"--cacert {settings.cacert}: {exc}", ExitCode.CONFIG) from None
+        connector_args["ssl"] = context
+    if settings.connect_to:
+        mapping = dict(parse_connect_to(spec) for spec in settings.connect_to)
+        connector_args["resolver"] = ConnectToResolver(mapping)
+    total = settings.request_timeout
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(**connector_args),
+        # the library's per-attempt bound; with a session of our own we have to set it here
+        timeout=aiohttp.ClientTimeout(total=total, sock_connect=min(total or 10.0, 10.0)),
+        headers={"User-Agent": USER_AGENT},
+        cookie_jar=aiohttp.DummyCookieJar(),
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_client(
+    settings: Settings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    token_origins: Iterable[str] | None = None,
+    rate_limit: RateLimitConfig | None = None,
+) -> AsyncIterator[CircleCI]:
+    """A started client configured by ``settings`` (``session``/``token_origins``/``rate_limit``
+    override them: the demo brings its own hosts)."""
+    token = settings.resolve_token()
+    origins: tuple[str, ...] = (
+        tuple(token_origins)
+        if token_origins is not None
+        else DEFAULT_TOKEN_ORIGINS + settings.artifact_origins
+    )
+    own_session = None
+    if session is None:
+        own_session = session = _custom_session(settings)
+    try:
+        async with CircleCI(
+            token,
+            base_url=settings.base_url or DEFAULT_BASE_URL,
+            runner_base_url=settings.runner_base_url(),
+            auth=settings.auth,
+            timeouts=Timeouts(total=settings.request_timeout),
+            retry=RetryConfig(max_attempts=settings.retries),
+            rate_limit=rate_limit or RateLimitConfig(max_wait=settings.max_wait),
+            session=session,
+            token_origins=origins,
+        ) as cci:
+            yield cci
+    finally:
+        if own_session is not None:
+            await own_session.close()
