@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
+import weakref
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
     from ._pipeline import RequestPipeline
     from .download import ArtifactsAPI
+    from .waiting import PollSchedule
+    from .watching import Watcher
 
 __all__ = ["DEFAULT_BASE_URL", "RUNNER_BASE_URL", "TOKEN_ENV_VARS", "CircleCI"]
 
@@ -98,6 +102,7 @@ class CircleCI(ResourceNamespaces):
         self._limiter = limiter
         self._pipeline: RequestPipeline | None = None
         self._closed = False
+        self._watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()
         self.stats = ClientStats()
 
     def __repr__(self) -> str:
@@ -118,9 +123,18 @@ class CircleCI(ResourceNamespaces):
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session (unless it was passed in by the caller)."""
+        """Stop running watchers and close the HTTP session (unless it was passed in by the
+        caller)."""
         self._closed = True
+        for watcher in list(self._watchers):
+            await watcher.aclose()
         await self._transport.close()
+
+    def _register_watcher(self, watcher: Watcher) -> None:
+        self._watchers.add(watcher)
+
+    def _unregister_watcher(self, watcher: Watcher) -> None:
+        self._watchers.discard(watcher)
 
     def _ensure_pipeline(self) -> RequestPipeline:
         if self._pipeline is None:
@@ -223,6 +237,33 @@ class CircleCI(ResourceNamespaces):
             read_ahead=read_ahead,
         )
 
+    def watch(
+        self,
+        *,
+        workflows: Iterable[uuid.UUID | str] = (),
+        pipelines: Iterable[uuid.UUID | str] = (),
+        schedule: PollSchedule | None = None,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+    ) -> Watcher:
+        """A :class:`~circleci_async.watching.Watcher` reporting every state change of these
+        workflows and pipelines (and of the pipelines' workflows) until all are final.
+
+        All polls share this client's pool and rate limiter; ``concurrency`` bounds those in
+        flight (default: ``max_concurrency``).
+        """
+        from .waiting import DEFAULT_POLL
+        from .watching import Watcher
+
+        return Watcher(
+            self,
+            workflows=workflows,
+            pipelines=pipelines,
+            schedule=schedule or DEFAULT_POLL,
+            timeout=timeout,
+            concurrency=concurrency,
+        )
+
     @functools.cached_property
     def artifacts(self) -> ArtifactsAPI:
         """Artifact downloads and mirroring (``await cci.artifacts.download(...)``)."""
@@ -231,6 +272,11 @@ class CircleCI(ResourceNamespaces):
         return ArtifactsAPI(self)
 
     # -- state --------------------------------------------------------------------------------
+
+    @property
+    def max_concurrency(self) -> int:
+        """The most requests this client has in flight at once."""
+        return self._max_concurrency
 
     @property
     def limiter(self) -> AdaptiveLimiter | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from ..models import structure
@@ -21,6 +21,9 @@ from ..models.workflows import Workflow
 from ..pagination import AsyncPaginator
 from ..waiting import DEFAULT_POLL, PipelineOutcome, PollSchedule, poll_until
 from ._base import Resource, body, operation, project_slug, segment
+
+if TYPE_CHECKING:
+    from ..watching import Watcher
 
 __all__ = [
     "MAX_PARAMETERS",
@@ -305,4 +308,43 @@ class PipelinesAPI(Resource):
 
         return await poll_until(
             fetch, finished, timeout=timeout, schedule=schedule, what=f"pipeline {pipeline_id}"
+        )
+
+    def watch(
+        self,
+        pipeline_ids: Iterable[uuid.UUID | str],
+        *,
+        schedule: PollSchedule = DEFAULT_POLL,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+    ) -> Watcher:
+        """A :class:`~circleci_async.watching.Watcher` of these pipelines: ``async for`` it
+        for each change of a pipeline's state or of one of its workflows' statuses, until all
+        are finished (as :meth:`wait` decides)."""
+        return self._client.watch(
+            pipelines=pipeline_ids, schedule=schedule, timeout=timeout, concurrency=concurrency
+        )
+
+    def follow(
+        self,
+        project: str,
+        *,
+        branch: str | None = None,
+        schedule: PollSchedule = DEFAULT_POLL,
+        concurrency: int | None = None,
+    ) -> Watcher:
+        """A :class:`~circleci_async.watching.Watcher` that also polls the first page of the
+        project's pipelines (of ``branch``, if given) and watches each new one from when it
+        appears (reported first with ``previous`` None). Pipelines already there when it starts
+        are not watched. It runs until closed; more than a page of new pipelines between two
+        polls is not caught up on.
+        """
+        from ..watching import Watcher
+
+        return Watcher(
+            self._client,
+            schedule=schedule,
+            concurrency=concurrency,
+            follow=project_slug(project),
+            branch=branch,
         )

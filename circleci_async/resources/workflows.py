@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..models.common import MessageResponse
 from ..models.workflows import Job, RerunWorkflowResult, Workflow
 from ..pagination import AsyncPaginator
 from ..waiting import DEFAULT_POLL, PollSchedule, poll_until
 from ._base import Resource, body, operation, segment
+
+if TYPE_CHECKING:
+    from ..watching import Watcher
 
 __all__ = ["WorkflowsAPI"]
 
@@ -106,4 +110,19 @@ class WorkflowsAPI(Resource):
             timeout=timeout,
             schedule=schedule,
             what=f"workflow {workflow_id}",
+        )
+
+    def watch(
+        self,
+        workflow_ids: Iterable[uuid.UUID | str],
+        *,
+        schedule: PollSchedule = DEFAULT_POLL,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+    ) -> Watcher:
+        """A :class:`~circleci_async.watching.Watcher` of these workflows: ``async for`` it
+        for each status change, until all are final. Cheaper than many :meth:`wait` calls:
+        a few workers poll them all, earliest due first."""
+        return self._client.watch(
+            workflows=workflow_ids, schedule=schedule, timeout=timeout, concurrency=concurrency
         )

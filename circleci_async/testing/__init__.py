@@ -40,7 +40,7 @@ With pytest, ``pytest_plugins = ["circleci_async.testing.pytest_plugin"]`` provi
 from ._faults import Fault
 from ._plans import DEFAULT_PLAN, JobPlan, WorkflowPlan
 from ._ratelimit import RateLimitDecision, RateLimitLedger, RateLimitPolicy, Window, render_headers
-from ._server import FakeCircleCI, RecordedRequest
+from ._server import FakeCircleCI, RecordedRequest, ScaledClock
 
 __all__ = [
     "DEFAULT_PLAN",
@@ -51,6 +51,7 @@ __all__ = [
     "RateLimitLedger",
     "RateLimitPolicy",
     "RecordedRequest",
+    "ScaledClock",
     "Window",
     "WorkflowPlan",
     "render_headers",

@@ -4,6 +4,12 @@
 
 prints ``READY <base url>`` once listening, then serves until SIGTERM/SIGINT, or until its
 stdin closes when stdin is a pipe (so it dies with the parent that spawned it).
+
+For polling benchmarks, ``--running-workflows 5000 --finish-within 60 --ids-file ids.txt``
+starts workflows that end at random times within a fake minute, ``--clock-speed 10`` runs the
+fake's clock ten times faster than real time (rate-limit windows stay in real seconds, which is
+what a client's pacing counts in), and ``--hold-clock`` keeps the clock still until a line
+``start`` arrives on stdin.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import asyncio
 import contextlib
 import importlib
 import os
+import random
 import signal
 import stat
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from ._ratelimit import RateLimitPolicy
-from ._server import FakeCircleCI
+from ._server import FakeCircleCI, ScaledClock
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,12 +49,36 @@ def _parser() -> argparse.ArgumentParser:
         type=RateLimitPolicy.parse,
         help='none, circleci, or windows such as "20/s,600/m,1000/m:ietf"',
     )
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=None,
+        help="fake seconds per real second (rate-limit windows stay in real seconds)",
+    )
+    parser.add_argument(
+        "--hold-clock",
+        action="store_true",
+        help="keep the fake's clock still until a line 'start' arrives on stdin",
+    )
+    parser.add_argument(
+        "--running-workflows",
+        type=int,
+        default=0,
+        help="workflows to start, each in its own pipeline, ending at random times",
+    )
+    parser.add_argument(
+        "--finish-within",
+        type=float,
+        default=60.0,
+        help="fake seconds within which the running workflows end (uniformly at random)",
+    )
+    parser.add_argument("--ids-file", help="write the running workflows' ids here, one a line")
     return parser
 
 
-def _watch_stdin(stop: asyncio.Event) -> None:
+def _watch_stdin(stop: asyncio.Event, on_line: Callable[[str], None] | None = None) -> None:
     """Stop when stdin reaches EOF, if it is a pipe or socket (a terminal or /dev/null is not
-    a parent's lifeline and is ignored)."""
+    a parent's lifeline and is ignored); hand each line read to ``on_line``."""
     try:
         mode = os.fstat(0).st_mode
     except OSError:
@@ -54,6 +86,7 @@ def _watch_stdin(stop: asyncio.Event) -> None:
     if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
         return
     loop = asyncio.get_running_loop()
+    pending = bytearray()
 
     def readable() -> None:
         try:
@@ -65,6 +98,13 @@ def _watch_stdin(stop: asyncio.Event) -> None:
         if not data:
             loop.remove_reader(0)
             stop.set()
+            return
+        if on_line is not None:
+            pending.extend(data)
+            *lines, rest = pending.split(b"\n")
+            pending[:] = rest
+            for line in lines:
+                on_line(line.decode("utf-8", "replace").strip())
 
     try:
         loop.add_reader(0, readable)
@@ -72,11 +112,26 @@ def _watch_stdin(stop: asyncio.Event) -> None:
         return
 
 
+def _start_workflows(fake: FakeCircleCI, args: argparse.Namespace) -> None:
+    """Start the running workflows, ending uniformly at random within ``--finish-within``."""
+    rng = random.Random(args.seed)
+    durations = [rng.uniform(0.0, args.finish_within) for _ in range(args.running_workflows)]
+    ids = fake.start_workflows(args.project, durations)
+    if args.ids_file:
+        with open(args.ids_file, "w", encoding="utf-8") as out:
+            out.write("\n".join(ids) + "\n")
+
+
 async def _serve(args: argparse.Namespace) -> None:
+    clock = None
+    if args.clock_speed is not None or args.hold_clock:
+        clock = ScaledClock(args.clock_speed or 1.0, started=not args.hold_clock)
     fake = FakeCircleCI(
         token=args.token,
         page_size=args.page_size,
         rate_limit=args.rate_limit,
+        clock=clock,
+        rate_limit_clock=time.time if clock is not None else None,
         seed=args.seed,
         host=args.host,
         port=args.port,
@@ -91,12 +146,19 @@ async def _serve(args: argparse.Namespace) -> None:
             workflows_per_pipeline=args.workflows_per_pipeline,
             jobs_per_workflow=args.jobs_per_workflow,
         )
+    if args.running_workflows:
+        _start_workflows(fake, args)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signals
             loop.add_signal_handler(signum, stop.set)
-    _watch_stdin(stop)
+
+    def command(line: str) -> None:
+        if line == "start" and clock is not None:
+            clock.start()
+
+    _watch_stdin(stop, command)
     async with fake:
         print(f"READY {fake.url}", flush=True)
         await stop.wait()

@@ -18,7 +18,7 @@ import asyncio
 import base64
 import re
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -40,7 +40,7 @@ from ._runner import RunnerState
 from ._simulation import Simulation
 from ._state import SEED_EPOCH, ApiError, FakeState
 
-__all__ = ["FakeCircleCI", "RecordedRequest"]
+__all__ = ["FakeCircleCI", "RecordedRequest", "ScaledClock"]
 
 _PREFIX = "/api/v2"
 _RUNNER_PREFIX = "/api/v3"
@@ -80,6 +80,49 @@ class RecordedRequest:
         return loads(self.body)
 
 
+class ScaledClock:
+    """Real time sped up, for ``fake.clock``: ``speed`` fake seconds pass per real second.
+
+    Fake time starts at ``origin`` (default: now) and stands still until :meth:`start`
+    (called at construction unless ``started=False``), so a benchmark can set up thousands of
+    workflows and start the clock when its client is ready. Pipelines move along on every read
+    of the fake, as with any clock; :meth:`FakeCircleCI.advance` still jumps ahead of it.
+    """
+
+    def __init__(
+        self,
+        speed: float,
+        *,
+        origin: float | None = None,
+        started: bool = True,
+        real: Callable[[], float] = time.time,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be > 0, got {speed!r}")
+        self.speed = speed
+        self._real = real
+        self.origin = real() if origin is None else origin
+        self._started_at: float | None = None
+        if started:
+            self.start()
+
+    def start(self) -> None:
+        """Let the clock run (from its origin); a second call changes nothing."""
+        if self._started_at is None:
+            self._started_at = self._real()
+
+    @property
+    def started_at(self) -> float | None:
+        """The real time at which :meth:`start` was called, if it was."""
+        return self._started_at
+
+    def __call__(self) -> float:
+        started = self._started_at
+        if started is None:
+            return self.origin
+        return self.origin + (self._real() - started) * self.speed
+
+
 class FakeCircleCI:
     """A fake CircleCI (API v2 under ``url``, the runner API under ``runner_url``) for tests
     and benchmarks; see the package docstring."""
@@ -92,6 +135,7 @@ class FakeCircleCI:
         page_size: int = 20,
         rate_limit: RateLimitPolicy | None = None,
         clock: Callable[[], float] | None = None,
+        rate_limit_clock: Callable[[], float] | None = None,
         seed: int = 0,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -100,6 +144,10 @@ class FakeCircleCI:
         self._tokens = frozenset(tokens) if tokens is not None else frozenset((token,))
         self._base_clock: Callable[[], float] = clock if clock is not None else time.time
         self._offset = 0.0
+        #: What the rate-limit windows count in (default: the fake's clock). A sped-up fake
+        #: sets real time here, so that limits and ``Retry-After`` mean what a client's own
+        #: pacing, which runs in real time, takes them to mean.
+        self.rate_limit_clock = rate_limit_clock
         self._state = FakeState(seed, self._now)
         self._simulation = Simulation(self._state)
         self._state.on_pipeline_started = self._simulation.track
@@ -382,6 +430,17 @@ class FakeCircleCI:
         pipeline = self._state.start_pipeline(slug, branch, tag, parameters)
         return pipeline.to_json()
 
+    def start_workflows(
+        self, slug: str, durations: Sequence[float], *, outcome: str = "success"
+    ) -> list[str]:
+        """Start, now, one workflow per duration, each in a pipeline of its own that is already
+        set up, running one job that ends ``duration`` fake seconds later with ``outcome``;
+        returns the workflow ids in order. For watching many workflows finish at chosen times:
+        each workflow's ``stopped_at`` then records when it changed."""
+        now = self._now()
+        started = self._simulation.start_timed_workflows(slug, durations, outcome, now)
+        return [workflow.id for workflow in started]
+
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward; triggered pipelines progress accordingly."""
         if seconds < 0:
@@ -506,7 +565,8 @@ class FakeCircleCI:
         headers: dict[str, str] = {}
         policy = self.rate_limit
         if policy is not None:
-            decision = self._ledger.hit(policy, token, now)
+            rate_clock = self.rate_limit_clock
+            decision = self._ledger.hit(policy, token, now if rate_clock is None else rate_clock())
             headers = render_headers(policy, decision)
             if not decision.admitted:
                 self.rate_limited_count += 1

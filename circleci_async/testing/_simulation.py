@@ -6,13 +6,21 @@ Time is the fake's clock. :meth:`Simulation.run_until` applies every transition 
 moment, each at its own due time (a job that finished at t=20 starts its dependent at t=20,
 whenever the fake happens to look), so jumping the clock forward gives the same history as
 watching it pass.
+
+Due transitions are kept in heaps (jobs by due time, pipelines in setup by creation time), so
+finding the next one costs a heap peek rather than a scan of every running job: thousands of
+workflows in motion stay cheap. Job entries are checked when they surface and dropped if the
+job has moved on since (cancelled, say), instead of being searched for and removed.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ._plans import JobPlan, WorkflowPlan
+from ._plans import JOB_OUTCOMES, JobPlan, WorkflowPlan
 from ._state import ApiError
 
 if TYPE_CHECKING:
@@ -41,8 +49,12 @@ class Simulation:
 
     def __init__(self, state: FakeState) -> None:
         self.state = state
-        self._setting_up: list[PipelineRec] = []
+        # (created_at, seq, pipeline): setup_seconds may change, creation order does not.
+        self._setting_up: list[tuple[float, int, PipelineRec]] = []
         self._running: dict[str, WorkflowRec] = {}
+        # (due, tiebreak, job, the status the due time was computed for)
+        self._jobs_due: list[tuple[float, int, JobRec, str]] = []
+        self._tiebreak = itertools.count()
 
     @property
     def idle(self) -> bool:
@@ -50,19 +62,32 @@ class Simulation:
         return not self._setting_up and not self._running
 
     def track(self, pipeline: PipelineRec) -> None:
-        self._setting_up.append(pipeline)
+        heapq.heappush(self._setting_up, (pipeline.created_at, pipeline.seq, pipeline))
+
+    def _schedule(self, job: JobRec) -> None:
+        """Note the job's next transition, if it has one coming by itself."""
+        due = _due(job)
+        if due is not None:
+            heapq.heappush(self._jobs_due, (due, next(self._tiebreak), job, job.status))
+
+    def _next_job_due(self) -> float | None:
+        heap = self._jobs_due
+        while heap:
+            due, _, job, status = heap[0]
+            if job.status == status and _due(job) == due:
+                return due
+            heapq.heappop(heap)  # the job moved on some other way (cancelled)
+        return None
 
     # -- time --------------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
         """When the next transition happens, if any."""
-        times = [p.created_at + self.state.setup_seconds for p in self._setting_up]
-        for workflow in self._running.values():
-            for job in self.state.jobs_of(workflow):
-                due = _due(job)
-                if due is not None:
-                    times.append(due)
-        return min(times, default=None)
+        due = self._next_job_due()
+        if self._setting_up:
+            setup = self._setting_up[0][0] + self.state.setup_seconds
+            due = setup if due is None else min(due, setup)
+        return due
 
     def run_until(self, now: float) -> bool:
         """Apply every transition due by ``now``; True if anything changed."""
@@ -76,19 +101,28 @@ class Simulation:
         return changed
 
     def _step(self, t: float) -> None:
-        for pipeline in [
-            p for p in self._setting_up if p.created_at + self.state.setup_seconds <= t
-        ]:
-            self._setting_up.remove(pipeline)
-            self._set_up(pipeline, t)
-        for workflow in list(self._running.values()):
-            jobs = self.state.jobs_of(workflow)
-            for job in jobs:
+        setting_up = self._setting_up
+        while setting_up and setting_up[0][0] + self.state.setup_seconds <= t:
+            self._set_up(heapq.heappop(setting_up)[2], t)
+        # Every job due by t, then each workflow's in job order, workflows in start order:
+        # the order a scan of all running workflows would visit them (job numbers and test
+        # results are handed out in this order).
+        heap = self._jobs_due
+        due_jobs: dict[str, list[JobRec]] = {}
+        while heap and heap[0][0] <= t:
+            when, _, job, status = heapq.heappop(heap)
+            if job.status == status and _due(job) == when:
+                due_jobs.setdefault(job.workflow.id, []).append(job)
+        workflows = sorted(
+            (self._running[w] for w in due_jobs if w in self._running), key=lambda w: w.seq
+        )
+        for workflow in workflows:
+            for job in sorted(due_jobs[workflow.id], key=lambda j: j.seq):
                 due = _due(job)
-                if due is None or due > t:
-                    continue
+                assert due is not None
                 if job.status == "queued":
                     job.status, job.started_at = "running", due
+                    self._schedule(job)
                 else:
                     self._finish(job, due)
             self._settle(workflow, t)
@@ -124,6 +158,28 @@ class Simulation:
         self._running[workflow.id] = workflow
         self._settle(workflow, t)
         return workflow
+
+    def start_timed_workflows(
+        self, slug: str, durations: Sequence[float], outcome: str, t: float
+    ) -> list[WorkflowRec]:
+        """Per duration, a pipeline already set up at ``t`` running one workflow of one job that
+        ends ``duration`` seconds later with ``outcome`` (many workflows ending when a test or
+        benchmark says, without the default plan's two jobs and setup)."""
+        self.state.project(slug)
+        if outcome not in JOB_OUTCOMES:
+            raise ValueError(f"job outcome {outcome!r} is not one of {JOB_OUTCOMES}")
+        if any(not seconds >= 0 for seconds in durations):
+            raise ValueError("workflow durations must be >= 0")
+        started = []
+        for seconds in durations:
+            plan = WorkflowPlan(
+                "build", (JobPlan("build", seconds=seconds, queue_seconds=0.0, outcome=outcome),)
+            )
+            pipeline = self.state.add_pipeline(slug, None, "created", created_at=t)
+            pipeline.plan = (plan,)
+            started.append(self.start_workflow(pipeline, plan, t))
+        self.state.touch()
+        return started
 
     # -- jobs --------------------------------------------------------------------------------
 
@@ -164,6 +220,7 @@ class Simulation:
                     else:
                         job.status, job.queued_at = "queued", t
                         self.state.number_job(job)
+                        self._schedule(job)
                 elif any(r.status in _JOB_DONE and r.status != "success" for r in required):
                     job.status = "not_run"
                     progress = True

@@ -1,0 +1,631 @@
+"""Watching many pipelines and workflows at once, reporting each state change as it is seen.
+
+::
+
+    async with cci.watch(workflows=ids) as watcher:
+        async for change in watcher:
+            print(change.id, change.previous, "->", change.current)
+
+Two layers. :class:`PollScheduler` is the pure part: which item is due next (a heap of due
+times), when to poll it again (its interval grows by the schedule's ``backoff`` while nothing
+changes and starts over when something does), and what a poll's answer changed. It does no I/O
+and reads no clock, so it is tested with plain values. :class:`Watcher` drives it: one
+dispatcher hands due items, earliest first, to a fixed number of workers, every poll is an
+ordinary client request (the shared rate limiter paces it, the connection pool carries it, the
+retry policy retries it), and changes reach the consumer through a bounded queue, so a slow
+consumer slows the polling instead of piling up changes. When the limiter cannot give the rate
+the schedule asks for, polls simply happen later, still earliest-due first.
+
+Errors are per item. An error the client gives up on is reported as a :class:`StateChange`
+with ``error`` set: a client error (404 for a workflow that does not exist, 403, ...) ends
+that item's watch (``final``); anything else (a 5xx or connection failure that outlasted the
+retry policy) is reported with ``final`` false and the item is polled again later. Either way
+the other items carry on. Only :meth:`PipelinesAPI.follow`'s project listing raises instead
+(from the ``async for``), when its project cannot be listed at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import attrs
+
+from .errors import APIError, CircleCIError, RateLimitExceeded
+from .models import structure
+from .models.pipelines import Pipeline, PipelineState
+from .models.workflows import Workflow
+from .waiting import DEFAULT_POLL, PollSchedule, WaitTimeout
+
+if TYPE_CHECKING:
+    from .client import CircleCI
+
+__all__ = ["PollScheduler", "StateChange", "Watched", "Watcher"]
+
+logger = logging.getLogger("circleci_async")
+
+Kind = Literal["pipeline", "workflow"]
+#: What a scheduled item polls: a workflow, a pipeline (with its workflows), or a project's
+#: newest pipelines (:meth:`PipelinesAPI.follow`).
+ItemKind = Literal["pipeline", "workflow", "follow"]
+
+#: ``current`` of an error report for an item never seen.
+UNKNOWN: Final = "unknown"
+
+
+@attrs.frozen(kw_only=True)
+class StateChange:
+    """One change seen by a :class:`Watcher`.
+
+    ``previous`` is ``None`` on the first sighting. ``final`` means the item reached a terminal
+    state and is no longer polled. A pipeline's report comes before its workflows' while it is
+    in motion, and after them when it is final. ``pipeline_id`` is the pipeline's own id for a
+    pipeline. ``at`` is ``time.time()`` when the poll that saw the change returned.
+
+    With ``error`` set, the poll failed: ``current`` repeats the last state seen (``"unknown"``
+    if none), ``item`` is ``None``, and ``final`` says whether the item was dropped (a client
+    error such as 404) or will be polled again (the client's retries ran out on a transient
+    error).
+    """
+
+    kind: Kind
+    id: str
+    previous: str | None
+    current: str
+    final: bool
+    item: Pipeline | Workflow | None
+    pipeline_id: str | None
+    at: float
+    error: CircleCIError | None = None
+
+
+class Watched:
+    """One watched item's schedule and last seen state (slotted: thousands are kept)."""
+
+    __slots__ = ("due", "id", "interval", "kind", "polling", "state", "workflows")
+
+    def __init__(self, kind: ItemKind, item_id: str, interval: float, due: float) -> None:
+        self.kind: ItemKind = kind
+        self.id = item_id
+        #: The last state seen (pipeline state, workflow status); for a followed project, the
+        #: highest pipeline number seen, as text.
+        self.state: str | None = None
+        #: A watched pipeline's workflows: id -> last status seen.
+        self.workflows: dict[str, str] | None = None
+        self.interval = interval
+        self.due = due
+        self.polling = False
+
+    def __repr__(self) -> str:
+        return f"<Watched {self.kind} {self.id} state={self.state!r} due={self.due:.3f}>"
+
+
+class PollScheduler:
+    """Due times, intervals and change detection for many watched items; no I/O, no clock.
+
+    Times (``now``) are monotonic seconds, ``at`` is wall-clock time for the reports. An item is
+    taken with :meth:`pop_due`, its answer fed to one of the ``observe_*`` methods (which give
+    the changes and decide when it is due again), and it is put back with :meth:`release` once
+    the changes are delivered, so an item is never polled twice at once and its changes come
+    out in order.
+    """
+
+    def __init__(self, schedule: PollSchedule = DEFAULT_POLL) -> None:
+        self.schedule = schedule
+        self._items: dict[tuple[ItemKind, str], Watched] = {}
+        self._heap: list[tuple[float, int, Watched]] = []
+        self._order = itertools.count()
+
+    # -- membership --------------------------------------------------------------------------
+
+    def add(self, kind: ItemKind, item_id: str, now: float) -> Watched | None:
+        """Watch an item, due at once; ``None`` if it is already watched."""
+        key = (kind, item_id)
+        if key in self._items:
+            return None
+        item = Watched(kind, item_id, self.schedule.interval, now)
+        self._items[key] = item
+        self._push(item)
+        return item
+
+    def __len__(self) -> int:
+        """Items still watched (polling or waiting for their turn)."""
+        return len(self._items)
+
+    def __contains__(self, key: tuple[ItemKind, str]) -> bool:
+        return key in self._items
+
+    def items(self) -> list[Watched]:
+        return list(self._items.values())
+
+    # -- turns -------------------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """When the earliest waiting item is due (``None``: none is waiting)."""
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: float) -> Watched | None:
+        """The earliest item due by ``now``, taken out for polling."""
+        heap = self._heap
+        if not heap or heap[0][0] > now:
+            return None
+        item = heapq.heappop(heap)[2]
+        item.polling = True
+        return item
+
+    def release(self, item: Watched) -> None:
+        """Put a polled item back in line at the due time its observation set (a final item
+        is simply forgotten)."""
+        item.polling = False
+        if (item.kind, item.id) in self._items:
+            self._push(item)
+
+    def _push(self, item: Watched) -> None:
+        heapq.heappush(self._heap, (item.due, next(self._order), item))
+
+    def _reschedule(self, item: Watched, changed: bool, now: float) -> None:
+        schedule = self.schedule
+        if changed:
+            item.interval = schedule.interval
+        else:
+            item.interval = min(item.interval * schedule.backoff, schedule.max_interval)
+        item.due = now + item.interval
+
+    def _finish(self, item: Watched) -> None:
+        self._items.pop((item.kind, item.id), None)
+
+    # -- observations ------------------------------------------------------------------------
+
+    def observe_workflow(
+        self, item: Watched, workflow: Workflow, now: float, at: float
+    ) -> list[StateChange]:
+        status = workflow.status
+        current = status.value
+        previous = item.state
+        final = status.terminal
+        changed = previous != current
+        if final:
+            self._finish(item)
+        else:
+            item.state = current
+            self._reschedule(item, changed, now)
+        if not changed and not final:
+            return []
+        return [
+            StateChange(
+                kind="workflow",
+                id=item.id,
+                previous=previous,
+                current=current,
+                final=final,
+                item=workflow,
+                pipeline_id=str(workflow.pipeline_id),
+                at=at,
+            )
+        ]
+
+    def observe_pipeline(
+        self,
+        item: Watched,
+        pipeline: Pipeline,
+        workflows: Sequence[Workflow],
+        now: float,
+        at: float,
+    ) -> list[StateChange]:
+        """A pipeline and its workflows (empty until the pipeline is ``created``). It is final
+        when setup errored, or when it is created and every workflow is final (as
+        :meth:`PipelinesAPI.wait` decides)."""
+        state = pipeline.state
+        current = state.value
+        previous = item.state
+        changes: list[StateChange] = []
+        known = item.workflows if item.workflows is not None else {}
+        for workflow in workflows:
+            workflow_id = str(workflow.id)
+            status = workflow.status.value
+            before = known.get(workflow_id)
+            if before != status:
+                known[workflow_id] = status
+                changes.append(
+                    StateChange(
+                        kind="workflow",
+                        id=workflow_id,
+                        previous=before,
+                        current=status,
+                        final=workflow.status.terminal,
+                        item=workflow,
+                        pipeline_id=item.id,
+                        at=at,
+                    )
+                )
+        final = state == PipelineState.ERRORED or (
+            state == PipelineState.CREATED and all(w.status.terminal for w in workflows)
+        )
+        changed = bool(changes) or previous != current
+        if final or changed:
+            report = StateChange(
+                kind="pipeline",
+                id=item.id,
+                previous=previous,
+                current=current,
+                final=final,
+                item=pipeline,
+                pipeline_id=item.id,
+                at=at,
+            )
+            if final:
+                changes.append(report)
+            elif previous != current:
+                changes.insert(0, report)
+        if final:
+            item.workflows = None
+            self._finish(item)
+        else:
+            item.state = current
+            item.workflows = known or None
+            self._reschedule(item, changed, now)
+        return changes
+
+    def observe_follow(
+        self, item: Watched, pipelines: Sequence[Pipeline], now: float, at: float
+    ) -> list[StateChange]:
+        """The first page of a followed project's pipelines: the first one sets what is old;
+        after that, each pipeline numbered higher than any seen is reported (first sighting)
+        and watched from then on, due at once so its workflows are found."""
+        newest = max((p.number for p in pipelines), default=0)
+        if item.state is None:
+            item.state = str(newest)
+            self._reschedule(item, False, now)
+            return []
+        seen = int(item.state)
+        changes: list[StateChange] = []
+        for pipeline in sorted(pipelines, key=lambda p: p.number):
+            if pipeline.number <= seen:
+                continue
+            pipeline_id = str(pipeline.id)
+            added = self.add("pipeline", pipeline_id, now)
+            if added is None:
+                continue
+            added.state = pipeline.state.value
+            changes.append(
+                StateChange(
+                    kind="pipeline",
+                    id=pipeline_id,
+                    previous=None,
+                    current=added.state,
+                    final=False,
+                    item=pipeline,
+                    pipeline_id=pipeline_id,
+                    at=at,
+                )
+            )
+        item.state = str(max(seen, newest))
+        self._reschedule(item, bool(changes), now)
+        return changes
+
+    def observe_error(
+        self, item: Watched, error: CircleCIError, now: float, at: float
+    ) -> list[StateChange]:
+        """A poll that failed after the client's retries: a client error (4xx other than 429)
+        drops the item, anything else is reported and the item polled again later."""
+        final = gives_up(error)
+        if final:
+            item.workflows = None
+            self._finish(item)
+        else:
+            self._reschedule(item, False, now)
+        if item.kind == "follow":
+            return []
+        state = item.state if item.state is not None else UNKNOWN
+        return [
+            StateChange(
+                kind=item.kind,
+                id=item.id,
+                previous=item.state,
+                current=state,
+                final=final,
+                item=None,
+                pipeline_id=item.id if item.kind == "pipeline" else None,
+                at=at,
+                error=error,
+            )
+        ]
+
+
+def gives_up(error: CircleCIError) -> bool:
+    """Whether polling an item again is pointless: the server refused the request itself (a
+    4xx other than 429), as opposed to failing or being unreachable for now."""
+    if isinstance(error, RateLimitExceeded):
+        return False
+    status = error.status if isinstance(error, APIError) else None
+    return status is not None and 400 <= status < 500
+
+
+# -- the async driver ------------------------------------------------------------------------
+
+
+class _End:
+    """Queued when nothing is left to watch (iteration ends unless something was added)."""
+
+
+class _Failed:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END: Final = _End()
+
+#: Changes buffered for a slow consumer before the workers wait for it.
+DEFAULT_BUFFER = 1024
+
+
+class Watcher:
+    """Polls pipelines and workflows and yields a :class:`StateChange` for each change.
+
+    Made by ``cci.watch(...)``, ``cci.workflows.watch(...)``, ``cci.pipelines.watch(...)`` and
+    ``cci.pipelines.follow(...)``. Use it as ``async with watcher: async for change in
+    watcher`` (or iterate it bare and call :meth:`aclose`); iteration ends when every watched
+    item is final (never while following a project). Items can be added at any time, also while
+    iterating. Polling starts with the iteration.
+
+    ``concurrency`` is how many polls are in flight at most (default: the client's
+    ``max_concurrency``); ``buffer`` how many changes wait for the consumer before polling
+    pauses. ``timeout`` (seconds from the start) makes the iteration raise
+    :class:`~circleci_async.waiting.WaitTimeout`, whose ``last`` maps each unfinished id to its
+    last state seen. A pipeline and one of its workflows can both be watched; the workflow is
+    then reported by both.
+    """
+
+    def __init__(
+        self,
+        client: CircleCI,
+        *,
+        workflows: Iterable[uuid.UUID | str] = (),
+        pipelines: Iterable[uuid.UUID | str] = (),
+        schedule: PollSchedule = DEFAULT_POLL,
+        timeout: float | None = None,
+        concurrency: int | None = None,
+        buffer: int = DEFAULT_BUFFER,
+        follow: str | None = None,
+        branch: str | None = None,
+    ) -> None:
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"timeout must be >= 0, got {timeout}")
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
+        if buffer < 1:
+            raise ValueError(f"buffer must be >= 1, got {buffer}")
+        self._client = client
+        self._plan = PollScheduler(schedule)
+        self._timeout = timeout
+        self._concurrency = concurrency or client.max_concurrency
+        self._buffer = buffer
+        self._follow = follow
+        self._branch = branch
+        now = time.monotonic()
+        if follow is not None:
+            self._plan.add("follow", follow, now)
+        for workflow_id in workflows:
+            self._plan.add("workflow", str(workflow_id), now)
+        for pipeline_id in pipelines:
+            self._plan.add("pipeline", str(pipeline_id), now)
+        self._out: asyncio.Queue[StateChange | _End | _Failed] | None = None
+        self._work: asyncio.Queue[Watched] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake: asyncio.Future[None] | None = None
+        self._armed = float("inf")  # when the dispatcher's timer fires
+        self._busy = 0  # items taken by workers and not yet released
+        self._deadline: float | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("running" if self._tasks else "not started")
+        return f"<Watcher {len(self._plan)} watched, {state}>"
+
+    # -- adding ------------------------------------------------------------------------------
+
+    def add_workflow(self, workflow_id: uuid.UUID | str) -> None:
+        """Watch one more workflow (nothing happens if it is already watched)."""
+        self._add("workflow", str(workflow_id))
+
+    def add_pipeline(self, pipeline_id: uuid.UUID | str) -> None:
+        """Watch one more pipeline and its workflows (nothing if it is already watched)."""
+        self._add("pipeline", str(pipeline_id))
+
+    def _add(self, kind: ItemKind, item_id: str) -> None:
+        if self._closed:
+            raise RuntimeError("this watcher is closed")
+        if self._plan.add(kind, item_id, time.monotonic()) is not None:
+            self._poke(time.monotonic())
+
+    @property
+    def watching(self) -> int:
+        """How many items are still watched (not yet final)."""
+        return len(self._plan)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Watcher:
+        self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _start(self) -> None:
+        if self._out is not None or self._closed:
+            return
+        self._out = asyncio.Queue(self._buffer)
+        # One item waits for a free worker; more would commit to an order early.
+        self._work = asyncio.Queue(1)
+        if self._timeout is not None:
+            self._deadline = time.monotonic() + self._timeout
+        self._client._register_watcher(self)
+        self._tasks = [asyncio.ensure_future(self._dispatch())]
+        self._tasks += [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
+        if not self._plan:
+            self._out.put_nowait(_END)
+
+    async def aclose(self) -> None:
+        """Stop polling and wait for the workers to finish; iteration then ends."""
+        if self._closed:
+            return
+        self._closed = True
+        tasks, self._tasks = self._tasks, []
+        current = asyncio.current_task()
+        for task in tasks:
+            if task is not current:
+                task.cancel()
+        for task in tasks:
+            if task is not current:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._client._unregister_watcher(self)
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def __aiter__(self) -> AsyncIterator[StateChange]:
+        return self
+
+    async def __anext__(self) -> StateChange:
+        self._start()
+        out = self._out
+        if self._closed or out is None:
+            raise StopAsyncIteration
+        while True:
+            deadline = self._deadline
+            if deadline is None or not out.empty():
+                got = out.get_nowait() if not out.empty() else await out.get()
+            else:
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining <= 0:
+                        raise asyncio.TimeoutError
+                    got = await asyncio.wait_for(out.get(), remaining)
+                except asyncio.TimeoutError:  # not yet the builtin one on Python 3.10
+                    last = {item.id: item.state for item in self._plan.items()}
+                    await self.aclose()
+                    raise WaitTimeout(
+                        f"{len(last)} watched item(s) not final within {self._timeout:g} s",
+                        last=last,
+                    ) from None
+            if isinstance(got, StateChange):
+                return got
+            if isinstance(got, _Failed):
+                await self.aclose()
+                raise got.error
+            if self._plan or self._busy:
+                continue  # something was added after the end was announced
+            await self.aclose()
+            raise StopAsyncIteration
+
+    # -- machinery ---------------------------------------------------------------------------
+
+    def _poke(self, due: float) -> None:
+        """Wake the dispatcher if ``due`` is earlier than what it is waiting for."""
+        wake = self._wake
+        if due < self._armed and wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def _dispatch(self) -> None:
+        """Hand due items to the workers, earliest first; sleep until the next is due."""
+        plan, work = self._plan, self._work
+        assert work is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            now = time.monotonic()
+            item = plan.pop_due(now)
+            if item is not None:
+                self._busy += 1
+                await work.put(item)
+                continue
+            due = plan.next_due()
+            wake = self._wake = loop.create_future()
+            timer = None
+            if due is None:
+                self._armed = float("inf")
+            else:
+                self._armed = due
+                timer = loop.call_at(loop.time() + (due - now), _resolve, wake)
+            try:
+                await wake
+            finally:
+                self._armed = float("-inf")  # awake: nobody needs to poke
+                if timer is not None:
+                    timer.cancel()
+
+    async def _worker(self) -> None:
+        work, out, plan = self._work, self._out, self._plan
+        assert work is not None and out is not None
+        try:
+            while True:
+                item = await work.get()
+                changes = await self._poll(item)
+                # Changes first, then back in line: the next poll of this item cannot overtake
+                # them, and a consumer that lags holds polling back.
+                for change in changes:
+                    await out.put(change)
+                plan.release(item)
+                self._busy -= 1
+                if (item.kind, item.id) in plan:
+                    self._poke(item.due)
+                if not plan and not self._busy:
+                    await out.put(_END)
+        except Exception as exc:  # a bug, or a followed project that is gone: end iteration
+            await out.put(_Failed(exc))
+
+    async def _poll(self, item: Watched) -> list[StateChange]:
+        plan, cci = self._plan, self._client
+        try:
+            if item.kind == "workflow":
+                workflow = await cci.workflows.get(item.id)
+                return plan.observe_workflow(item, workflow, time.monotonic(), time.time())
+            if item.kind == "pipeline":
+                pipeline = await cci.pipelines.get(item.id)
+                workflows: list[Workflow] = []
+                if pipeline.state == PipelineState.CREATED:
+                    workflows = await cci.pipelines.workflows(item.id).collect()
+                return plan.observe_pipeline(
+                    item, pipeline, workflows, time.monotonic(), time.time()
+                )
+            newest = await self._newest_pipelines(item.id)
+            changes = plan.observe_follow(item, newest, time.monotonic(), time.time())
+            if changes:
+                self._poke(time.monotonic())
+            return changes
+        except CircleCIError as exc:
+            if item.kind == "follow" and gives_up(exc):
+                raise
+            logger.info("watch: polling %s %s failed: %s", item.kind, item.id, exc)
+            return plan.observe_error(item, exc, time.monotonic(), time.time())
+
+    async def _newest_pipelines(self, project: str) -> list[Pipeline]:
+        """The first page of the project's pipelines (no read-ahead: only it is wanted)."""
+        params: dict[str, Any] | None = {"branch": self._branch} if self._branch else None
+        data = await self._client.request("GET", f"project/{project}/pipeline", params=params)
+        items = data.get("items") if isinstance(data, dict) else None
+        return structure(items or [], list[Pipeline], what="listPipelinesForProject")
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
