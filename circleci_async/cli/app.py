@@ -13,7 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import attrs
 import click
@@ -26,7 +26,6 @@ from ..models.common import ParameterValue
 from ..models.pipelines import Pipeline
 from ..models.workflows import Workflow
 from ..waiting import PollSchedule, WaitTimeout
-from ..watching import StateChange
 from .errors import CliError, ExitCode, describe, one_line, scrub
 from .mirroring import MirrorFilters, parse_when, run_mirror, summary_table
 from .render import (
@@ -41,6 +40,9 @@ from .render import (
     when,
 )
 from .session import Settings, open_client, parse_connect_to
+
+if TYPE_CHECKING:
+    from ..watching import StateChange
 
 __all__ = ["cli", "main"]
 
@@ -88,8 +90,9 @@ def _run(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -> int:
 
 
 def _status(message: str, as_json: bool) -> None:
-    """A progress note for people, on stderr (never in JSON mode's stdout)."""
-    if not as_json:
+    """A note for a person at a terminal, on stderr; scripts (``--json``, or stderr not a
+    terminal) get a stderr that holds errors only."""
+    if not as_json and sys.stderr.isatty():
         stderr_console().print(message, style="dim")
 
 
@@ -556,13 +559,17 @@ def show_mirror_report(report: Any, *, limit: int = 20) -> None:
     console = stdout_console()
     console.print(summary_table(report))
     failures = report.failures()
-    if failures:
-        rows = [(f["file"] or f["path"], f["error"]) for f in failures[:limit]]
-        console.print(simple_table(("failed file", "error"), rows))
-        if len(failures) > limit:
-            console.print(f"... and {len(failures) - limit} more (see the manifest)")
+    for failure in failures[:limit]:
+        console.print(
+            f"failed: {failure['file'] or failure['path']}: {one_line(failure['error'])}",
+            style="red",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if len(failures) > limit:
+        console.print(f"... and {len(failures) - limit} more failed files (see the manifest)")
     for what, exc in report.result.errors[:limit]:
-        console.print(f"listing {what} failed: {one_line(str(exc))}", style="red")
+        console.print(f"listing {what} failed: {one_line(str(exc))}", style="red", soft_wrap=True)
 
 
 # -- insights --------------------------------------------------------------------------------
