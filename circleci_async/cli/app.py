@@ -931,24 +931,40 @@ def _fail(code: int, message: str, secrets: tuple[str, ...]) -> NoReturn:
     sys.exit(code)
 
 
+def _argv_token(argv: Sequence[str]) -> tuple[str, ...]:
+    """A ``--token`` value on the command line, for scrubbing errors raised before the options
+    are parsed (a usage error must not echo it either)."""
+    for index, arg in enumerate(argv):
+        if arg == "--token" and index + 1 < len(argv):
+            return (argv[index + 1],)
+        if arg.startswith("--token="):
+            return (arg.partition("=")[2],)
+    return ()
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the command line; every failure ends as one line on stderr and an exit code."""
     state = State()
+    args = list(argv) if argv is not None else sys.argv[1:]
+
+    def secrets() -> tuple[str, ...]:
+        return state.settings.secrets() + _argv_token(args)
+
     try:
         code = cli.main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="circleci-async",
             standalone_mode=False,
             obj=state,
         )
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        _fail(ExitCode.USAGE, exc.format_message() + hint, state.settings.secrets())
+        _fail(ExitCode.USAGE, exc.format_message() + hint, secrets())
     except click.ClickException as exc:
-        _fail(exc.exit_code, exc.format_message(), state.settings.secrets())
+        _fail(exc.exit_code, exc.format_message(), secrets())
     except (KeyboardInterrupt, click.Abort):
-        _fail(ExitCode.INTERRUPTED, "interrupted", state.settings.secrets())
+        _fail(ExitCode.INTERRUPTED, "interrupted", secrets())
     except Exception as exc:
         exit_code, message = describe(exc)
-        _fail(exit_code, message, state.settings.secrets())
+        _fail(exit_code, message, secrets())
     sys.exit(int(code) if isinstance(code, int) else 0)
