@@ -34,5 +34,10 @@ def typecheck(session: nox.Session) -> None:
 def benchmarks(session: nox.Session) -> None:
     """Library against raw aiohttp in one run; prints ratios (not timed tests)."""
     session.install("-e", ".[dev]")
-    for script in ("bench_requests.py", "bench_ratelimit.py", "bench_download.py"):
+    for script in (
+        "bench_requests.py",
+        "bench_ratelimit.py",
+        "bench_download.py",
+        "bench_polling.py",
+    ):
         session.run("python", f"benchmarks/{script}", *session.posargs)

@@ -376,7 +376,8 @@ class Watcher:
     ``cci.pipelines.follow(...)``. Use it as ``async with watcher: async for change in
     watcher`` (or iterate it bare and call :meth:`aclose`); iteration ends when every watched
     item is final (never while following a project). Items can be added at any time, also while
-    iterating. Polling starts with the iteration.
+    iterating. Polling starts at ``async with`` or the first step of the iteration, and stops
+    when the iteration ends, at :meth:`aclose`, or when the client closes.
 
     ``concurrency`` is how many polls are in flight at most (default: the client's
     ``max_concurrency``); ``buffer`` how many changes wait for the consumer before polling
