@@ -9,8 +9,9 @@
 Two layers. :class:`PollScheduler` is the pure part: which item is due next (a heap of due
 times), when to poll it again (its interval grows by the schedule's ``backoff`` while nothing
 changes and starts over when something does), and what a poll's answer changed. It does no I/O
-and reads no clock, so it is tested with plain values. :class:`Watcher` drives it: one
-dispatcher hands due items, earliest first, to a fixed number of workers, every poll is an
+and reads no clock, so it is tested with plain values. :class:`Watcher` drives it: a fixed
+number of workers take due items, earliest first (idle ones sleep on one shared timer set for
+the next due time, and only as many wake as items fell due), every poll is an
 ordinary client request (the shared rate limiter paces it, the connection pool carries it, the
 retry policy retries it), and changes reach the consumer through a bounded queue, so a slow
 consumer slows the polling instead of piling up changes. When the limiter cannot give the rate
@@ -27,6 +28,7 @@ the other items carry on. Only :meth:`PipelinesAPI.follow`'s project listing rai
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import itertools
@@ -151,6 +153,17 @@ class PollScheduler:
     def next_due(self) -> float | None:
         """When the earliest waiting item is due (``None``: none is waiting)."""
         return self._heap[0][0] if self._heap else None
+
+    def count_due(self, now: float, limit: int) -> int:
+        """How many waiting items are due by ``now``, counting no further than ``limit`` (a walk
+        of the heap's top, so as many idle workers as there is work for are woken)."""
+        heap, count, stack = self._heap, 0, [0]
+        while stack and count < limit:
+            i = stack.pop()
+            if i < len(heap) and heap[i][0] <= now:
+                count += 1
+                stack += (2 * i + 1, 2 * i + 2)
+        return count
 
     def pop_due(self, now: float) -> Watched | None:
         """The earliest item due by ``now``, taken out for polling."""
@@ -411,7 +424,6 @@ class Watcher:
         self._timeout = timeout
         self._concurrency = concurrency or client.max_concurrency
         self._buffer = buffer
-        self._follow = follow
         self._branch = branch
         now = time.monotonic()
         if follow is not None:
@@ -421,10 +433,10 @@ class Watcher:
         for pipeline_id in pipelines:
             self._plan.add("pipeline", str(pipeline_id), now)
         self._out: asyncio.Queue[StateChange | _End | _Failed] | None = None
-        self._work: asyncio.Queue[Watched] | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._wake: asyncio.Future[None] | None = None
-        self._armed = float("inf")  # when the dispatcher's timer fires
+        self._idle: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = float("inf")
         self._busy = 0  # items taken by workers and not yet released
         self._deadline: float | None = None
         self._closed = False
@@ -447,7 +459,7 @@ class Watcher:
         if self._closed:
             raise RuntimeError("this watcher is closed")
         if self._plan.add(kind, item_id, time.monotonic()) is not None:
-            self._poke(time.monotonic())
+            self._poke()
 
     @property
     def watching(self) -> int:
@@ -476,13 +488,10 @@ class Watcher:
         if self._out is not None or self._closed:
             return
         self._out = asyncio.Queue(self._buffer)
-        # One item waits for a free worker; more would commit to an order early.
-        self._work = asyncio.Queue(1)
         if self._timeout is not None:
             self._deadline = time.monotonic() + self._timeout
         self._client._register_watcher(self)
-        self._tasks = [asyncio.ensure_future(self._dispatch())]
-        self._tasks += [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
+        self._tasks = [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
         if not self._plan:
             self._out.put_nowait(_END)
 
@@ -491,6 +500,9 @@ class Watcher:
         if self._closed:
             return
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         tasks, self._tasks = self._tasks, []
         current = asyncio.current_task()
         for task in tasks:
@@ -541,45 +553,46 @@ class Watcher:
 
     # -- machinery ---------------------------------------------------------------------------
 
-    def _poke(self, due: float) -> None:
-        """Wake the dispatcher if ``due`` is earlier than what it is waiting for."""
-        wake = self._wake
-        if due < self._armed and wake is not None and not wake.done():
-            wake.set_result(None)
-
-    async def _dispatch(self) -> None:
-        """Hand due items to the workers, earliest first; sleep until the next is due."""
-        plan, work = self._plan, self._work
-        assert work is not None
+    def _poke(self) -> None:
+        """Something was put in line: wake as many idle workers as items are due now, and set
+        the shared timer for the earliest one that is not (busy workers need no telling: they
+        look at the line when they finish)."""
+        idle = self._idle
+        if not idle or self._closed:
+            return
+        plan, now = self._plan, time.monotonic()
+        for _ in range(plan.count_due(now, len(idle))):
+            waiter = idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+        due = plan.next_due()
+        if not idle or due is None or due <= now or due >= self._timer_due:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
         loop = asyncio.get_running_loop()
-        while True:
-            now = time.monotonic()
-            item = plan.pop_due(now)
-            if item is not None:
-                self._busy += 1
-                await work.put(item)
-                continue
-            due = plan.next_due()
-            wake = self._wake = loop.create_future()
-            timer = None
-            if due is None:
-                self._armed = float("inf")
-            else:
-                self._armed = due
-                timer = loop.call_at(loop.time() + (due - now), _resolve, wake)
-            try:
-                await wake
-            finally:
-                self._armed = float("-inf")  # awake: nobody needs to poke
-                if timer is not None:
-                    timer.cancel()
+        self._timer = loop.call_at(loop.time() + (due - now), self._on_timer)
+        self._timer_due = due
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_due = None, float("inf")
+        self._poke()
 
     async def _worker(self) -> None:
-        work, out, plan = self._work, self._out, self._plan
-        assert work is not None and out is not None
+        """Poll the earliest due item, deliver its changes, put it back in line; repeat."""
+        plan, out, idle = self._plan, self._out, self._idle
+        assert out is not None
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                item = await work.get()
+                item = plan.pop_due(time.monotonic())
+                if item is None:
+                    waiter = loop.create_future()
+                    idle.append(waiter)
+                    self._poke()  # sets the timer for the next due item
+                    await waiter
+                    continue
+                self._busy += 1
                 changes = await self._poll(item)
                 # Changes first, then back in line: the next poll of this item cannot overtake
                 # them, and a consumer that lags holds polling back.
@@ -587,10 +600,10 @@ class Watcher:
                     await out.put(change)
                 plan.release(item)
                 self._busy -= 1
-                if (item.kind, item.id) in plan:
-                    self._poke(item.due)
                 if not plan and not self._busy:
                     await out.put(_END)
+                elif idle:
+                    self._poke()
         except Exception as exc:  # a bug, or a followed project that is gone: end iteration
             await out.put(_Failed(exc))
 
@@ -611,7 +624,7 @@ class Watcher:
             newest = await self._newest_pipelines(item.id)
             changes = plan.observe_follow(item, newest, time.monotonic(), time.time())
             if changes:
-                self._poke(time.monotonic())
+                self._poke()  # the new pipelines are due at once
             return changes
         except CircleCIError as exc:
             if item.kind == "follow" and gives_up(exc):
@@ -625,8 +638,3 @@ class Watcher:
         data = await self._client.request("GET", f"project/{project}/pipeline", params=params)
         items = data.get("items") if isinstance(data, dict) else None
         return structure(items or [], list[Pipeline], what="listPipelinesForProject")
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)

@@ -97,6 +97,16 @@ def test_scheduler_hands_out_items_earliest_due_first() -> None:
     assert plan.pop_due(100.0) is None and len(plan) == 3
 
 
+def test_count_due_counts_only_what_is_due_and_stops_at_the_limit() -> None:
+    plan = PollScheduler()
+    for i, wid in enumerate(_ids(50)):
+        plan.add("workflow", wid, now=float(i % 10))  # five each due at 0, 1, ..., 9
+    assert plan.count_due(-1.0, 100) == 0
+    assert plan.count_due(2.0, 100) == 15
+    assert plan.count_due(2.0, 4) == 4
+    assert plan.count_due(9.0, 100) == 50
+
+
 def test_interval_grows_while_nothing_changes_and_resets_on_change() -> None:
     plan = PollScheduler(PollSchedule(interval=2.0, max_interval=10.0, backoff=2.0))
     [wid] = _ids(1)
@@ -345,7 +355,7 @@ async def test_follow_picks_up_a_newly_triggered_pipeline(
     async with circleci_client.pipelines.follow(SLUG, branch="main", schedule=FAST) as watcher:
         iterator = aiter(watcher)
         first = asyncio.ensure_future(anext(iterator))
-        for _ in range(200):  # the first look at the project sets what is old
+        for _ in range(1000):  # the first look at the project sets what is old
             if any(r.path == listing for r in fake.requests):
                 break
             await asyncio.sleep(0.005)
