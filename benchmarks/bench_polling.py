@@ -421,7 +421,14 @@ def main(args: argparse.Namespace) -> None:
     )
     print(f"{'run':<14}" + "".join(f"{name:>{len(fmt.format(0))}}" for name, fmt in COLUMNS))
     for name, row in rows:
-        print(f"{name:<14}" + "".join(fmt.format(row[key]) for key, fmt in COLUMNS))
+        ratio = name.startswith("lib/raw")
+        print(
+            f"{name:<14}"
+            + "".join(
+                f"{row[key]:>{len(fmt.format(0))}.2f}" if ratio else fmt.format(row[key])
+                for key, fmt in COLUMNS
+            )
+        )
     print(
         "delays in fake seconds from stopped_at to the report; KiB/wf = (highest RSS while "
         "watching - RSS before) / workflows ('end': RSS when done); lib/raw = ratio.\n"
