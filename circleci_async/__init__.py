@@ -20,6 +20,7 @@ from .ratelimit import AdaptiveLimiter, RateLimitView
 from .resources import OMITTED_OPERATIONS, Operation, operations
 from .stats import ClientStats
 from .waiting import PipelineOutcome, PollSchedule, WaitTimeout
+from .watching import StateChange, Watcher
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -42,9 +43,11 @@ __all__ = [
     "RateLimitExceeded",
     "RateLimitView",
     "RetryConfig",
+    "StateChange",
     "Timeouts",
     "Unauthorized",
     "WaitTimeout",
+    "Watcher",
     "__version__",
     "errors",
     "operations",

@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from .waiting import PollSchedule
     from .watching import Watcher
 
-__all__ = ["DEFAULT_BASE_URL", "RUNNER_BASE_URL", "TOKEN_ENV_VARS", "CircleCI"]
+__all__ = [
+    "BASE_URL_ENV_VAR",
+    "DEFAULT_BASE_URL",
+    "RUNNER_BASE_URL",
+    "RUNNER_URL_ENV_VAR",
+    "TOKEN_ENV_VARS",
+    "CircleCI",
+]
 
 T = TypeVar("T")
 
@@ -40,6 +47,9 @@ DEFAULT_BASE_URL = "https://circleci.com/api/v2"
 RUNNER_BASE_URL = "https://runner.circleci.com/api/v3"
 #: Environment variables read, in order, when no token is passed.
 TOKEN_ENV_VARS = ("CIRCLECI_TOKEN", "CIRCLE_TOKEN")
+#: Read when no ``base_url`` / ``runner_base_url`` is passed (CircleCI server installs).
+BASE_URL_ENV_VAR = "CIRCLECI_BASE_URL"
+RUNNER_URL_ENV_VAR = "CIRCLECI_RUNNER_URL"
 
 _NO_VIEW = RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
 
@@ -54,6 +64,9 @@ class CircleCI(ResourceNamespaces):
             async for p in cci.paginate("project/gh/acme/app/pipeline"):
                 ...
 
+    With no ``base_url``, ``$CIRCLECI_BASE_URL`` or cloud's; with no ``runner_base_url``,
+    ``$CIRCLECI_RUNNER_URL``, else ``/api/v3`` on a server install's host, else cloud's.
+
     Every client using the same token against the same API in one process shares one rate
     limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
     in flight for this client; the limiter bounds their rate. Both are separate knobs.
@@ -63,8 +76,8 @@ class CircleCI(ResourceNamespaces):
         self,
         token: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
-        runner_base_url: str = RUNNER_BASE_URL,
+        base_url: str | None = None,
+        runner_base_url: str | None = None,
         auth: AuthScheme = "circle-token",
         timeouts: Timeouts | None = None,
         retry: RetryConfig | None = None,
@@ -77,6 +90,7 @@ class CircleCI(ResourceNamespaces):
         token_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
     ) -> None:
         token = _resolve_token(token)
+        base_url, runner_base_url = _resolve_urls(base_url, runner_base_url)
         url = URL(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -287,6 +301,20 @@ class CircleCI(ResourceNamespaces):
     def rate_limit(self) -> RateLimitView:
         """What the server last said about rate limits, merged (the binding window)."""
         return self._limiter.view() if self._limiter is not None else _NO_VIEW
+
+
+def _resolve_urls(base_url: str | None, runner_base_url: str | None) -> tuple[str, str]:
+    """The API and runner API bases: as passed, else from the environment, else cloud's. A
+    server install serves the runner API at ``/api/v3`` on its own host, so a non-cloud base
+    URL moves the runner default there too."""
+    base = base_url or os.environ.get(BASE_URL_ENV_VAR, "").strip() or DEFAULT_BASE_URL
+    runner = runner_base_url or os.environ.get(RUNNER_URL_ENV_VAR, "").strip()
+    if not runner:
+        runner = RUNNER_BASE_URL
+        parsed = URL(base.rstrip("/"))
+        if str(parsed) != DEFAULT_BASE_URL and parsed.absolute:  # a bad one fails later
+            runner = str(parsed.origin() / "api" / "v3")
+    return base, runner
 
 
 def _resolve_token(token: str | None) -> str:

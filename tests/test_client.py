@@ -55,6 +55,28 @@ def test_token_env_fallback_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert CircleCI()._auth.headers_for(CircleCI().base_url)["Circle-Token"] == "second-choice"
 
 
+def test_base_urls_from_arguments_environment_or_cloud(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CIRCLECI_BASE_URL", raising=False)
+    monkeypatch.delenv("CIRCLECI_RUNNER_URL", raising=False)
+    cloud = CircleCI(TOKEN)
+    assert str(cloud.base_url) == "https://circleci.com/api/v2"
+    assert str(cloud.runner_base_url) == "https://runner.circleci.com/api/v3"
+    # a server install: the runner API lives on the same host
+    monkeypatch.setenv("CIRCLECI_BASE_URL", "https://ci.example.com/api/v2/")
+    server = CircleCI(TOKEN)
+    assert str(server.base_url) == "https://ci.example.com/api/v2"
+    assert str(server.runner_base_url) == "https://ci.example.com/api/v3"
+    monkeypatch.setenv("CIRCLECI_RUNNER_URL", "https://runner.example.com/api/v3")
+    assert str(CircleCI(TOKEN).runner_base_url) == "https://runner.example.com/api/v3"
+    # arguments beat the environment
+    explicit = CircleCI(TOKEN, base_url="http://127.0.0.1:1/api/v2", runner_base_url=None)
+    assert str(explicit.base_url) == "http://127.0.0.1:1/api/v2"
+    assert str(explicit.runner_base_url) == "https://runner.example.com/api/v3"
+    monkeypatch.setenv("CIRCLECI_BASE_URL", "not a url")
+    with pytest.raises(ConfigurationError, match="base_url must be an http"):
+        CircleCI(TOKEN)
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "abc\r\nX-Evil: 1"])
 def test_unusable_tokens_are_refused_without_echoing_them(bad: str) -> None:
     with pytest.raises(ConfigurationError) as info:

@@ -18,10 +18,9 @@ from typing import Any
 import aiohttp
 import attrs
 from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
 
 from ..auth import DEFAULT_TOKEN_ORIGINS, AuthScheme
-from ..client import DEFAULT_BASE_URL, RUNNER_BASE_URL, TOKEN_ENV_VARS, CircleCI
+from ..client import TOKEN_ENV_VARS, CircleCI
 from ..config import RateLimitConfig, RetryConfig, Timeouts
 from ..transport import USER_AGENT
 from .errors import CliError, ExitCode
@@ -59,15 +58,6 @@ class Settings:
         """Strings that must never be printed."""
         found = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
         return tuple(s.strip() for s in found if s and s.strip())
-
-    def runner_base_url(self) -> str:
-        """``--runner-url``; for a server install (``--base-url``) the same host's ``/api/v3``,
-        where CircleCI server serves the runner API."""
-        if self.runner_url:
-            return self.runner_url
-        if self.base_url and self.base_url.rstrip("/") != DEFAULT_BASE_URL:
-            return str(URL(self.base_url).origin() / "api" / "v3")
-        return RUNNER_BASE_URL
 
 
 def parse_connect_to(spec: str) -> tuple[tuple[str, int | None], tuple[str, int]]:
@@ -154,8 +144,9 @@ async def open_client(
     try:
         async with CircleCI(
             token,
-            base_url=settings.base_url or DEFAULT_BASE_URL,
-            runner_base_url=settings.runner_base_url(),
+            # None: the library's defaults (a server install's runner API on its own host)
+            base_url=settings.base_url,
+            runner_base_url=settings.runner_url,
             auth=settings.auth,
             timeouts=Timeouts(total=settings.request_timeout),
             retry=RetryConfig(max_attempts=settings.retries),
