@@ -5,10 +5,11 @@
   workers, ``curl -Z --parallel-max 8``);
 * wide: 32 files x 16 MiB with 32 in flight, library and raw aiohttp only, for peak memory.
 
-The library runs twice: with its default ``write_mode="thread"`` (1 MiB batches written by
-aiofiles on a thread pool while the next batch arrives; the event loop never touches the disk)
-and with ``write_mode="auto"`` (chunks written on the loop as they arrive while the disk keeps
-up, as raw aiohttp does), so the cost of keeping the event loop away from the disk is visible.
+The library runs twice: with its defaults (``write_mode="auto"``: chunks written on the loop as
+they arrive while the disk keeps up, as raw aiohttp does, moving to aiofiles on a thread pool
+when writes turn slow) and with ``write_mode="thread"`` (1 MiB batches always written by
+aiofiles on the pool while the next batch arrives; the event loop never touches the disk), so
+the cost of keeping the event loop away from the disk is visible.
 
 A local file server (aiohttp.web, sendfile) runs in its own process pinned to CPU 0; each client
 run is a fresh process pinned to CPU 1 that times its own transfer section (wall and CPU) and
@@ -98,7 +99,7 @@ def run_client(kind: str, url: str, names: list[str], out: str, concurrency: int
     started = time.perf_counter()
     cpu0 = _cpu()
     if kind.startswith("lib"):
-        mode = "auto" if kind == "lib-auto" else "thread"
+        mode = "thread" if kind == "lib-thread" else None
         ok = asyncio.run(_lib(url, names, out, concurrency, mode))
     else:
         ok = asyncio.run(_raw(url, names, out, concurrency))
@@ -116,7 +117,7 @@ def _cpu() -> float:
 
 
 async def _lib(
-    url: str, names: list[str], out: str, concurrency: int, mode: str = "thread"
+    url: str, names: list[str], out: str, concurrency: int, mode: str | None = None
 ) -> bool:
     from circleci_async import CircleCI, RateLimitConfig
     from circleci_async.download import DownloadOptions
@@ -129,7 +130,7 @@ async def _lib(
         base_url="http://127.0.0.1:9/api/v2",
         rate_limit=RateLimitConfig(initial_rate=None),
     ) as cci:
-        options = DownloadOptions(write_mode=mode)
+        options = DownloadOptions() if mode is None else DownloadOptions(write_mode=mode)
         results = await cci.artifacts.download(items, out, concurrency=concurrency, options=options)
     return results.ok
 
@@ -272,7 +273,7 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to put files (default: a temp dir)")
     # internal: the child roles
     parser.add_argument("--serve", help=argparse.SUPPRESS)
-    parser.add_argument("--client", choices=("lib", "lib-auto", "raw"), help=argparse.SUPPRESS)
+    parser.add_argument("--client", choices=("lib", "lib-thread", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--names", help=argparse.SUPPRESS)
@@ -303,7 +304,7 @@ def main() -> None:
                     break
                 for set_name in sets:
                     count, size, concurrency = SETS[set_name]
-                    methods = ["lib", "lib-auto", "raw"]
+                    methods = ["lib", "lib-thread", "raw"]
                     if set_name != "wide":
                         methods.append("curl")
                     shift = rep % len(methods)  # interleave: rotate who goes first
@@ -333,7 +334,7 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
     )
     rates: dict[tuple[str, str], float] = {}
     for set_name in sets:
-        for method in ("lib", "lib-auto", "raw", "curl"):
+        for method in ("lib", "lib-thread", "raw", "curl"):
             runs = samples.get((set_name, method))
             if not runs:
                 continue
@@ -350,7 +351,7 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
             )
     print()
     for set_name in sets:
-        for mine in ("lib", "lib-auto"):
+        for mine in ("lib", "lib-thread"):
             lib = rates.get((set_name, mine))
             if lib is None:
                 continue
@@ -360,7 +361,7 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
                 if (set_name, other) in rates
             ]
             print(f"{set_name}: {mine} = " + ", ".join(parts))
-    for mine in ("raw", "lib", "lib-auto"):
+    for mine in ("raw", "lib", "lib-thread"):
         wide = samples.get(("wide", mine))
         if wide:
             growth = max(r["peak"] - r["baseline"] for r in wide)

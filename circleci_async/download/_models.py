@@ -80,20 +80,22 @@ def _positive(_: Any, attribute: attrs.Attribute[Any], value: float | None) -> N
 class WriteMode(str, enum.Enum):
     """Where disk writes happen.
 
-    - ``thread`` (default): always on the downloader's thread pool (through aiofiles), in
-      batches, while the next batch is received. The event loop never waits for the disk, which
-      is what a library running inside someone's async service must promise.
+    - ``auto`` (default): ``inline`` while the disk keeps up, and ``thread`` for the rest of
+      the call once writes slower than ``slow_write`` (2 ms) add up to more than 0.25 s beyond
+      a tenth of the time elapsed (dirty-page throttling, network file systems; a one-off
+      stall does not count). The loop waits only for page-cache writes of one chunk, tens to
+      hundreds of microseconds, about what decoding a JSON page costs.
+    - ``thread``: always on the downloader's thread pool (through aiofiles), in 1 MiB batches,
+      while the next batch is received. The event loop never waits for the disk at all; for
+      services where even that is too much, at a price in throughput.
     - ``inline``: each chunk is written as it arrives, on the event loop, as raw aiohttp scripts
-      do. Cheapest while writes land in the page cache; a slow disk stalls the loop.
-    - ``auto``: ``inline`` while the disk keeps up, and ``thread`` for the rest of
-      the call once writes slower than ``slow_write`` add up to more than 0.25 s beyond a
-      tenth of the time elapsed (dirty-page throttling, network file systems; a one-off stall
-      does not count).
+      do, however slow the disk.
 
-    Why ``auto`` exists: a thread hop costs tens of microseconds, so the pool needs big batches
-    to keep up (see :class:`DownloadOptions`). Many small files pay one hop each; a batch job
-    that owns its event loop may prefer ``auto`` for them. Measured figures:
-    ``benchmarks/bench_download.py``.
+    Why ``auto`` is the default: on the benchmark machine (2 cores, loop and pool sharing one)
+    a batch handed to a thread after it was received costs 15-25% of the throughput of writing
+    each chunk as it arrives (0.75-0.85x raw aiohttp with 1 MiB batches; bigger batches were
+    no better, 4 MiB ones much worse), while ``auto`` matches raw aiohttp and curl and still
+    moves to the pool when the disk turns slow. Figures: ``benchmarks/bench_download.py``.
     """
 
     AUTO = "auto"
@@ -108,14 +110,13 @@ class DownloadOptions:
     Memory never depends on file sizes. Inline writes hold nothing beyond the chunk received.
     Thread-pool writes hold, per file in flight, the batch being filled and (with up to four
     files in flight) the batch being written: batches are ``memory_limit / (2 * files in
-    flight)`` within ``[min_write, buffer_size]`` (one file in flight writes 4 MiB at a time,
-    four files 1 MiB each), plus one received chunk (up to 256 KiB). Big batches matter: each
-    is one thread hop, and on the benchmark machine 1 MiB batches reach 0.85x the throughput of
-    writing each chunk inline, 4 MiB batches 1.09x. Memory stays within ``memory_limit`` however
-    many files are in flight.
+    flight)`` within ``[min_write, buffer_size]`` (so up to four concurrent files write 1 MiB at
+    a time), plus one received chunk (up to 256 KiB). Measured at 32 files in flight: inline adds
+    what raw aiohttp adds (about 17 MiB, its per-connection buffers), thread mode about 15 MiB
+    more.
     """
 
-    write_mode: WriteMode = attrs.field(default=WriteMode.THREAD, converter=WriteMode)
+    write_mode: WriteMode = attrs.field(default=WriteMode.AUTO, converter=WriteMode)
     #: In ``auto`` mode, a write (or create, or rename) slower than this, in seconds, is slow:
     #: twenty times what writing a chunk to the page cache usually takes.
     slow_write: float = attrs.field(default=0.002, validator=_positive)
@@ -130,7 +131,7 @@ class DownloadOptions:
     #: The longest silence while reading a body. There is no total timeout: big files take long.
     read_timeout: float | None = attrs.field(default=60.0, validator=_positive)
     max_redirects: int = attrs.field(default=5, validator=attrs.validators.ge(0))
-    buffer_size: int = attrs.field(default=4 * MiB, validator=attrs.validators.ge(4096))
+    buffer_size: int = attrs.field(default=MiB, validator=attrs.validators.ge(4096))
     min_write: int = attrs.field(default=128 * 1024, validator=attrs.validators.ge(4096))
     memory_limit: int = attrs.field(default=8 * MiB, validator=attrs.validators.ge(64 * 1024))
     #: Files at least this big keep a resume record beside their partial file, so a later run

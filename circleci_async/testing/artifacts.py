@@ -303,6 +303,9 @@ class ArtifactServers:
     ``url_ttl``: lifetime of the pre-signed storage URLs, on ``clock``.
     ``single_use_urls``: the storage host refuses a pre-signed URL used before, so a client
     must go back to the artifact URL for every attempt (as it must once URLs expire).
+    ``with_ports``: URLs name the servers' real ports (add artifacts after :meth:`start`), so a
+    client without :attr:`resolver`, in another process for instance, reaches them when the
+    host names resolve to loopback (``"127.0.0.1"``, with ``tls=False``).
     """
 
     def __init__(
@@ -314,6 +317,7 @@ class ArtifactServers:
         storage_host: str = STORAGE_HOST,
         url_ttl: float = 300.0,
         single_use_urls: bool = False,
+        with_ports: bool = False,
         chunk_size: int = 256 * 1024,
         clock: Any = time.time,
     ) -> None:
@@ -329,6 +333,7 @@ class ArtifactServers:
         self.storage_host = storage_host
         self.url_ttl = url_ttl
         self.single_use_urls = single_use_urls
+        self.with_ports = with_ports
         self.chunk_size = chunk_size
         self.clock = clock
         self.artifact_requests: list[SeenRequest] = []
@@ -451,7 +456,9 @@ class ArtifactServers:
         job = job or "8c5b1d6e-0000-4000-8000-000000000001"
         artifact_id = f"{number:08x}"
         url_path = f"/output/job/{job}/artifacts/{node_index}/{quote(path, safe='/')}"
-        url = f"{self.scheme}://{self.artifact_host}{url_path}"
+        url = (
+            f"{self.scheme}://{self.artifact_host}{self._port_suffix(self.artifact_port)}{url_path}"
+        )
         if content_type is None:
             content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
         artifact = FakeArtifact(
@@ -478,6 +485,13 @@ class ArtifactServers:
         self._by_path[key] = artifact
         self._by_id[artifact_id] = artifact
         return artifact.item()
+
+    def _port_suffix(self, port: int) -> str:
+        if not self.with_ports:
+            return ""
+        if not port:
+            raise RuntimeError("with_ports=True: add artifacts after start(), once ports are known")
+        return f":{port}"
 
     def artifact(self, item: Mapping[str, Any] | str | Any) -> FakeArtifact:
         """The served artifact for an API item (mapping or object with ``url``) or a URL."""
@@ -588,6 +602,7 @@ class ArtifactServers:
         url = URL.build(
             scheme=self.scheme,
             host=self.storage_host,
+            port=self.storage_port if self.with_ports else None,
             path=f"/{artifact.job}/{artifact.node_index}/{artifact.id}",
             query=query,
         )
