@@ -355,11 +355,22 @@ def report_results(samples: dict[tuple[str, str], list[dict[str, Any]]], sets: l
             lib = rates.get((set_name, mine))
             if lib is None:
                 continue
-            parts = [
-                f"{lib / rates[(set_name, other)]:.2f}x {other}"
-                for other in ("raw", "curl")
-                if (set_name, other) in rates
-            ]
+            parts = []
+            for other in ("raw", "curl"):
+                if (set_name, other) not in rates:
+                    continue
+                # Also per repetition (the two ran back to back): disk writeback and the host
+                # make whole repetitions slow or fast, which pairing cancels.
+                paired = [
+                    b["seconds"] / a["seconds"]
+                    for a, b in zip(
+                        samples[(set_name, mine)], samples[(set_name, other)], strict=False
+                    )
+                ]
+                parts.append(
+                    f"{lib / rates[(set_name, other)]:.2f}x {other} (paired by repetition: "
+                    f"median {med(paired):.2f}x, {min(paired):.2f}-{max(paired):.2f})"
+                )
             print(f"{set_name}: {mine} = " + ", ".join(parts))
     for mine in ("raw", "lib", "lib-thread"):
         wide = samples.get(("wide", mine))
