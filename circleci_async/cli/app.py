@@ -78,6 +78,17 @@ def json_option(fn: F) -> F:
     )(fn)
 
 
+#: Shared by the commands that poll (``wait``, ``watch``).
+interval_option = click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="First poll interval; it grows while nothing changes.",
+)
+
+
 def _run(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -> int:
     """Run ``work`` with a client built from the global options, in a fresh event loop."""
     settings: Settings = ctx.find_object(State).settings  # type: ignore[union-attr]
@@ -349,14 +360,7 @@ def trigger(
     metavar="SECONDS",
     help="Give up after this long (exit code 8).",
 )
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0, min_open=True),
-    default=2.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="First poll interval; it grows while nothing changes.",
-)
+@interval_option
 @json_option
 @click.pass_context
 def wait(
@@ -762,14 +766,7 @@ def rate_limit(ctx: click.Context, as_json: bool) -> int:
 @cli.command()
 @click.argument("project_slug")
 @click.option("--branch", help="Only pipelines of this branch.")
-@click.option(
-    "--interval",
-    type=click.FloatRange(min=0, min_open=True),
-    default=2.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="First poll interval; it grows while nothing changes.",
-)
+@interval_option
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
