@@ -62,17 +62,23 @@ def child_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
     return env
 
 
-async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+async def spawn(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> asyncio.subprocess.Process:
+    """``python <args>`` with its output captured."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "circleci_async",
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=env if env is not None else child_env(),
+        cwd=cwd,
     )
+
+
+async def start(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    return await spawn("-m", "circleci_async", *args, env=env)
 
 
 async def finish(proc: asyncio.subprocess.Process, timeout: float = 30.0) -> Run:
@@ -91,15 +97,7 @@ async def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 30
 
 
 async def python(code: str) -> Run:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=child_env(),
-    )
-    return await finish(proc)
+    return await finish(await spawn("-c", code))
 
 
 def api_args(api: FakeCircleCI) -> list[str]:

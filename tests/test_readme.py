@@ -11,11 +11,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import re
 import shlex
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ import pytest
 from circleci_async.testing import FakeCircleCI, JobPlan, RateLimitPolicy, Window, WorkflowPlan
 from circleci_async.testing.artifacts import ArtifactServers, serve_artifact_listing
 
-from ._cli_support import Run, child_env, finish
+from ._cli_support import Run, child_env, finish, spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -126,16 +124,7 @@ def env_for(fake: FakeCircleCI) -> dict[str, str]:
 
 
 async def run_child(args: list[str], env: dict[str, str], cwd: Path, timeout: float) -> Run:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-    )
-    return await finish(proc, timeout)
+    return await finish(await spawn(*args, env=env, cwd=cwd), timeout)
 
 
 async def test_the_first_program_lists_triggers_waits_and_downloads(
