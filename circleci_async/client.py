@@ -6,20 +6,20 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-import weakref
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from yarl import URL
 
+from ._core import ClientCore
 from .auth import DEFAULT_TOKEN_ORIGINS, AuthScheme, TokenAuth
 from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
 from .ratelimit.bucket import RateLimitView
-from .ratelimit.limiter import AdaptiveLimiter, shared_limiter
+from .ratelimit.limiter import AdaptiveLimiter
 from .resources import ResourceNamespaces
 from .stats import ClientStats
 from .transport import AiohttpTransport, Transport
@@ -27,7 +27,6 @@ from .transport import AiohttpTransport, Transport
 if TYPE_CHECKING:
     import aiohttp
 
-    from ._pipeline import RequestPipeline
     from .download import ArtifactsAPI
     from .waiting import PollSchedule
     from .watching import Watcher
@@ -107,17 +106,20 @@ class CircleCI(ResourceNamespaces):
         self.runner_base_url = runner
         origins = (*token_origins, str(runner.origin()))
         self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=origins)
-        self._rate_config = rate_limit or RateLimitConfig()
-        self._retry = retry or RetryConfig()
-        self._max_concurrency = max_concurrency
-        self._transport: Transport = transport or AiohttpTransport(
-            timeouts=timeouts or Timeouts(), pool_size=pool_size, session=session
+        #: The internals that namespaces, downloads and watchers share (see ``_core``).
+        self.core = ClientCore(
+            base_url=url,
+            auth=self._auth,
+            transport=transport
+            or AiohttpTransport(
+                timeouts=timeouts or Timeouts(), pool_size=pool_size, session=session
+            ),
+            retry=retry or RetryConfig(),
+            rate_limit=rate_limit or RateLimitConfig(),
+            max_concurrency=max_concurrency,
+            limiter=limiter,
         )
-        self._limiter = limiter
-        self._pipeline: RequestPipeline | None = None
-        self._closed = False
-        self._watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()
-        self.stats = ClientStats()
+        self.stats: ClientStats = self.core.stats
 
     def __repr__(self) -> str:
         return f"CircleCI(base_url={str(self.base_url)!r}, auth={self._auth!r})"
@@ -125,7 +127,7 @@ class CircleCI(ResourceNamespaces):
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def __aenter__(self) -> CircleCI:
-        self._ensure_pipeline()
+        self.core.pipeline  # noqa: B018 - built inside the running loop
         return self
 
     async def __aexit__(
@@ -139,36 +141,7 @@ class CircleCI(ResourceNamespaces):
     async def close(self) -> None:
         """Stop running watchers and close the HTTP session (unless it was passed in by the
         caller)."""
-        self._closed = True
-        for watcher in list(self._watchers):
-            await watcher.aclose()
-        await self._transport.close()
-
-    def _register_watcher(self, watcher: Watcher) -> None:
-        self._watchers.add(watcher)
-
-    def _unregister_watcher(self, watcher: Watcher) -> None:
-        self._watchers.discard(watcher)
-
-    def _ensure_pipeline(self) -> RequestPipeline:
-        if self._pipeline is None:
-            if self._closed:
-                raise ConfigurationError("this client is closed")
-            from ._pipeline import RequestPipeline
-
-            if self._limiter is None:
-                origin = str(self.base_url.origin())
-                self._limiter = shared_limiter(self._auth.fingerprint, origin, self._rate_config)
-            self._pipeline = RequestPipeline(
-                base_url=self.base_url,
-                auth=self._auth,
-                transport=self._transport,
-                limiter=self._limiter,
-                retry=self._retry,
-                max_concurrency=self._max_concurrency,
-                stats=self.stats,
-            )
-        return self._pipeline
+        await self.core.close()
 
     # -- requests -----------------------------------------------------------------------------
 
@@ -185,7 +158,7 @@ class CircleCI(ResourceNamespaces):
         ``path`` is relative to ``base_url`` (``"project/gh/acme/app"``); project slugs are
         passed through as they are, ``/`` included.
         """
-        return self._ensure_pipeline().request(method, path, params=params, json=json)
+        return self.core.pipeline.request(method, path, params=params, json=json)
 
     @overload
     def paginate(
@@ -234,7 +207,7 @@ class CircleCI(ResourceNamespaces):
 
         def fetch(token: str | None) -> Awaitable[Any]:
             query = {**base, PAGE_TOKEN_PARAM: token} if token else base
-            return self._ensure_pipeline().request("GET", path, params=query or None)
+            return self.core.pipeline.request("GET", path, params=query or None)
 
         convert = None
         if item_type is not None:
@@ -290,17 +263,18 @@ class CircleCI(ResourceNamespaces):
     @property
     def max_concurrency(self) -> int:
         """The most requests this client has in flight at once."""
-        return self._max_concurrency
+        return self.core.max_concurrency
 
     @property
     def limiter(self) -> AdaptiveLimiter | None:
         """The rate limiter this client uses (shared per token; created on first request)."""
-        return self._limiter
+        return self.core.limiter_if_created
 
     @property
     def rate_limit(self) -> RateLimitView:
         """What the server last said about rate limits, merged (the binding window)."""
-        return self._limiter.view() if self._limiter is not None else _NO_VIEW
+        limiter = self.core.limiter_if_created
+        return limiter.view() if limiter is not None else _NO_VIEW
 
 
 def _resolve_urls(base_url: str | None, runner_base_url: str | None) -> tuple[str, str]:

@@ -490,7 +490,7 @@ class Watcher:
         self._out = asyncio.Queue(self._buffer)
         if self._timeout is not None:
             self._deadline = time.monotonic() + self._timeout
-        self._client._register_watcher(self)
+        self._client.core.register(self)
         self._tasks = [asyncio.ensure_future(self._worker()) for _ in range(self._concurrency)]
         if not self._plan:
             self._out.put_nowait(_END)
@@ -512,7 +512,7 @@ class Watcher:
             if task is not current:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._client._unregister_watcher(self)
+        self._client.core.unregister(self)
 
     # -- iteration ---------------------------------------------------------------------------
 

@@ -101,7 +101,7 @@ class ArtifactsAPI:
             exclude=tuple(exclude),
         )
         engine = DownloadEngine(
-            self._client._ensure_pipeline(),
+            self._client.core,
             dest,
             concurrency=concurrency,
             per_host=per_host,

@@ -29,7 +29,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from .._pipeline import RequestPipeline
+from .._core import ClientCore
 from ..errors import CircleCIError, ConfigurationError
 from ..transport import AiohttpTransport
 from ._models import (
@@ -73,7 +73,7 @@ class DownloadEngine:
 
     def __init__(
         self,
-        pipeline: RequestPipeline,
+        core: ClientCore,
         dest: str | os.PathLike[str],
         *,
         concurrency: int = 8,
@@ -88,7 +88,7 @@ class DownloadEngine:
             raise ConfigurationError("concurrency must be >= 1")
         if per_host is not None and per_host < 1:
             raise ConfigurationError("per_host must be >= 1")
-        transport = pipeline.transport
+        transport = core.transport
         if not isinstance(transport, AiohttpTransport):
             raise ConfigurationError("artifact downloads need the client's aiohttp transport")
         session = transport.session
@@ -108,15 +108,15 @@ class DownloadEngine:
         self.concurrency = concurrency
         self.fetcher = Fetcher(
             session,
-            auth=pipeline.auth,
-            limiter=pipeline.limiter,
-            stats=pipeline.stats,
+            auth=core.auth,
+            limiter=core.limiter,
+            stats=core.stats,
             options=self.options,
             per_host=per_host or concurrency,
         )
         self.strategy = WriteStrategy(self.options)
         self._slots = asyncio.Semaphore(concurrency)
-        self._executor = ThreadPoolExecutor(
+        self.executor = ThreadPoolExecutor(
             max_workers=min(concurrency, 32), thread_name_prefix="circleci-download"
         )
         self._dirs: dict[str, asyncio.Future[DirectoryState]] = {}
@@ -126,9 +126,9 @@ class DownloadEngine:
     async def __aenter__(self) -> DownloadEngine:
         loop = asyncio.get_running_loop()
         try:
-            self.root = await loop.run_in_executor(self._executor, _make_root, self.dest)
+            self.root = await loop.run_in_executor(self.executor, _make_root, self.dest)
         except OSError as exc:
-            self._executor.shutdown(wait=False)
+            self.executor.shutdown(wait=False)
             raise ConfigurationError(
                 f"cannot use {self.dest!r} as the download directory: {exc.strerror or exc}"
             ) from None
@@ -136,7 +136,7 @@ class DownloadEngine:
 
     async def __aexit__(self, *exc_info: object) -> None:
         # Writes still in flight (a task cancelled twice) finish on their own.
-        self._executor.shutdown(wait=False)
+        self.executor.shutdown(wait=False)
 
     # -- a batch ------------------------------------------------------------------------------
 
@@ -244,7 +244,7 @@ class DownloadEngine:
             names = sorted(self._names.get(directory, ()))
             loop = asyncio.get_running_loop()
             future = loop.run_in_executor(
-                self._executor, _prepare_directory, self.root, directory, names
+                self.executor, _prepare_directory, self.root, directory, names
             )
             self._dirs[directory] = future
         try:
@@ -297,7 +297,7 @@ class _Transfer:
         directory = os.path.dirname(self.final)
         writer = FileWriter(
             self.final,
-            executor=engine._executor,
+            executor=engine.executor,
             strategy=engine.strategy,
             fsync=engine.fsync,
             display=self.relative,

@@ -345,9 +345,8 @@ async def mirror(
     workflows, jobs = _patterns(workflow), _patterns(job)
     include, exclude = tuple(include), tuple(exclude)
     fingerprint = _fingerprint(include, exclude, layout)
-    pipeline = client._ensure_pipeline()
     async with DownloadEngine(
-        pipeline,
+        client.core,
         dest,
         concurrency=concurrency,
         per_host=per_host,
@@ -359,7 +358,7 @@ async def mirror(
     ) as engine:
         root = engine.root
         book = (
-            Manifest(os.path.join(root, manifest), engine._executor)
+            Manifest(os.path.join(root, manifest), engine.executor)
             if manifest is not None
             else None
         )
@@ -541,7 +540,7 @@ class _Walker:
         relatives = [str(f["file"]) for f in files if f.get("file")]
         loop = asyncio.get_running_loop()
         present = await loop.run_in_executor(
-            self.engine._executor, _files_present, self.engine.root, relatives
+            self.engine.executor, _files_present, self.engine.root, relatives
         )
         if not present:
             return False
