@@ -9,7 +9,7 @@ from circleci_async.testing import FakeCircleCI
 
 # Shared fixtures and helpers of the download tests live in a plain module; let pytest rewrite
 # its asserts like a test module's.
-pytest.register_assert_rewrite("tests._download_support")
+pytest.register_assert_rewrite("tests._download_support", "tests._waiting")
 
 TOKEN = "test-token-5d41402abc4b2a76b9719d911017c592"
 
