@@ -1,8 +1,9 @@
 """Reading the two OpenAPI specs for the tests: operations, response schemas as JSON Schema
 (draft 7, refs inlined), and example instances built from the spec's own examples.
 
-The specs live outside the repository (``../shared/spec/``); :func:`load_specs` skips the
-calling test with the reason when they are not there.
+The specs are fixtures of the repository (``tests/fixtures/spec/``), so a clone runs every
+test; a missing one is a broken checkout, and :func:`load_specs` fails the test (or the
+collection of the module that parametrizes over it), never skips it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-SPEC_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "spec"
+SPEC_DIR = Path(__file__).resolve().parent / "fixtures" / "spec"
 V2_SPEC = SPEC_DIR / "circleci-api-v2.openapi.json"
 RUNNER_SPEC = SPEC_DIR / "circleci-runner-api.openapi.json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -30,12 +31,10 @@ _CACHE: dict[str, dict[str, Any]] = {}
 
 
 def load_specs() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(v2 spec, runner spec), or skip: the specs are shared files outside the repository."""
+    """(v2 spec, runner spec); a missing one fails the caller: it ships with the tests."""
     for path in (V2_SPEC, RUNNER_SPEC):
-        if not path.is_file():
-            pytest.skip(f"the OpenAPI spec is not at {path} (it lives outside the repository)")
         if path.name not in _CACHE:
-            _CACHE[path.name] = json.loads(path.read_text())
+            _CACHE[path.name] = load_spec(path)
     return _CACHE[V2_SPEC.name], _CACHE[RUNNER_SPEC.name]
 
 
@@ -77,6 +76,18 @@ class SpecOperation:
                 if content and "schema" in content:
                     out[int(code)] = content
         return out
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    """One spec fixture, parsed; a failure (not a skip) when it is not there."""
+    if not path.is_file():
+        pytest.fail(
+            f"the OpenAPI spec fixture {path} is missing: it is part of the repository "
+            "(tests/fixtures/spec/), restore it from version control",
+            pytrace=False,
+        )
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
 
 
 def operations() -> dict[str, SpecOperation]:

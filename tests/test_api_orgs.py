@@ -5,11 +5,10 @@ definitions and triggers, Insights over simulated runs, and the runner API on it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 
-from circleci_async import CircleCI, RateLimitConfig
+from circleci_async import CircleCI
 from circleci_async.errors import BadRequest, ConfigurationError, Conflict, NotFound
 from circleci_async.models import (
     CheckoutSource,
@@ -24,151 +23,142 @@ from circleci_async.models import (
 )
 from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
 
-from .conftest import TOKEN
-
 SLUG = "gh/acme/widgets"
 UTC = dt.timezone.utc
 
 
-@pytest.fixture
-async def cci(fake: FakeCircleCI) -> AsyncIterator[CircleCI]:
-    async with CircleCI(
-        TOKEN,
-        base_url=fake.url,
-        runner_base_url=fake.runner_url,
-        rate_limit=RateLimitConfig(initial_rate=None),
-    ) as client:
-        yield client
-
-
-async def test_contexts(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_contexts(fake: FakeCircleCI, client: CircleCI) -> None:
     org_id = fake.org_id("gh/acme")
-    context = await cci.contexts.create("deploy", owner_slug="gh/acme")
-    assert [c.id for c in await cci.contexts.list(owner_id=org_id).collect()] == [context.id]
+    context = await client.contexts.create("deploy", owner_slug="gh/acme")
+    assert [c.id for c in await client.contexts.list(owner_id=org_id).collect()] == [context.id]
     with pytest.raises(ConfigurationError, match="exactly one"):
-        cci.contexts.list()
-    first = await cci.contexts.set_env_var(context.id, "TOKEN", "a")
+        client.contexts.list()
+    first = await client.contexts.set_env_var(context.id, "TOKEN", "a")
     fake.advance(5)
-    second = await cci.contexts.set_env_var(context.id, "TOKEN", "b")
+    second = await client.contexts.set_env_var(context.id, "TOKEN", "b")
     assert isinstance(first, ContextEnvironmentVariable) and isinstance(
         second, ContextEnvironmentVariable
     )
     assert second.created_at == first.created_at and second.updated_at > first.updated_at
-    assert [v.variable for v in await cci.contexts.env_vars(context.id).collect()] == ["TOKEN"]
-    project = await cci.projects.get(SLUG)
-    restriction = await cci.contexts.create_restriction(
+    assert [v.variable for v in await client.contexts.env_vars(context.id).collect()] == ["TOKEN"]
+    project = await client.projects.get(SLUG)
+    restriction = await client.contexts.create_restriction(
         context.id, RestrictionType.PROJECT, str(project.id)
     )
     assert restriction.project_id == project.id and restriction.name == "widgets"
     with pytest.raises(Conflict):
-        await cci.contexts.create_restriction(context.id, "project", str(project.id))
-    [listed] = await cci.contexts.restrictions(context.id).collect()
+        await client.contexts.create_restriction(context.id, "project", str(project.id))
+    [listed] = await client.contexts.restrictions(context.id).collect()
     assert listed.context_id == context.id
-    await cci.contexts.delete_restriction(context.id, restriction.id)  # type: ignore[arg-type]
-    await cci.contexts.delete(context.id)
+    await client.contexts.delete_restriction(context.id, restriction.id)  # type: ignore[arg-type]
+    await client.contexts.delete(context.id)
     with pytest.raises(NotFound):
-        await cci.contexts.get(context.id)
+        await client.contexts.get(context.id)
 
 
-async def test_organizations_and_groups(fake: FakeCircleCI, cci: CircleCI) -> None:
-    org = await cci.organizations.create("newco", "circleci")
+async def test_organizations_and_groups(fake: FakeCircleCI, client: CircleCI) -> None:
+    org = await client.organizations.create("newco", "circleci")
     assert org.slug == f"circleci/{org.id}" and org.vcs_type == "circleci"
-    project = await cci.projects.create(org.id, "api")
+    project = await client.projects.create(org.id, "api")
     assert project.slug == f"circleci/{org.id}/api"
     for name in ("devs", "ops", "sre"):
-        await cci.organizations.create_group(org.id, name)
+        await client.organizations.create_group(org.id, name)
     with pytest.raises(Conflict):
-        await cci.organizations.create_group(org.id, "ops")
-    pages = [page async for page in cci.organizations.groups(org.id, limit=2).pages()]
+        await client.organizations.create_group(org.id, "ops")
+    pages = [page async for page in client.organizations.groups(org.id, limit=2).pages()]
     assert [len(p.items) for p in pages] == [2, 1] and pages[0].raw["total_count"] == 3
     group = pages[0].items[0]
-    assert await cci.organizations.get_group(org.id, group.id) == group  # type: ignore[arg-type]
-    await cci.organizations.delete_group(org.id, group.id)  # type: ignore[arg-type]
-    entry = await cci.organizations.allow_url_orbs(org.id, name="corp", prefix="https://orbs.corp/")
-    [listed] = await cci.organizations.url_orb_allow_list(org.slug).collect()
+    assert await client.organizations.get_group(org.id, group.id) == group  # type: ignore[arg-type]
+    await client.organizations.delete_group(org.id, group.id)  # type: ignore[arg-type]
+    entry = await client.organizations.allow_url_orbs(
+        org.id, name="corp", prefix="https://orbs.corp/"
+    )
+    [listed] = await client.organizations.url_orb_allow_list(org.slug).collect()
     assert listed.id == entry.id and listed.auth == "none"
-    await cci.organizations.remove_url_orb_entry(org.id, entry.id)
-    await cci.organizations.delete(org.slug)
+    await client.organizations.remove_url_orb_entry(org.id, entry.id)
+    await client.organizations.delete(org.slug)
     with pytest.raises(NotFound):
-        await cci.projects.get(project.slug)
+        await client.projects.get(project.slug)
 
 
-async def test_usage_export_completes_as_time_passes(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_usage_export_completes_as_time_passes(fake: FakeCircleCI, client: CircleCI) -> None:
     org_id = fake.org_id("gh/acme")
     start = dt.datetime(2026, 1, 1, tzinfo=UTC)
-    job = await cci.usage.create_export(org_id, start=start, end=start + dt.timedelta(days=30))
+    job = await client.usage.create_export(org_id, start=start, end=start + dt.timedelta(days=30))
     assert job.state is UsageExportState.CREATED and job.download_urls == []
-    status = await cci.usage.get_export(org_id, job.usage_export_job_id)
+    status = await client.usage.get_export(org_id, job.usage_export_job_id)
     assert status.state is UsageExportState.PROCESSING
     fake.advance(3)
-    status = await cci.usage.get_export(org_id, job.usage_export_job_id)
+    status = await client.usage.get_export(org_id, job.usage_export_job_id)
     assert status.state is UsageExportState.COMPLETED and status.download_urls
     with pytest.raises(BadRequest, match="32 days"):
-        await cci.usage.create_export(org_id, start=start, end=start + dt.timedelta(days=40))
+        await client.usage.create_export(org_id, start=start, end=start + dt.timedelta(days=40))
 
 
-async def test_oidc_claims_and_error_bodies(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_oidc_claims_and_error_bodies(fake: FakeCircleCI, client: CircleCI) -> None:
     org_id = fake.org_id("gh/acme")
-    project = await cci.projects.get(SLUG)
-    claims = await cci.oidc.update_org_claims(org_id, audience=["sts.amazonaws.com"], ttl="2h")
+    project = await client.projects.get(SLUG)
+    claims = await client.oidc.update_org_claims(org_id, audience=["sts.amazonaws.com"], ttl="2h")
     assert claims.audience == ["sts.amazonaws.com"] and claims.ttl == "2h"
     assert claims.ttl_updated_at is not None and claims.project_id is None
-    cleared = await cci.oidc.delete_org_claims(org_id, ["ttl"])
+    cleared = await client.oidc.delete_org_claims(org_id, ["ttl"])
     assert cleared.ttl is None and cleared.audience == ["sts.amazonaws.com"]
     with pytest.raises(BadRequest) as info:
-        await cci.oidc.update_project_claims(org_id, project.id, ttl="forever")
+        await client.oidc.update_project_claims(org_id, project.id, ttl="forever")
     assert info.value.message == "ttl must be a duration such as 1h or 30m"  # from {"error": ...}
-    assert (await cci.oidc.project_claims(org_id, project.id)).project_id == project.id
+    assert (await client.oidc.project_claims(org_id, project.id)).project_id == project.id
     with pytest.raises(ConfigurationError, match="audience"):
-        await cci.oidc.delete_project_claims(org_id, project.id, ["iss"])
+        await client.oidc.delete_project_claims(org_id, project.id, ["iss"])
 
 
-async def test_policies_decide_and_log(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_policies_decide_and_log(fake: FakeCircleCI, client: CircleCI) -> None:
     owner = fake.org_id("gh/acme")
-    diff = await cci.policies.replace_bundle(owner, policies={"a": "package org\n"}, dry=True)
-    assert diff.created == ["a"] and await cci.policies.bundle(owner) == {}
-    await cci.policies.replace_bundle(owner, policies={"a": "package org\n", "b": "package org\n"})
-    bundle = await cci.policies.bundle(owner)
+    diff = await client.policies.replace_bundle(owner, policies={"a": "package org\n"}, dry=True)
+    assert diff.created == ["a"] and await client.policies.bundle(owner) == {}
+    await client.policies.replace_bundle(
+        owner, policies={"a": "package org\n", "b": "package org\n"}
+    )
+    bundle = await client.policies.bundle(owner)
     assert sorted(bundle) == ["a", "b"] and bundle["a"][0].content == "package org\n"
-    assert (await cci.policies.policy(owner, "b")).name == "b"
+    assert (await client.policies.policy(owner, "b")).name == "b"
     with pytest.raises(NotFound, match="policy not found"):
-        await cci.policies.policy(owner, "zzz")
-    assert (await cci.policies.settings(owner)).enabled is False
-    assert (await cci.policies.update_settings(owner, enabled=True)).enabled is True
-    passed = await cci.policies.decide(owner, input="version: 2.1\n")
-    failed = await cci.policies.decide(owner, input="image: forbidden/thing\n")
+        await client.policies.policy(owner, "zzz")
+    assert (await client.policies.settings(owner)).enabled is False
+    assert (await client.policies.update_settings(owner, enabled=True)).enabled is True
+    passed = await client.policies.decide(owner, input="version: 2.1\n")
+    failed = await client.policies.decide(owner, input="image: forbidden/thing\n")
     assert passed.status == "PASS" and failed.status == "HARD_FAIL"
     assert [v.rule for v in failed.hard_failures or []] == ["a", "b"]
-    logs = await cci.policies.decision_logs(owner)
+    logs = await client.policies.decision_logs(owner)
     assert [log.decision.status for log in logs if log.decision] == ["HARD_FAIL", "PASS"]
-    assert [log.id for log in await cci.policies.decision_logs(owner, offset=1)] == [logs[1].id]
-    assert len(await cci.policies.decision_logs(owner, status="pass")) == 1
+    assert [log.id for log in await client.policies.decision_logs(owner, offset=1)] == [logs[1].id]
+    assert len(await client.policies.decision_logs(owner, status="pass")) == 1
     assert logs[0].id is not None
-    assert sorted(await cci.policies.decision_policy_bundle(owner, logs[0].id)) == ["a", "b"]
-    assert (await cci.policies.decision_log(owner, logs[0].id)).policies is not None
+    assert sorted(await client.policies.decision_policy_bundle(owner, logs[0].id)) == ["a", "b"]
+    assert (await client.policies.decision_log(owner, logs[0].id)).policies is not None
 
 
-async def test_deploys_and_rollback(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_deploys_and_rollback(fake: FakeCircleCI, client: CircleCI) -> None:
     org_id = fake.org_id("gh/acme")
-    project = await cci.projects.get(SLUG)
+    project = await client.projects.get(SLUG)
     staging = fake.add_environment(org_id, "staging")
     production = fake.add_environment(org_id, "production", labels={"tier": "1"})
     component = fake.add_component(org_id, str(project.id), "api")
     fake.add_component_version(component["id"], production["id"], "v1")
     fake.add_component_version(component["id"], production["id"], "v2")
     fake.add_component_version(component["id"], staging["id"], "v3")
-    environments = await cci.deploys.environments(org_id, page_size=1).collect()
+    environments = await client.deploys.environments(org_id, page_size=1).collect()
     assert [e.name for e in environments] == ["staging", "production"]
     assert environments[1].labels is not None and environments[1].labels[0].key == "tier"
-    assert (await cci.deploys.component(component["id"])).release_count == 3
-    versions = await cci.deploys.component_versions(
+    assert (await client.deploys.component(component["id"])).release_count == 3
+    versions = await client.deploys.component_versions(
         component["id"], environment_id=production["id"]
     ).collect()
     assert [(v.name, v.is_live) for v in versions] == [("v1", False), ("v2", True)]
     assert [
-        c.name for c in await cci.deploys.components(org_id, project_id=project.id).collect()
+        c.name for c in await client.deploys.components(org_id, project_id=project.id).collect()
     ] == ["api"]
-    result = await cci.deploys.rollback(
+    result = await client.deploys.rollback(
         project.id,
         component_name="api",
         environment_name="production",
@@ -177,7 +167,7 @@ async def test_deploys_and_rollback(fake: FakeCircleCI, cci: CircleCI) -> None:
     )
     assert result.rollback_type == "PIPELINE" and result.id is not None
     with pytest.raises(Conflict):
-        await cci.deploys.rollback(
+        await client.deploys.rollback(
             project.id,
             component_name="api",
             environment_name="production",
@@ -186,9 +176,9 @@ async def test_deploys_and_rollback(fake: FakeCircleCI, cci: CircleCI) -> None:
         )
 
 
-async def test_pipeline_definitions_and_triggers(cci: CircleCI) -> None:
-    project_id = (await cci.projects.get(SLUG)).id
-    definition = await cci.pipeline_definitions.create(
+async def test_pipeline_definitions_and_triggers(client: CircleCI) -> None:
+    project_id = (await client.projects.get(SLUG)).id
+    definition = await client.pipeline_definitions.create(
         project_id,
         name="main",
         config_source=ConfigSource(
@@ -199,11 +189,11 @@ async def test_pipeline_definitions_and_triggers(cci: CircleCI) -> None:
     assert definition.config_source is not None and definition.config_source.repo is not None
     assert definition.config_source.repo.full_name == "acme/widgets"
     assert definition.id is not None
-    updated = await cci.pipeline_definitions.update(
+    updated = await client.pipeline_definitions.update(
         project_id, definition.id, config_file_path="ci.yml"
     )
     assert updated.config_source is not None and updated.config_source.file_path == "ci.yml"
-    trigger = await cci.triggers.create(
+    trigger = await client.triggers.create(
         project_id,
         definition.id,
         event_source=TriggerEventSource(
@@ -214,19 +204,19 @@ async def test_pipeline_definitions_and_triggers(cci: CircleCI) -> None:
     assert trigger.event_source is not None and trigger.event_source.webhook is not None
     assert trigger.event_source.webhook.url and trigger.event_source.webhook.sender == "deploy-bot"
     assert trigger.id is not None
-    disabled = await cci.triggers.update(
+    disabled = await client.triggers.update(
         project_id, trigger.id, disabled=True, webhook_sender="bot-2"
     )
     assert disabled.disabled is True and disabled.event_source.webhook.sender == "bot-2"  # type: ignore[union-attr]
-    assert [t.id for t in await cci.triggers.list(project_id, definition.id).collect()] == [
+    assert [t.id for t in await client.triggers.list(project_id, definition.id).collect()] == [
         trigger.id
     ]
-    await cci.triggers.delete(project_id, trigger.id)
-    await cci.pipeline_definitions.delete(project_id, definition.id)
-    assert await cci.pipeline_definitions.list(project_id).collect() == []
+    await client.triggers.delete(project_id, trigger.id)
+    await client.pipeline_definitions.delete(project_id, definition.id)
+    assert await client.pipeline_definitions.list(project_id).collect() == []
 
 
-async def test_insights_aggregate_finished_runs(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_insights_aggregate_finished_runs(fake: FakeCircleCI, client: CircleCI) -> None:
     ok = WorkflowPlan(
         "ci",
         (JobPlan("build", seconds=50), JobPlan("test", requires=("build",), seconds=70, tests=2)),
@@ -242,67 +232,67 @@ async def test_insights_aggregate_finished_runs(fake: FakeCircleCI, cci: CircleC
         fake.set_plan(SLUG, plan)
         fake.trigger_pipeline(SLUG, branch)
         fake.settle()
-    [metrics] = await cci.insights.workflow_metrics(SLUG).collect()  # default branch only
+    [metrics] = await client.insights.workflow_metrics(SLUG).collect()  # default branch only
     assert (metrics.name, metrics.metrics.total_runs, metrics.metrics.failed_runs) == ("ci", 3, 1)
     assert metrics.metrics.success_rate == pytest.approx(2 / 3)
     assert metrics.metrics.total_recoveries == 1 and metrics.metrics.mttr is not None
-    everywhere = await cci.insights.workflow_metrics(SLUG, all_branches=True).collect()
+    everywhere = await client.insights.workflow_metrics(SLUG, all_branches=True).collect()
     assert everywhere[0].metrics.total_runs == 4
-    runs = await cci.insights.workflow_runs(SLUG, "ci").collect()
+    runs = await client.insights.workflow_runs(SLUG, "ci").collect()
     assert [r.status for r in runs] == [
         WorkflowStatus.SUCCESS,
         WorkflowStatus.FAILED,
         WorkflowStatus.SUCCESS,
     ]
     assert runs[0].credits_used == 30 and runs[0].duration >= 120  # type: ignore[operator]
-    jobs = await cci.insights.job_metrics(SLUG, "ci", job_name="test").collect()
+    jobs = await client.insights.job_metrics(SLUG, "ci", job_name="test").collect()
     assert jobs[0].metrics.failed_runs == 1 and jobs[0].metrics.total_runs == 3
-    summary = await cci.insights.workflow_summary(SLUG, "ci")
+    summary = await client.insights.workflow_summary(SLUG, "ci")
     assert summary.metrics.completed_runs == 3 and summary.workflow_names == ["ci"]
-    tests = await cci.insights.test_metrics(SLUG, "ci")
+    tests = await client.insights.test_metrics(SLUG, "ci")
     assert tests.total_test_runs == 6 and tests.most_failed_tests[0].failed_runs == 1
-    assert (await cci.insights.branches(SLUG)).branches == ["dev", "main"]
-    org = await cci.insights.org_summary("gh/acme")
+    assert (await client.insights.branches(SLUG)).branches == ["dev", "main"]
+    org = await client.insights.org_summary("gh/acme")
     assert org.org_data.metrics.total_runs == 4 and org.all_projects == ["widgets"]
-    page = await cci.insights.project_summary(SLUG, branches=["main"])
+    page = await client.insights.project_summary(SLUG, branches=["main"])
     assert page.project_data is not None and page.project_data.metrics.total_runs == 3
     assert page.all_branches == ["main"]
-    series = await cci.insights.job_timeseries(SLUG, "ci").collect()
+    series = await client.insights.job_timeseries(SLUG, "ci").collect()
     assert {s.name for s in series} == {"build", "test"}
-    assert (await cci.insights.flaky_tests(SLUG)).flaky_tests == []
+    assert (await client.insights.flaky_tests(SLUG)).flaky_tests == []
     with pytest.raises(ConfigurationError, match="not both"):
-        cci.insights.workflow_metrics(SLUG, branch="main", all_branches=True)
+        client.insights.workflow_metrics(SLUG, branch="main", all_branches=True)
     with pytest.raises(ConfigurationError, match="start_date"):
-        cci.insights.workflow_runs(SLUG, "ci", end_date=dt.datetime.now(UTC))
+        client.insights.workflow_runs(SLUG, "ci", end_date=dt.datetime.now(UTC))
 
 
-async def test_runner_api_follows_the_simulated_jobs(fake: FakeCircleCI, cci: CircleCI) -> None:
-    created = await cci.runner.create_resource_class("acme/linux", description="Linux")
+async def test_runner_api_follows_the_simulated_jobs(fake: FakeCircleCI, client: CircleCI) -> None:
+    created = await client.runner.create_resource_class("acme/linux", description="Linux")
     assert created.resource_class == "acme/linux"
-    token = await cci.runner.create_token("acme/linux", "box-1")
+    token = await client.runner.create_token("acme/linux", "box-1")
     assert token.token and len(token.token) == 80
-    [listed] = await cci.runner.tokens("acme/linux").collect()
+    [listed] = await client.runner.tokens("acme/linux").collect()
     assert listed.id == token.id and listed.token is None
     fake.add_runner("acme/linux", "box-1", hostname="box-1.lan")
-    [runner] = await cci.runner.runners(namespace="acme").collect()
+    [runner] = await client.runner.runners(namespace="acme").collect()
     assert runner.hostname == "box-1.lan" and runner.last_used is not None
     with pytest.raises(ConfigurationError, match="resource_class or namespace"):
-        cci.runner.runners()
+        client.runner.runners()
 
     fake.set_plan(
         SLUG, WorkflowPlan("ci", (JobPlan("on-runner", resource_class="acme/linux", seconds=30),))
     )
     fake.trigger_pipeline(SLUG)
     fake.advance(0)
-    assert (await cci.runner.unclaimed_task_count("acme/linux")).unclaimed_task_count == 1
+    assert (await client.runner.unclaimed_task_count("acme/linux")).unclaimed_task_count == 1
     fake.advance(5)
-    assert (await cci.runner.unclaimed_task_count("acme/linux")).unclaimed_task_count == 0
-    assert (await cci.runner.running_task_count("acme/linux")).running_runner_tasks == 1
+    assert (await client.runner.unclaimed_task_count("acme/linux")).unclaimed_task_count == 0
+    assert (await client.runner.running_task_count("acme/linux")).running_runner_tasks == 1
     fake.settle()
-    assert (await cci.runner.running_task_count("acme/linux")).running_runner_tasks == 0
+    assert (await client.runner.running_task_count("acme/linux")).running_runner_tasks == 0
 
     with pytest.raises(BadRequest, match="tokens"):
-        await cci.runner.delete_resource_class(created.id)
-    await cci.runner.force_delete_resource_class(created.id)
-    assert await cci.runner.resource_classes(namespace="acme").collect() == []
+        await client.runner.delete_resource_class(created.id)
+    await client.runner.force_delete_resource_class(created.id)
+    assert await client.runner.resource_classes(namespace="acme").collect() == []
     assert fake.requests[-1].path == "/api/v3/runner/resource"

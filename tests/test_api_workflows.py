@@ -1,21 +1,18 @@
-"""``cci.workflows`` and ``cci.jobs`` against the stateful fake: approvals, cancellation,
+"""``client.workflows`` and ``client.jobs`` against the stateful fake: approvals, cancellation,
 reruns, failures, job details, the paginated job lists the spec forgot to paginate, and the
 polling helper's schedule."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 
-from circleci_async import CircleCI, PollSchedule, RateLimitConfig, WaitTimeout
+from circleci_async import CircleCI, PollSchedule, WaitTimeout
 from circleci_async.errors import BadRequest, NotFound
 from circleci_async.models import Artifact, JobStatus, WorkflowStatus
 from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
 from circleci_async.waiting import poll_until
-
-from .conftest import TOKEN
 
 SLUG = "gh/acme/widgets"
 FAST = PollSchedule(interval=0.005, max_interval=0.02)
@@ -29,59 +26,51 @@ DEPLOY = WorkflowPlan(
 )
 
 
-@pytest.fixture
-async def cci(fake: FakeCircleCI) -> AsyncIterator[CircleCI]:
-    async with CircleCI(
-        TOKEN, base_url=fake.url, rate_limit=RateLimitConfig(initial_rate=None)
-    ) as client:
-        yield client
-
-
-async def _workflow(fake: FakeCircleCI, cci: CircleCI, *plan: WorkflowPlan) -> str:
+async def _workflow(fake: FakeCircleCI, client: CircleCI, *plan: WorkflowPlan) -> str:
     fake.set_plan(SLUG, *plan)
     pipeline = fake.trigger_pipeline(SLUG)
     fake.advance(0)
-    [workflow] = await cci.pipelines.workflows(pipeline["id"]).collect()
+    [workflow] = await client.pipelines.workflows(pipeline["id"]).collect()
     return str(workflow.id)
 
 
-async def test_approval_holds_until_approved(fake: FakeCircleCI, cci: CircleCI) -> None:
-    workflow_id = await _workflow(fake, cci, DEPLOY)
+async def test_approval_holds_until_approved(fake: FakeCircleCI, client: CircleCI) -> None:
+    workflow_id = await _workflow(fake, client, DEPLOY)
     fake.settle()
-    held = await cci.workflows.get(workflow_id)
+    held = await client.workflows.get(workflow_id)
     assert held.status is WorkflowStatus.ON_HOLD and held.stopped_at is None
     with pytest.raises(WaitTimeout):
-        await cci.workflows.wait(workflow_id, timeout=0.03, schedule=FAST)
-    jobs = await cci.workflows.jobs(workflow_id).collect()
+        await client.workflows.wait(workflow_id, timeout=0.03, schedule=FAST)
+    jobs = await client.workflows.jobs(workflow_id).collect()
     hold = jobs[1]
     assert hold.type == "approval" and hold.status is JobStatus.ON_HOLD and hold.job_number is None
     assert hold.approval_request_id == hold.id
     assert jobs[2].status is JobStatus.BLOCKED and jobs[2].dependencies == [hold.id]
     assert jobs[2].requires == {str(hold.id): ["success"]}
-    await cci.workflows.approve(workflow_id, hold.approval_request_id)  # type: ignore[arg-type]
+    await client.workflows.approve(workflow_id, hold.approval_request_id)  # type: ignore[arg-type]
     with pytest.raises(BadRequest, match="not on hold"):
-        await cci.workflows.approve(workflow_id, hold.approval_request_id)  # type: ignore[arg-type]
+        await client.workflows.approve(workflow_id, hold.approval_request_id)  # type: ignore[arg-type]
     fake.settle()
-    done = await cci.workflows.wait(workflow_id, timeout=1, schedule=FAST)
+    done = await client.workflows.wait(workflow_id, timeout=1, schedule=FAST)
     assert done.status is WorkflowStatus.SUCCESS and done.stopped_at is not None
-    approved = (await cci.workflows.jobs(workflow_id).collect())[1]
-    assert approved.approved_by == (await cci.users.me()).id
+    approved = (await client.workflows.jobs(workflow_id).collect())[1]
+    assert approved.approved_by == (await client.users.me()).id
 
 
-async def test_cancel_a_running_workflow(fake: FakeCircleCI, cci: CircleCI) -> None:
-    workflow_id = await _workflow(fake, cci, DEPLOY)
+async def test_cancel_a_running_workflow(fake: FakeCircleCI, client: CircleCI) -> None:
+    workflow_id = await _workflow(fake, client, DEPLOY)
     fake.advance(2)
-    await cci.workflows.cancel(workflow_id)
-    canceled = await cci.workflows.wait(workflow_id, timeout=1, schedule=FAST)
+    await client.workflows.cancel(workflow_id)
+    canceled = await client.workflows.wait(workflow_id, timeout=1, schedule=FAST)
     assert canceled.status is WorkflowStatus.CANCELED and canceled.canceled_by is not None
-    statuses = [j.status for j in await cci.workflows.jobs(workflow_id).collect()]
+    statuses = [j.status for j in await client.workflows.jobs(workflow_id).collect()]
     assert statuses == ["canceled", "canceled", "canceled"]
     with pytest.raises(BadRequest):
-        await cci.workflows.cancel(workflow_id)
+        await client.workflows.cancel(workflow_id)
 
 
 async def test_a_failed_job_fails_the_workflow_and_skips_its_dependents(
-    fake: FakeCircleCI, cci: CircleCI
+    fake: FakeCircleCI, client: CircleCI
 ) -> None:
     plan = WorkflowPlan(
         "ci",
@@ -91,67 +80,70 @@ async def test_a_failed_job_fails_the_workflow_and_skips_its_dependents(
             JobPlan("deploy", requires=("lint", "unit")),
         ),
     )
-    workflow_id = await _workflow(fake, cci, plan)
+    workflow_id = await _workflow(fake, client, plan)
     fake.advance(8)  # lint done at 6 s; unit runs until 11 s
-    assert (await cci.workflows.get(workflow_id)).status is WorkflowStatus.RUNNING
+    assert (await client.workflows.get(workflow_id)).status is WorkflowStatus.RUNNING
     fake.settle()
-    assert (await cci.workflows.get(workflow_id)).status is WorkflowStatus.FAILED
-    jobs = await cci.workflows.jobs(workflow_id).collect()
+    assert (await client.workflows.get(workflow_id)).status is WorkflowStatus.FAILED
+    jobs = await client.workflows.jobs(workflow_id).collect()
     assert [j.status for j in jobs] == ["success", "failed", "not_run"]
-    unit = await cci.jobs.get(SLUG, jobs[1].job_number)  # type: ignore[arg-type]
+    unit = await client.jobs.get(SLUG, jobs[1].job_number)  # type: ignore[arg-type]
     assert unit.status is JobStatus.FAILED and unit.duration == 10_000
-    results = await cci.jobs.tests(SLUG, jobs[1].job_number).collect()  # type: ignore[arg-type]
+    results = await client.jobs.tests(SLUG, jobs[1].job_number).collect()  # type: ignore[arg-type]
     assert [t.result for t in results] == ["success"] * 3 + ["failure"]
     assert results[-1].message == "assertion failed"
 
 
-async def test_failing_while_other_jobs_run(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_failing_while_other_jobs_run(fake: FakeCircleCI, client: CircleCI) -> None:
     plan = WorkflowPlan(
         "ci", (JobPlan("fast", seconds=1, outcome="failed"), JobPlan("slow", seconds=60))
     )
-    workflow_id = await _workflow(fake, cci, plan)
+    workflow_id = await _workflow(fake, client, plan)
     fake.advance(5)
-    assert (await cci.workflows.get(workflow_id)).status is WorkflowStatus.FAILING
+    assert (await client.workflows.get(workflow_id)).status is WorkflowStatus.FAILING
 
 
 async def test_rerun_starts_a_new_workflow_of_the_same_pipeline(
-    fake: FakeCircleCI, cci: CircleCI
+    fake: FakeCircleCI, client: CircleCI
 ) -> None:
     workflow_id = await _workflow(
-        fake, cci, WorkflowPlan("ci", (JobPlan("unit", outcome="failed"),))
+        fake, client, WorkflowPlan("ci", (JobPlan("unit", outcome="failed"),))
     )
     with pytest.raises(BadRequest, match="still running"):
-        await cci.workflows.rerun(workflow_id)
+        await client.workflows.rerun(workflow_id)
     fake.settle()
-    rerun = await cci.workflows.rerun(workflow_id, from_failed=True)
+    rerun = await client.workflows.rerun(workflow_id, from_failed=True)
     assert str(rerun.workflow_id) != workflow_id
-    old, new = await cci.workflows.get(workflow_id), await cci.workflows.get(rerun.workflow_id)
+    old, new = (
+        await client.workflows.get(workflow_id),
+        await client.workflows.get(rerun.workflow_id),
+    )
     assert new.pipeline_id == old.pipeline_id and new.name == old.name
     assert new.status is WorkflowStatus.RUNNING
 
 
-async def test_cancel_jobs_by_number_and_by_id(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_cancel_jobs_by_number_and_by_id(fake: FakeCircleCI, client: CircleCI) -> None:
     plan = WorkflowPlan("ci", (JobPlan("a"), JobPlan("gate", type="approval")))
-    workflow_id = await _workflow(fake, cci, plan)
-    a, gate = await cci.workflows.jobs(workflow_id).collect()
-    await cci.jobs.cancel_by_number(SLUG, a.job_number)  # type: ignore[arg-type]
-    await cci.jobs.cancel(gate.id)
-    assert (await cci.workflows.get(workflow_id)).status is WorkflowStatus.CANCELED
+    workflow_id = await _workflow(fake, client, plan)
+    a, gate = await client.workflows.jobs(workflow_id).collect()
+    await client.jobs.cancel_by_number(SLUG, a.job_number)  # type: ignore[arg-type]
+    await client.jobs.cancel(gate.id)
+    assert (await client.workflows.get(workflow_id)).status is WorkflowStatus.CANCELED
     with pytest.raises(BadRequest):
-        await cci.jobs.cancel(gate.id)
+        await client.jobs.cancel(gate.id)
     with pytest.raises(NotFound):
-        await cci.jobs.cancel("5034460f-c7c4-4c43-9457-de07e2029e7b")
+        await client.jobs.cancel("5034460f-c7c4-4c43-9457-de07e2029e7b")
 
 
 async def test_tests_and_artifacts_paginate_with_page_token(
-    fake: FakeCircleCI, cci: CircleCI
+    fake: FakeCircleCI, client: CircleCI
 ) -> None:
     fake.page_size = 2
-    workflow_id = await _workflow(fake, cci, WorkflowPlan("ci", (JobPlan("unit", tests=5),)))
+    workflow_id = await _workflow(fake, client, WorkflowPlan("ci", (JobPlan("unit", tests=5),)))
     fake.settle()
-    [job] = await cci.workflows.jobs(workflow_id).collect()
+    [job] = await client.workflows.jobs(workflow_id).collect()
     fake.clear_requests()
-    tests = await cci.jobs.tests(SLUG, job.job_number).collect()  # type: ignore[arg-type]
+    tests = await client.jobs.tests(SLUG, job.job_number).collect()  # type: ignore[arg-type]
     assert len(tests) == 5 and len(fake.requests) == 3
     assert [r.query.get("page-token") is not None for r in fake.requests] == [False, True, True]
 
@@ -169,19 +161,21 @@ async def test_tests_and_artifacts_paginate_with_page_token(
         r"/project/(?P<slug>[^/]+/[^/]+/[^/]+)/(?P<n>\d+)/artifacts",
         {"GET": lambda r, m, b: (200, json.dumps(pages[r.query.get("page-token")]).encode())},
     )
-    artifacts = await cci.jobs.artifacts(SLUG, job.job_number).collect()  # type: ignore[arg-type]
+    artifacts = await client.jobs.artifacts(SLUG, job.job_number).collect()  # type: ignore[arg-type]
     assert artifacts == [
         Artifact(path="a.txt", node_index=0, url="https://x/a"),
         Artifact(path="b.txt", node_index=1, url="https://x/b"),
     ]
 
 
-async def test_wait_survives_a_status_it_does_not_know(fake: FakeCircleCI, cci: CircleCI) -> None:
+async def test_wait_survives_a_status_it_does_not_know(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
     workflow = fake.add_workflow(fake.add_pipeline(SLUG)["id"], status="running")
     body = json.dumps({**workflow, "status": "quarantined"}).encode()
     fake.add_route(r"/workflow/[^/]+", {"GET": lambda r, m, b: (200, body)})
     with pytest.raises(WaitTimeout) as info:
-        await cci.workflows.wait(workflow["id"], timeout=0.03, schedule=FAST)
+        await client.workflows.wait(workflow["id"], timeout=0.03, schedule=FAST)
     assert info.value.last.status == "quarantined" and not info.value.last.status.known
 
 

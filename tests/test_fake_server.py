@@ -24,6 +24,7 @@ import pytest
 from multidict import CIMultiDict, MultiDict
 
 import circleci_async.testing as testing_pkg
+from circleci_async import CircleCI
 from circleci_async.testing import (
     FakeCircleCI,
     Fault,
@@ -31,16 +32,14 @@ from circleci_async.testing import (
     RateLimitPolicy,
     RecordedRequest,
     Window,
+    pytest_plugin,
     render_headers,
 )
 
-pytest_plugins = ["circleci_async.testing.pytest_plugin"]
+from ._openapi import V2_SPEC, load_spec
+from .conftest import TOKEN
 
-TOKEN = "test-token"
 SLUG = "gh/acme/widgets"
-SPEC_PATH = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "circleci-api-v2.openapi.json"
-)
 
 
 class Clock:
@@ -51,13 +50,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN) as server:
-        server.add_project(SLUG)
-        yield server
 
 
 @pytest.fixture
@@ -467,10 +459,7 @@ def schema_errors(
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"the OpenAPI spec is not at {SPEC_PATH} (it lives outside the repository)")
-    loaded: dict[str, Any] = json.loads(SPEC_PATH.read_text())
-    return loaded
+    return load_spec(V2_SPEC)
 
 
 def response_schema(spec: dict[str, Any], operation_id: str) -> tuple[int, dict[str, Any]]:
@@ -941,10 +930,9 @@ async def test_command_line_exits_when_stdin_closes() -> None:
             await process.wait()
 
 
-async def test_pytest_fixture_is_started_with_the_project(
-    fake_circleci: FakeCircleCI, http: aiohttp.ClientSession
-) -> None:
-    status, body, _ = await get_json(http, f"{fake_circleci.url}/project/{SLUG}")
+async def test_pytest_fixture_is_started_with_the_project(fake_circleci: FakeCircleCI) -> None:
+    async with aiohttp.ClientSession(headers={"Circle-Token": "test-token"}) as http:
+        status, body, _ = await get_json(http, f"{fake_circleci.url}/project/{SLUG}")
     assert status == 200
     assert body["slug"] == SLUG
     assert body["vcs_info"] == {
@@ -952,3 +940,25 @@ async def test_pytest_fixture_is_started_with_the_project(
         "provider": "GitHub",
         "default_branch": "main",
     }
+
+
+async def test_pytest_client_fixture_reaches_the_fake_with_the_plugins_token(
+    fake_circleci: FakeCircleCI, circleci_client: CircleCI, fake_circleci_token: str
+) -> None:
+    assert fake_circleci_token == pytest_plugin.TOKEN == "test-token"
+    await circleci_client.request("GET", f"project/{SLUG}")
+    await circleci_client.runner.runners(namespace="acme").collect()
+    sent = fake_circleci.requests
+    assert [r.headers["Circle-Token"] for r in sent] == ["test-token"] * 2
+    assert [r.path.split("/")[2] for r in sent] == ["v2", "v3"]
+
+
+async def test_the_plugins_helpers_take_another_token_and_projects() -> None:
+    async with pytest_plugin.serve_fake("other", projects=["gh/a/b", "gh/a/c"]) as fake:
+        async with pytest_plugin.client_for(fake, "other") as cci:
+            slugs = [
+                (await cci.request("GET", f"project/{slug}"))["slug"]
+                for slug in ("gh/a/b", "gh/a/c")
+            ]
+        assert slugs == ["gh/a/b", "gh/a/c"]
+        assert {r.headers["Circle-Token"] for r in fake.requests} == {"other"}
