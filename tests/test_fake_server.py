@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import re
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -37,6 +37,7 @@ from circleci_async.testing import (
 )
 
 from ._openapi import V2_SPEC, load_spec
+from ._waiting import wait_until
 from .conftest import TOKEN
 
 SLUG = "gh/acme/widgets"
@@ -816,11 +817,25 @@ async def test_text_fault_looks_like_a_gateway_page(
 async def test_delay_fault_then_normal_answer(
     fake: FakeCircleCI, http: aiohttp.ClientSession
 ) -> None:
-    fake.inject(Fault("delay", delay=0.2))
-    started = time.monotonic()
+    # Held: a delay far longer than the test, so "not answered yet" cannot be a race.
+    fake.inject(Fault("delay", delay=60, path="/me$"))
+    held = asyncio.create_task(get_json(http, f"{fake.url}/me"))
+    try:
+        await wait_until(lambda: not fake.pending_faults, what="the delay fault taken")
+        assert [r.path for r in fake.requests] == ["/api/v2/me"]
+        # a later request is not queued behind the held one
+        status, body, _ = await get_json(http, f"{fake.url}/project/{SLUG}")
+        assert status == 200 and body["slug"] == SLUG
+        assert not held.done()
+    finally:
+        held.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await held
+    # A short delay, then the normal answer.
+    fake.inject(Fault("delay", delay=0.01))
     status, body, _ = await get_json(http, f"{fake.url}/project/{SLUG}")
-    assert time.monotonic() - started >= 0.2
     assert status == 200 and body["slug"] == SLUG
+    assert not fake.pending_faults
 
 
 async def test_disconnect_fault_breaks_the_payload(

@@ -799,15 +799,13 @@ def test_long_values_are_truncated_in_logs(caplog: pytest.LogCaptureFixture) -> 
     ],
     ids=["imf", "asctime", "param", "separators", "strings", "padded-number"],
 )
-def test_hostile_values_cost_linear_time(value: str) -> None:
-    """Quadratic regex backtracking on these took seconds each; linear parsing takes ~1 ms."""
+def test_hostile_values_are_refused_whole(value: str) -> None:
+    """Values shaped to make a backtracking parser quadratic (seconds each at this size) are
+    refused, every header of them. No clock is read (the suite has no timed assertions): a
+    parser gone quadratic again shows as this test taking minutes."""
     names = ["RateLimit", "RateLimit-Policy", "RateLimit-Limit", "RateLimit-Reset", "Retry-After"]
     headers = [(name, value) for name in names] + [("Date", value), ("X-RateLimit-Reset", value)]
-    started = time.perf_counter()
-    snapshot = parse_rate_limit_headers(headers, now=NOW)
-    elapsed = time.perf_counter() - started
-    assert snapshot is EMPTY_SNAPSHOT
-    assert elapsed < 0.25
+    assert parse_rate_limit_headers(headers, now=NOW) is EMPTY_SNAPSHOT
 
 
 def test_over_long_structured_field_is_dropped_rest_kept() -> None:
