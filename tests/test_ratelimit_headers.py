@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circleci_async.ratelimit import headers as parser
 from circleci_async.ratelimit.headers import (
     EMPTY_SNAPSHOT,
     SOURCE_IETF_DICT,
@@ -25,6 +24,8 @@ from circleci_async.ratelimit.headers import (
     SOURCE_X_WINDOW,
     Observation,
     RateLimitSnapshot,
+    _entry,
+    _fast,
     parse_http_date,
     parse_rate_limit_headers,
     parse_retry_after,
@@ -822,7 +823,7 @@ def test_internal_errors_are_contained(
     def broken(*args: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(parser, "_build", broken)
+    monkeypatch.setattr(_entry, "_build", broken)
     caplog.set_level(logging.DEBUG, logger="circleci_async.ratelimit")
     assert parse_rate_limit_headers([("X-RateLimit-Limit", "1")], now=NOW) is EMPTY_SNAPSHOT
     assert "RuntimeError" in caplog.text
@@ -947,10 +948,10 @@ def test_parser_never_raises_and_keeps_invariants(
     headers: list[tuple[str, str]], kind: Any
 ) -> None:
     # The unguarded core must not need the safety net in parse_rate_limit_headers.
-    check_invariants(parser._parse(headers, NOW, kind))
+    check_invariants(_entry._parse(headers, NOW, kind))
     check_invariants(parse_rate_limit_headers(_pairs(headers), now=NOW, reset_kind=kind))
     proxy = multidict.CIMultiDictProxy(multidict.CIMultiDict(headers))
-    check_invariants(parser._parse(proxy, None, kind))
+    check_invariants(_entry._parse(proxy, None, kind))
 
 
 @settings(max_examples=300)
@@ -966,9 +967,9 @@ def test_retry_after_never_raises(value: str, now: float | None) -> None:
 @given(grammar_values, grammar_values)
 def test_structured_fragments_never_raise(limit_value: str, policy_value: str) -> None:
     headers = [("RateLimit", limit_value), ("RateLimit-Policy", policy_value)]
-    check_invariants(parser._parse(headers, NOW, "auto"))
+    check_invariants(_entry._parse(headers, NOW, "auto"))
     legacy = [("RateLimit-Limit", limit_value), ("RateLimit-Policy", policy_value)]
-    check_invariants(parser._parse(legacy, NOW, "auto"))
+    check_invariants(_entry._parse(legacy, NOW, "auto"))
 
 
 @settings(max_examples=300)
@@ -1002,7 +1003,7 @@ def test_calendar_sanity_of_constants() -> None:
 
 # --- the fast path ----------------------------------------------------------------------------
 
-_SIMPLE = sorted(parser._SIMPLE_NAMES)
+_SIMPLE = sorted(_fast.SIMPLE_NAMES)
 
 
 @settings(max_examples=300, deadline=None)
@@ -1020,8 +1021,8 @@ _SIMPLE = sorted(parser._SIMPLE_NAMES)
 def test_fast_path_agrees_with_the_general_parser(fields: dict[str, str], date: str | None) -> None:
     found = {name: [value] for name, value in fields.items()}
     for kind in ("auto", "delta"):
-        fast = parser._build(found, date, NOW, kind)
-        general = parser._build_general(found, date, NOW, kind)
+        fast = _entry._build(found, date, NOW, kind)
+        general = _entry._build_general(found, date, NOW, kind)
         assert fast == general
 
 
@@ -1036,6 +1037,6 @@ def test_circleci_shapes_take_the_fast_path() -> None:
         "x-ratelimit-remaining-hour": ["1500"],
         "retry-after": ["7"],
     }
-    fast = parser._build_simple(found, NOW_DATE)
+    fast = _fast.build_simple(found, NOW_DATE)
     assert fast is not None
-    assert fast == parser._build_general(found, NOW_DATE, NOW, "auto")
+    assert fast == _entry._build_general(found, NOW_DATE, NOW, "auto")
