@@ -81,48 +81,46 @@ class Routes:
     # -- tables ------------------------------------------------------------------------------
 
     def v2(self) -> list[Route]:
-        s, p, o, i = self.state, self.projects, self.orgs, self.insights
-        size = self._size
         j = self._json
         table: list[tuple[str, Mapping[str, Handler], bool]] = [
             # users
-            ("/me", {"GET": j(lambda r, m, b: s.user.to_json())}, True),
-            ("/me/collaborations", {"GET": j(lambda r, m, b: s.collaborations())}, True),
-            ("/user/(?P<id>[^/]+)", {"GET": j(lambda r, m, b: s.get_user(m["id"]))}, True),
+            ("/me", {"GET": j(self._get_me)}, True),
+            ("/me/collaborations", {"GET": j(self._collaborations)}, True),
+            ("/user/(?P<id>[^/]+)", {"GET": j(self._get_user)}, True),
             # pipelines
             ("/pipeline", {"GET": j(self._org_pipelines)}, True),
             ("/pipeline/continue", {"POST": j(self._continue)}, True),
-            ("/pipeline/(?P<id>[^/]+)", {"GET": j(lambda r, m, b: s.get_pipeline(m["id"]))}, True),
+            ("/pipeline/(?P<id>[^/]+)", {"GET": j(self._get_pipeline)}, True),
             (
                 "/pipeline/(?P<id>[^/]+)/config",
-                {"GET": j(lambda r, m, b: s.pipeline_config(m["id"]))},
+                {"GET": j(self._pipeline_config)},
                 True,
             ),
             (
                 "/pipeline/(?P<id>[^/]+)/values",
-                {"GET": j(lambda r, m, b: s.pipeline_values(m["id"]))},
+                {"GET": j(self._pipeline_values)},
                 True,
             ),
             (
                 "/pipeline/(?P<id>[^/]+)/workflow",
-                {"GET": j(lambda r, m, b: s.list_workflows(m["id"], _token(r), size()))},
+                {"GET": j(self._list_workflows)},
                 True,
             ),
             # projects
             (
                 f"/project/{_SLUG}",
                 {
-                    "GET": j(lambda r, m, b: s.get_project(m["slug"])),
+                    "GET": j(self._get_project),
                     "DELETE": j(self._delete_project),
-                    "POST": j(lambda r, m, b: p.create_project_by_slug(m["slug"]), 201),
+                    "POST": j(self._create_project_by_slug, 201),
                 },
                 True,
             ),
             (
                 f"/project/{_SLUG}/settings",
                 {
-                    "GET": j(lambda r, m, b: p.project_settings(m["slug"])),
-                    "PATCH": j(lambda r, m, b: p.patch_settings(m["slug"], parse_json(b))),
+                    "GET": j(self._project_settings),
+                    "PATCH": j(self._patch_settings),
                 },
                 True,
             ),
@@ -134,17 +132,17 @@ class Routes:
             (f"/project/{_SLUG}/pipeline/run", {"POST": self._run}, True),
             (
                 f"/project/{_SLUG}/pipeline/mine",
-                {"GET": j(lambda r, m, b: s.list_my_pipelines(m["slug"], _token(r), size()))},
+                {"GET": j(self._list_my_pipelines)},
                 True,
             ),
             (
                 f"/project/{_SLUG}/pipeline/(?P<number>[^/]+)",
-                {"GET": j(lambda r, m, b: s.get_pipeline_by_number(m["slug"], m["number"]))},
+                {"GET": j(self._get_pipeline_by_number)},
                 True,
             ),
             (
                 f"/project/{_SLUG}/job/(?P<number>[^/]+)",
-                {"GET": j(lambda r, m, b: s.get_job_details(m["slug"], m["number"]))},
+                {"GET": j(self._get_job_details)},
                 True,
             ),
             (
@@ -154,67 +152,63 @@ class Routes:
             ),
             (
                 f"/project/{_SLUG}/(?P<number>[0-9]+)/tests",
-                {"GET": j(lambda r, m, b: s.list_tests(m["slug"], m["number"], _token(r), size()))},
+                {"GET": j(self._list_tests)},
                 True,
             ),
             (
                 f"/project/{_SLUG}/envvar",
                 {
-                    "GET": j(lambda r, m, b: p.list_env_vars(m["slug"], _token(r), size())),
-                    "POST": j(lambda r, m, b: p.create_env_var(m["slug"], parse_json(b)), 201),
+                    "GET": j(self._list_env_vars),
+                    "POST": j(self._create_env_var, 201),
                 },
                 True,
             ),
             (
                 f"/project/{_SLUG}/envvar/(?P<name>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: p.env_var(m["slug"], m["name"])),
-                    "DELETE": j(lambda r, m, b: p.delete_env_var(m["slug"], m["name"])),
+                    "GET": j(self._get_env_var),
+                    "DELETE": j(self._delete_env_var),
                 },
                 True,
             ),
             (
                 f"/project/{_SLUG}/checkout-key",
                 {
-                    "GET": j(
-                        lambda r, m, b: p.list_checkout_keys(
-                            m["slug"], r.query.get("digest"), _token(r), size()
-                        )
-                    ),
-                    "POST": j(lambda r, m, b: p.create_checkout_key(m["slug"], parse_json(b)), 201),
+                    "GET": j(self._list_checkout_keys),
+                    "POST": j(self._create_checkout_key, 201),
                 },
                 True,
             ),
             (
                 f"/project/{_SLUG}/checkout-key/(?P<fp>.+)",
                 {
-                    "GET": j(lambda r, m, b: p.checkout_key(m["slug"], m["fp"])),
-                    "DELETE": j(lambda r, m, b: p.delete_checkout_key(m["slug"], m["fp"])),
+                    "GET": j(self._get_checkout_key),
+                    "DELETE": j(self._delete_checkout_key),
                 },
                 True,
             ),
             (
                 f"/project/{_SLUG}/schedule",
                 {
-                    "GET": j(lambda r, m, b: p.list_schedules(m["slug"], _token(r), size())),
-                    "POST": j(lambda r, m, b: p.create_schedule(m["slug"], parse_json(b)), 201),
+                    "GET": j(self._list_schedules),
+                    "POST": j(self._create_schedule, 201),
                 },
                 True,
             ),
             (
                 "/schedule/(?P<id>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: p.schedules.get(m["id"])),
-                    "PATCH": j(lambda r, m, b: p.update_schedule(m["id"], parse_json(b))),
-                    "DELETE": j(lambda r, m, b: p.delete_schedule(m["id"])),
+                    "GET": j(self._get_schedule),
+                    "PATCH": j(self._update_schedule),
+                    "DELETE": j(self._delete_schedule),
                 },
                 True,
             ),
             # workflows and jobs
-            ("/workflow/(?P<id>[^/]+)", {"GET": j(lambda r, m, b: s.get_workflow(m["id"]))}, True),
+            ("/workflow/(?P<id>[^/]+)", {"GET": j(self._get_workflow)}, True),
             (
                 "/workflow/(?P<id>[^/]+)/job",
-                {"GET": j(lambda r, m, b: s.list_jobs(m["id"], _token(r), size()))},
+                {"GET": j(self._list_jobs)},
                 True,
             ),
             ("/workflow/(?P<id>[^/]+)/cancel", {"POST": j(self._cancel_workflow, 202)}, True),
@@ -229,17 +223,17 @@ class Routes:
             (
                 "/webhook",
                 {
-                    "GET": j(lambda r, m, b: p.list_webhooks(r.query, size())),
-                    "POST": j(lambda r, m, b: p.create_webhook(parse_json(b)), 201),
+                    "GET": j(self._list_webhooks),
+                    "POST": j(self._create_webhook, 201),
                 },
                 True,
             ),
             (
                 "/webhook/(?P<id>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: p.webhooks.get(m["id"])),
-                    "PUT": j(lambda r, m, b: p.update_webhook(m["id"], parse_json(b))),
-                    "DELETE": j(lambda r, m, b: p.delete_webhook(m["id"])),
+                    "GET": j(self._get_webhook),
+                    "PUT": j(self._update_webhook),
+                    "DELETE": j(self._delete_webhook),
                 },
                 True,
             ),
@@ -247,90 +241,90 @@ class Routes:
             (
                 "/context",
                 {
-                    "GET": j(lambda r, m, b: o.list_contexts(r.query, size())),
-                    "POST": j(lambda r, m, b: o.create_context(parse_json(b))),
+                    "GET": j(self._list_contexts),
+                    "POST": j(self._create_context),
                 },
                 True,
             ),
             (
                 "/context/(?P<id>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: o.contexts.get(m["id"])),
-                    "DELETE": j(lambda r, m, b: o.delete_context(m["id"])),
+                    "GET": j(self._get_context),
+                    "DELETE": j(self._delete_context),
                 },
                 True,
             ),
             (
                 "/context/(?P<id>[^/]+)/environment-variable",
-                {"GET": j(lambda r, m, b: o.list_context_vars(m["id"], _token(r), size()))},
+                {"GET": j(self._list_context_vars)},
                 True,
             ),
             (
                 "/context/(?P<id>[^/]+)/environment-variable/(?P<name>[^/]+)",
                 {
-                    "PUT": j(lambda r, m, b: o.put_context_var(m["id"], m["name"], parse_json(b))),
-                    "DELETE": j(lambda r, m, b: o.delete_context_var(m["id"], m["name"])),
+                    "PUT": j(self._put_context_var),
+                    "DELETE": j(self._delete_context_var),
                 },
                 True,
             ),
             (
                 "/context/(?P<id>[^/]+)/restrictions",
                 {
-                    "GET": j(lambda r, m, b: o.list_restrictions(m["id"], _token(r), size())),
-                    "POST": j(lambda r, m, b: o.create_restriction(m["id"], parse_json(b)), 201),
+                    "GET": j(self._list_restrictions),
+                    "POST": j(self._create_restriction, 201),
                 },
                 True,
             ),
             (
                 "/context/(?P<id>[^/]+)/restrictions/(?P<rid>[^/]+)",
-                {"DELETE": j(lambda r, m, b: o.delete_restriction(m["id"], m["rid"]))},
+                {"DELETE": j(self._delete_restriction)},
                 True,
             ),
             # organizations
-            ("/organization", {"POST": j(lambda r, m, b: o.create_org(parse_json(b)), 201)}, True),
+            ("/organization", {"POST": j(self._create_org, 201)}, True),
             (
                 "/organization/(?P<org>.+)/url-orb-allow-list/(?P<entry>[^/]+)",
-                {"DELETE": j(lambda r, m, b: o.remove_allow_list_entry(m["org"], m["entry"]))},
+                {"DELETE": j(self._remove_allow_list_entry)},
                 True,
             ),
             (
                 "/organization/(?P<org>.+)/url-orb-allow-list",
                 {
-                    "GET": j(lambda r, m, b: o.list_allow_list(m["org"])),
-                    "POST": j(lambda r, m, b: o.create_allow_list_entry(m["org"], parse_json(b))),
+                    "GET": j(self._list_allow_list),
+                    "POST": j(self._create_allow_list_entry),
                 },
                 True,
             ),
             ("/organization/(?P<org>.+)/project", {"POST": j(self._create_project)}, True),
             (
                 "/organization/(?P<org>.+)",
-                {"DELETE": j(lambda r, m, b: o.delete_org(m["org"]), 202)},
+                {"DELETE": j(self._delete_org, 202)},
                 True,
             ),
             (
                 "/organizations/(?P<org>[^/]+)/groups",
                 {
-                    "GET": j(lambda r, m, b: o.list_groups(m["org"], r.query, size())),
-                    "POST": j(lambda r, m, b: o.create_group(m["org"], parse_json(b)), 201),
+                    "GET": j(self._list_groups),
+                    "POST": j(self._create_group, 201),
                 },
                 True,
             ),
             (
                 "/organizations/(?P<org>[^/]+)/groups/(?P<id>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: o.group(m["org"], m["id"])),
-                    "DELETE": j(lambda r, m, b: o.delete_group(m["org"], m["id"])),
+                    "GET": j(self._get_group),
+                    "DELETE": j(self._delete_group),
                 },
                 True,
             ),
             (
                 "/organizations/(?P<org>[^/]+)/usage_export_job",
-                {"POST": j(lambda r, m, b: o.create_export(m["org"], parse_json(b)), 201)},
+                {"POST": j(self._create_export, 201)},
                 True,
             ),
             (
                 "/organizations/(?P<org>[^/]+)/usage_export_job/(?P<id>[^/]+)",
-                {"GET": j(lambda r, m, b: o.export(m["org"], m["id"]))},
+                {"GET": j(self._get_export)},
                 False,  # completes as the clock moves
             ),
             # OIDC custom claims
@@ -348,165 +342,153 @@ class Routes:
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/decision",
                 {
-                    "GET": self._err(
-                        lambda r, m, b: o.decision_logs(m["owner"], m["ctx"], r.query)
-                    ),
-                    "POST": self._err(
-                        lambda r, m, b: o.decide(m["owner"], m["ctx"], parse_json(b, _ERROR))
-                    ),
+                    "GET": self._err(self._decision_logs),
+                    "POST": self._err(self._decide),
                 },
                 True,
             ),
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/decision/settings",
                 {
-                    "GET": self._err(lambda r, m, b: o.settings(m["owner"], m["ctx"])),
-                    "PATCH": self._err(
-                        lambda r, m, b: o.set_settings(m["owner"], m["ctx"], parse_json(b, _ERROR))
-                    ),
+                    "GET": self._err(self._decision_settings),
+                    "PATCH": self._err(self._set_decision_settings),
                 },
                 True,
             ),
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/decision/(?P<id>[^/]+)",
-                {"GET": self._err(lambda r, m, b: o.decision_log(m["owner"], m["ctx"], m["id"]))},
+                {"GET": self._err(self._decision_log)},
                 True,
             ),
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/decision/(?P<id>[^/]+)/policy-bundle",
-                {
-                    "GET": self._err(
-                        lambda r, m, b: o.decision_bundle(m["owner"], m["ctx"], m["id"])
-                    )
-                },
+                {"GET": self._err(self._decision_bundle)},
                 True,
             ),
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/policy-bundle",
                 {
-                    "GET": self._err(lambda r, m, b: o.bundle(m["owner"], m["ctx"])),
+                    "GET": self._err(self._get_bundle),
                     "POST": self._replace_bundle,
                 },
                 True,
             ),
             (
                 "/owner/(?P<owner>[^/]+)/context/(?P<ctx>[^/]+)/policy-bundle/(?P<name>[^/]+)",
-                {"GET": self._err(lambda r, m, b: o.policy(m["owner"], m["ctx"], m["name"]))},
+                {"GET": self._err(self._get_policy)},
                 True,
             ),
             # pipeline definitions, triggers, rollback
             (
                 "/projects/(?P<pid>[^/]+)/pipeline-definitions",
                 {
-                    "GET": j(lambda r, m, b: p.list_definitions(m["pid"])),
-                    "POST": j(lambda r, m, b: p.create_definition(m["pid"], parse_json(b))),
+                    "GET": j(self._list_definitions),
+                    "POST": j(self._create_definition),
                 },
                 True,
             ),
             (
                 "/projects/(?P<pid>[^/]+)/pipeline-definitions/(?P<did>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: p.definition(m["pid"], m["did"])),
-                    "PATCH": j(
-                        lambda r, m, b: p.update_definition(m["pid"], m["did"], parse_json(b))
-                    ),
-                    "DELETE": j(lambda r, m, b: p.delete_definition(m["pid"], m["did"])),
+                    "GET": j(self._get_definition),
+                    "PATCH": j(self._update_definition),
+                    "DELETE": j(self._delete_definition),
                 },
                 True,
             ),
             (
                 "/projects/(?P<pid>[^/]+)/pipeline-definitions/(?P<did>[^/]+)/triggers",
                 {
-                    "GET": j(lambda r, m, b: p.list_triggers(m["pid"], m["did"])),
-                    "POST": j(lambda r, m, b: p.create_trigger(m["pid"], m["did"], parse_json(b))),
+                    "GET": j(self._list_triggers),
+                    "POST": j(self._create_trigger),
                 },
                 True,
             ),
             (
                 "/projects/(?P<pid>[^/]+)/triggers/(?P<tid>[^/]+)",
                 {
-                    "GET": j(lambda r, m, b: p.trigger(m["pid"], m["tid"])),
-                    "PATCH": j(lambda r, m, b: p.update_trigger(m["pid"], m["tid"], parse_json(b))),
-                    "DELETE": j(lambda r, m, b: p.delete_trigger(m["pid"], m["tid"])),
+                    "GET": j(self._get_trigger),
+                    "PATCH": j(self._update_trigger),
+                    "DELETE": j(self._delete_trigger),
                 },
                 True,
             ),
             (
                 "/projects/(?P<pid>[^/]+)/rollback",
-                {"POST": j(lambda r, m, b: o.rollback(m["pid"], parse_json(b)), 202)},
+                {"POST": j(self._rollback, 202)},
                 True,
             ),
             # deploys
             (
                 "/deploy/environments",
-                {"GET": j(lambda r, m, b: o.list_environments(r.query))},
+                {"GET": j(self._list_environments)},
                 True,
             ),
             (
                 "/deploy/environments/(?P<id>[^/]+)",
-                {"GET": j(lambda r, m, b: o.environments.get(m["id"]))},
+                {"GET": j(self._get_environment)},
                 True,
             ),
-            ("/deploy/components", {"GET": j(lambda r, m, b: o.list_components(r.query))}, True),
+            ("/deploy/components", {"GET": j(self._list_components)}, True),
             (
                 "/deploy/components/(?P<id>[^/]+)",
-                {"GET": j(lambda r, m, b: o.components.get(m["id"]))},
+                {"GET": j(self._get_component)},
                 True,
             ),
             (
                 "/deploy/components/(?P<id>[^/]+)/versions",
-                {"GET": j(lambda r, m, b: o.list_versions(m["id"], r.query, size()))},
+                {"GET": j(self._list_versions)},
                 True,
             ),
             # insights: computed against the clock, so never cached
             (
                 f"/insights/pages/{_SLUG}/summary",
-                {"GET": j(lambda r, m, b: i.project_summary(m["slug"], r.query))},
+                {"GET": j(self._insights_project_summary)},
                 False,
             ),
             (
                 f"/insights/{_ORG_SLUG}/summary",
-                {"GET": j(lambda r, m, b: i.org_summary(m["org"], r.query))},
+                {"GET": j(self._insights_org_summary)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/branches",
-                {"GET": j(lambda r, m, b: i.branches(m["slug"], r.query.get("workflow-name")))},
+                {"GET": j(self._insights_branches)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/flaky-tests",
-                {"GET": j(lambda r, m, b: i.flaky_tests(m["slug"]))},
+                {"GET": j(self._insights_flaky_tests)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/workflows",
-                {"GET": j(lambda r, m, b: i.workflow_metrics(m["slug"], r.query, size()))},
+                {"GET": j(self._insights_workflow_metrics)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/workflows/(?P<name>[^/]+)",
-                {"GET": j(lambda r, m, b: i.workflow_runs(m["slug"], m["name"], r.query, size()))},
+                {"GET": j(self._insights_workflow_runs)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/workflows/(?P<name>[^/]+)/jobs",
-                {"GET": j(lambda r, m, b: i.job_metrics(m["slug"], m["name"], r.query, size()))},
+                {"GET": j(self._insights_job_metrics)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/workflows/(?P<name>[^/]+)/summary",
-                {"GET": j(lambda r, m, b: i.workflow_summary(m["slug"], m["name"], r.query))},
+                {"GET": j(self._insights_workflow_summary)},
                 False,
             ),
             (
                 f"/insights/{_SLUG}/workflows/(?P<name>[^/]+)/test-metrics",
-                {"GET": j(lambda r, m, b: i.test_metrics(m["slug"], m["name"], r.query))},
+                {"GET": j(self._insights_test_metrics)},
                 False,
             ),
             (
                 f"/insights/time-series/{_SLUG}/workflows/(?P<name>[^/]+)/jobs",
-                {"GET": j(lambda r, m, b: i.job_timeseries(m["slug"], m["name"], r.query, size()))},
+                {"GET": j(self._insights_job_timeseries)},
                 False,
             ),
         ]
@@ -514,41 +496,40 @@ class Routes:
 
     def v3(self) -> list[Route]:
         """The runner API, under ``/api/v3``; counts follow the simulated jobs, so uncached."""
-        rs = self.runner
         j = self._json
         table: list[tuple[str, Mapping[str, Handler], bool]] = [
-            ("/runner", {"GET": j(lambda r, m, b: rs.list_runners(r.query))}, False),
-            ("/runner/tasks", {"GET": j(lambda r, m, b: rs.unclaimed(r.query))}, False),
-            ("/runner/tasks/running", {"GET": j(lambda r, m, b: rs.running(r.query))}, False),
+            ("/runner", {"GET": j(self._runner_list_runners)}, False),
+            ("/runner/tasks", {"GET": j(self._runner_unclaimed)}, False),
+            ("/runner/tasks/running", {"GET": j(self._runner_running)}, False),
             (
                 "/runner/resource",
                 {
-                    "GET": j(lambda r, m, b: rs.list_resource_classes(r.query)),
-                    "POST": j(lambda r, m, b: rs.create_resource_class(parse_json(b))),
+                    "GET": j(self._runner_list_resource_classes),
+                    "POST": j(self._runner_create_resource_class),
                 },
                 False,
             ),
             (
                 "/runner/resource/(?P<id>[^/]+)",
-                {"DELETE": self._empty(lambda r, m, b: rs.delete_resource_class(m["id"], False))},
+                {"DELETE": self._empty(self._runner_delete_resource_class)},
                 False,
             ),
             (
                 "/runner/resource/(?P<id>[^/]+)/force",
-                {"DELETE": self._empty(lambda r, m, b: rs.delete_resource_class(m["id"], True))},
+                {"DELETE": self._empty(self._runner_delete_resource_class_forced)},
                 False,
             ),
             (
                 "/runner/token",
                 {
-                    "GET": j(lambda r, m, b: rs.list_tokens(r.query)),
-                    "POST": j(lambda r, m, b: rs.create_token(parse_json(b))),
+                    "GET": j(self._runner_list_tokens),
+                    "POST": j(self._runner_create_token),
                 },
                 False,
             ),
             (
                 "/runner/token/(?P<id>[^/]+)",
-                {"DELETE": self._empty(lambda r, m, b: rs.delete_token(m["id"]))},
+                {"DELETE": self._empty(self._runner_delete_token)},
                 False,
             ),
         ]
@@ -585,6 +566,312 @@ class Routes:
             return 200, b""
 
         return handler
+
+    # -- handlers: one per operation, each reading the request and calling the state -------
+
+    def _get_me(self, _r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.state.user.to_json()
+
+    def _collaborations(self, _r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.state.collaborations()
+
+    def _get_user(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_user(m["id"])
+
+    def _get_pipeline(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_pipeline(m["id"])
+
+    def _pipeline_config(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.pipeline_config(m["id"])
+
+    def _pipeline_values(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.pipeline_values(m["id"])
+
+    def _list_workflows(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.list_workflows(m["id"], _token(r), self._size())
+
+    def _get_project(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_project(m["slug"])
+
+    def _create_project_by_slug(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.create_project_by_slug(m["slug"])
+
+    def _project_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.project_settings(m["slug"])
+
+    def _patch_settings(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.patch_settings(m["slug"], parse_json(b))
+
+    def _list_my_pipelines(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.list_my_pipelines(m["slug"], _token(r), self._size())
+
+    def _get_pipeline_by_number(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_pipeline_by_number(m["slug"], m["number"])
+
+    def _get_job_details(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_job_details(m["slug"], m["number"])
+
+    def _list_tests(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.list_tests(m["slug"], m["number"], _token(r), self._size())
+
+    def _list_env_vars(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_env_vars(m["slug"], _token(r), self._size())
+
+    def _create_env_var(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_env_var(m["slug"], parse_json(b))
+
+    def _get_env_var(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.env_var(m["slug"], m["name"])
+
+    def _delete_env_var(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_env_var(m["slug"], m["name"])
+
+    def _list_checkout_keys(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_checkout_keys(
+            m["slug"], r.query.get("digest"), _token(r), self._size()
+        )
+
+    def _create_checkout_key(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_checkout_key(m["slug"], parse_json(b))
+
+    def _get_checkout_key(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.checkout_key(m["slug"], m["fp"])
+
+    def _delete_checkout_key(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_checkout_key(m["slug"], m["fp"])
+
+    def _list_schedules(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_schedules(m["slug"], _token(r), self._size())
+
+    def _create_schedule(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_schedule(m["slug"], parse_json(b))
+
+    def _get_schedule(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.schedules.get(m["id"])
+
+    def _update_schedule(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.update_schedule(m["id"], parse_json(b))
+
+    def _delete_schedule(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_schedule(m["id"])
+
+    def _get_workflow(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.get_workflow(m["id"])
+
+    def _list_jobs(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.state.list_jobs(m["id"], _token(r), self._size())
+
+    def _list_webhooks(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_webhooks(r.query, self._size())
+
+    def _create_webhook(self, _r: web.Request, _m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_webhook(parse_json(b))
+
+    def _get_webhook(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.webhooks.get(m["id"])
+
+    def _update_webhook(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.update_webhook(m["id"], parse_json(b))
+
+    def _delete_webhook(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_webhook(m["id"])
+
+    def _list_contexts(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_contexts(r.query, self._size())
+
+    def _create_context(self, _r: web.Request, _m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_context(parse_json(b))
+
+    def _get_context(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.contexts.get(m["id"])
+
+    def _delete_context(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.delete_context(m["id"])
+
+    def _list_context_vars(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_context_vars(m["id"], _token(r), self._size())
+
+    def _put_context_var(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.put_context_var(m["id"], m["name"], parse_json(b))
+
+    def _delete_context_var(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.delete_context_var(m["id"], m["name"])
+
+    def _list_restrictions(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_restrictions(m["id"], _token(r), self._size())
+
+    def _create_restriction(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_restriction(m["id"], parse_json(b))
+
+    def _delete_restriction(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.delete_restriction(m["id"], m["rid"])
+
+    def _create_org(self, _r: web.Request, _m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_org(parse_json(b))
+
+    def _remove_allow_list_entry(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.remove_allow_list_entry(m["org"], m["entry"])
+
+    def _list_allow_list(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_allow_list(m["org"])
+
+    def _create_allow_list_entry(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_allow_list_entry(m["org"], parse_json(b))
+
+    def _delete_org(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.delete_org(m["org"])
+
+    def _list_groups(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_groups(m["org"], r.query, self._size())
+
+    def _create_group(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_group(m["org"], parse_json(b))
+
+    def _get_group(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.group(m["org"], m["id"])
+
+    def _delete_group(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.delete_group(m["org"], m["id"])
+
+    def _create_export(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.create_export(m["org"], parse_json(b))
+
+    def _get_export(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.export(m["org"], m["id"])
+
+    def _decision_logs(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.decision_logs(m["owner"], m["ctx"], r.query)
+
+    def _decide(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.decide(m["owner"], m["ctx"], parse_json(b, _ERROR))
+
+    def _decision_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.settings(m["owner"], m["ctx"])
+
+    def _set_decision_settings(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.set_settings(m["owner"], m["ctx"], parse_json(b, _ERROR))
+
+    def _decision_log(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.decision_log(m["owner"], m["ctx"], m["id"])
+
+    def _decision_bundle(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.decision_bundle(m["owner"], m["ctx"], m["id"])
+
+    def _get_bundle(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.bundle(m["owner"], m["ctx"])
+
+    def _get_policy(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.policy(m["owner"], m["ctx"], m["name"])
+
+    def _list_definitions(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_definitions(m["pid"])
+
+    def _create_definition(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_definition(m["pid"], parse_json(b))
+
+    def _get_definition(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.definition(m["pid"], m["did"])
+
+    def _update_definition(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.update_definition(m["pid"], m["did"], parse_json(b))
+
+    def _delete_definition(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_definition(m["pid"], m["did"])
+
+    def _list_triggers(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.list_triggers(m["pid"], m["did"])
+
+    def _create_trigger(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.create_trigger(m["pid"], m["did"], parse_json(b))
+
+    def _get_trigger(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.trigger(m["pid"], m["tid"])
+
+    def _update_trigger(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.projects.update_trigger(m["pid"], m["tid"], parse_json(b))
+
+    def _delete_trigger(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.projects.delete_trigger(m["pid"], m["tid"])
+
+    def _rollback(self, _r: web.Request, m: dict[str, str], b: bytes) -> Any:
+        return self.orgs.rollback(m["pid"], parse_json(b))
+
+    def _list_environments(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_environments(r.query)
+
+    def _get_environment(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.environments.get(m["id"])
+
+    def _list_components(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_components(r.query)
+
+    def _get_component(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.components.get(m["id"])
+
+    def _list_versions(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.orgs.list_versions(m["id"], r.query, self._size())
+
+    def _insights_project_summary(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.project_summary(m["slug"], r.query)
+
+    def _insights_org_summary(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.org_summary(m["org"], r.query)
+
+    def _insights_branches(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.branches(m["slug"], r.query.get("workflow-name"))
+
+    def _insights_flaky_tests(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.flaky_tests(m["slug"])
+
+    def _insights_workflow_metrics(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.workflow_metrics(m["slug"], r.query, self._size())
+
+    def _insights_workflow_runs(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.workflow_runs(m["slug"], m["name"], r.query, self._size())
+
+    def _insights_job_metrics(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.job_metrics(m["slug"], m["name"], r.query, self._size())
+
+    def _insights_workflow_summary(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.workflow_summary(m["slug"], m["name"], r.query)
+
+    def _insights_test_metrics(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.test_metrics(m["slug"], m["name"], r.query)
+
+    def _insights_job_timeseries(self, r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.insights.job_timeseries(m["slug"], m["name"], r.query, self._size())
+
+    def _runner_list_runners(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.list_runners(r.query)
+
+    def _runner_unclaimed(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.unclaimed(r.query)
+
+    def _runner_running(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.running(r.query)
+
+    def _runner_list_resource_classes(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.list_resource_classes(r.query)
+
+    def _runner_create_resource_class(self, _r: web.Request, _m: dict[str, str], b: bytes) -> Any:
+        return self.runner.create_resource_class(parse_json(b))
+
+    def _runner_delete_resource_class(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.delete_resource_class(m["id"], False)
+
+    def _runner_delete_resource_class_forced(
+        self, _r: web.Request, m: dict[str, str], _b: bytes
+    ) -> Any:
+        return self.runner.delete_resource_class(m["id"], True)
+
+    def _runner_list_tokens(self, r: web.Request, _m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.list_tokens(r.query)
+
+    def _runner_create_token(self, _r: web.Request, _m: dict[str, str], b: bytes) -> Any:
+        return self.runner.create_token(parse_json(b))
+
+    def _runner_delete_token(self, _r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+        return self.runner.delete_token(m["id"])
 
     # -- handlers with more to say -----------------------------------------------------------
 
@@ -701,10 +988,19 @@ class Routes:
             org = _uuid_or_400(m["org"], _ERROR)
             return org, (_uuid_or_400(m["project"], _ERROR) if project else None)
 
+        def get_claims(_r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+            return o.claims_of(*ids(m))
+
+        def patch_claims(_r: web.Request, m: dict[str, str], b: bytes) -> Any:
+            return o.patch_claims(*ids(m), parse_json(b, _ERROR))
+
+        def delete_claims(r: web.Request, m: dict[str, str], _b: bytes) -> Any:
+            return o.delete_claims(*ids(m), r.query.get("claims"))
+
         return {
-            "GET": self._err(lambda r, m, b: o.claims_of(*ids(m))),
-            "PATCH": self._err(lambda r, m, b: o.patch_claims(*ids(m), parse_json(b, _ERROR))),
-            "DELETE": self._err(lambda r, m, b: o.delete_claims(*ids(m), r.query.get("claims"))),
+            "GET": self._err(get_claims),
+            "PATCH": self._err(patch_claims),
+            "DELETE": self._err(delete_claims),
         }
 
     def _replace_bundle(self, r: web.Request, m: dict[str, str], b: bytes) -> tuple[int, bytes]:
