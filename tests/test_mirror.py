@@ -146,7 +146,7 @@ async def test_filters(
     by_branch = await cci.artifacts.mirror(SLUG, tmp_path / "a", branch="dev")
     assert by_branch.pipelines == 2
     names = await cci.artifacts.mirror(
-        SLUG, tmp_path / "b", workflow="dep*", job=["lint"], include=["*.log"]
+        SLUG, tmp_path / "b", workflow="dep*", job=["lint"], include=["**/*.log"]
     )
     assert (names.pipelines, names.workflows, names.jobs, names.downloaded) == (4, 4, 4, 4)
     assert all(p.endswith("/lint.log") or p == "manifest.jsonl" for p in tree(tmp_path / "b"))

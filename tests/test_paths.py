@@ -20,11 +20,18 @@ from circleci_async.download.errors import DownloadError
 from circleci_async.download.paths import (
     MAX_COMPONENT_BYTES,
     collision_key,
+    is_temporary_name,
     is_within,
     safe_component,
     safe_relative_path,
 )
-from circleci_async.download.plan import matches, plan_downloads, skip_reason
+from circleci_async.download.plan import (
+    compile_filter,
+    compile_globs,
+    matches,
+    plan_downloads,
+    skip_reason,
+)
 
 URL = "https://output.circle-artifacts.com/output/job/j/artifacts/0/x"
 
@@ -200,11 +207,66 @@ def test_duplicates_and_invalid_items() -> None:
     assert isinstance(plan[7].error, UnsafePathError)
 
 
-def test_globs() -> None:
-    assert matches("reports/unit/junit.xml", ["*.xml"], [])
-    assert matches("reports/unit/junit.xml", ["reports/**"], ["*.log"])
-    assert not matches("a.log", ["*.xml"], [])
-    assert not matches("a.xml", [], ["a.*"])
+GLOBS = [
+    # pattern, path, expected
+    ("**/*.xml", "junit.xml", True),  # ** matches no directory too (the README's example)
+    ("**/*.xml", "a/b/junit.xml", True),
+    ("**/*.xml", "a/b/junit.txt", False),
+    ("*.xml", "junit.xml", True),
+    ("*.xml", "reports/junit.xml", False),  # * stays within one segment
+    ("reports/*", "reports/junit.xml", True),
+    ("reports/*", "reports/unit/junit.xml", False),
+    ("reports/**", "reports/unit/junit.xml", True),
+    ("a/**/b", "a/b", True),  # ** in the middle: zero segments
+    ("a/**/b", "a/x/y/b", True),
+    ("a/**/b", "ab", False),
+    ("a*b", "a/b", False),
+    ("?.log", "a.log", True),
+    ("?.log", "/.log", False),
+    ("?.log", "ab.log", False),
+    ("*", ".env", True),  # dot files are not special
+    ("**/*.xml", ".hidden/junit.xml", True),
+    ("[ab].txt", "a.txt", True),
+    ("[ab].txt", "c.txt", False),
+    ("[a-c]?.txt", "b1.txt", True),
+    ("[!a].txt", "a.txt", False),
+    ("[!a].txt", "z.txt", True),
+    ("*.XML", "junit.xml", False),  # case-sensitive on every platform
+    ("build*", "build-linux", True),  # a workflow or job name: no / at all
+    ("build*", "test", False),
+    (r"a\*b", "a*b", True),  # \ escapes
+    (r"a\*b", "axb", False),
+]
+
+
+@pytest.mark.parametrize(("pattern", "path", "expected"), GLOBS)
+def test_glob_rules(pattern: str, path: str, expected: bool) -> None:
+    assert matches(path, [pattern], []) is expected
+    assert compile_globs([pattern])(path) is expected
+    assert compile_globs(["never-matches", pattern])(path) is expected  # any of several
+
+
+def test_exclude_beats_include_and_no_include_keeps_everything() -> None:
+    keep = compile_filter(["**/*.xml"], ["**/skip/**", "flaky-*.xml"])
+    assert keep("junit.xml")
+    assert keep("a/junit.xml")
+    assert not keep("a/skip/junit.xml")
+    assert not keep("flaky-1.xml")
+    assert keep("a/flaky-1.xml")  # flaky-*.xml is top-level only
+    assert not keep("junit.txt")
+    assert compile_filter([], ["*.log"])("anything/at/all.bin")
+    assert not compile_filter([], ["*.log"])("a.log")
+    assert compile_filter([], [])("x")
+    assert not compile_globs([])("x")
+
+
+def test_plan_filters_with_the_glob_rules() -> None:
+    artifacts = [
+        ArtifactRef(path, 0, URL + "/" + path)
+        for path in ("junit.xml", "reports/unit/junit.xml", "reports/skip.xml", "build.log")
+    ]
+    planned = plan_downloads(artifacts, include=["**/*.xml"], exclude=["reports/skip.xml"])
+    assert [p.relative for p in planned] == ["junit.xml", "reports/unit/junit.xml"]
 
 
 def test_skip_reason() -> None:
@@ -214,3 +276,17 @@ def test_skip_reason() -> None:
     assert skip_reason(SkipPolicy.IF_SIZE_MATCHES, 10) is None  # not known yet: ask the server
     assert skip_reason(SkipPolicy.IF_SIZE_MATCHES, 10, 10) == "size-matches"
     assert skip_reason(SkipPolicy.IF_SIZE_MATCHES, 10, 11) is None
+
+
+def test_temporary_names() -> None:
+    assert is_temporary_name("junit.xml.0123abcd.cci-partial")
+    assert is_temporary_name("a.ffffffff.cci-partial")
+    assert not is_temporary_name("junit.xml.cci-partial")  # the resumable one: not garbage
+    assert not is_temporary_name("junit.xml.cci-partial.json")
+    assert not is_temporary_name(".0123abcd.cci-partial")  # no name before it
+    assert not is_temporary_name("a.0123ABCD.cci-partial")
+    assert not is_temporary_name("a.0123abc.cci-partial")
+    assert not is_temporary_name("a.0123abcd.cci-partial.x")
+    # An artifact can never be named like one: the plan refuses the suffixes.
+    with pytest.raises(UnsafePathError):
+        safe_relative_path("x/a.0123abcd.cci-partial")

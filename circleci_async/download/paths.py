@@ -15,7 +15,11 @@ as untrusted input:
   ``<>:"|?*`` and trailing dots or spaces are refused as well.
 
 Containment against symbolic links already on disk needs I/O and is checked by the writer
-(:func:`is_within`, applied to resolved paths).
+(:func:`is_within`, applied to resolved paths); so are the links, FIFOs and hard links a hostile
+file system can plant under the names the writer creates (see :mod:`.writer`). Because names
+ending in the partial-file suffixes are refused here, every such name in a destination is the
+downloader's own, which is what lets a later run remove the temporary files of a killed one
+(:func:`is_temporary_name`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "PARTIAL_SUFFIX",
     "SIDECAR_SUFFIX",
     "collision_key",
+    "is_temporary_name",
     "is_within",
     "safe_component",
     "safe_relative_path",
@@ -44,6 +49,7 @@ _NAME_MAX = 255  # bytes, ext4/xfs/btrfs/APFS; NTFS counts 255 UTF-16 units, whi
 #: The longest component accepted, so that the temporary names built from it still fit.
 MAX_COMPONENT_BYTES = _NAME_MAX - len(".01234567" + PARTIAL_SUFFIX)
 
+_TEMPORARY = re.compile(r".+\.[0-9a-f]{8}" + re.escape(PARTIAL_SUFFIX), re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _WINDOWS_BAD = re.compile(r'[<>:"|?*]')
@@ -137,6 +143,12 @@ def collision_key(relative: str) -> str:
     """The key two paths collide under on some file system: Unicode-normalised (macOS) and
     case-folded (macOS, Windows)."""
     return unicodedata.normalize("NFC", relative).casefold()
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether ``name`` (one component) is a unique temporary file of the writer,
+    ``<name>.<8 hex>.cci-partial``; the resumable ``<name>.cci-partial`` is not one."""
+    return _TEMPORARY.fullmatch(name) is not None
 
 
 def is_within(root: str, candidate: str) -> bool:

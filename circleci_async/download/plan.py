@@ -2,21 +2,52 @@
 
 Pure: no I/O. The layout is decided over every artifact given (before filters), so where a file
 lands does not depend on which filters a run used.
+
+Globs (``include``/``exclude``, and the mirror's workflow and job names) follow the rules users
+know from shells with ``globstar`` and from ``.gitignore``-style tools, matched on the
+normalised ``/``-separated path, case-sensitively on every platform:
+
+- ``*`` matches any run of characters within one path segment (never ``/``), ``?`` one such
+  character, ``[abc]``/``[a-z]``/``[!abc]`` one character of (not of) a class;
+- ``**`` as a whole segment matches any number of segments, none included: ``**/*.xml``
+  matches ``junit.xml`` and ``a/b/junit.xml``, ``a/**/b`` matches ``a/b`` and ``a/x/y/b``;
+- names starting with ``.`` are not special (``*`` matches ``.env``): artifact trees are not
+  home directories, and a filter that silently skips dot files loses them;
+- ``\\`` escapes the next character; a pattern is matched against the whole path, so
+  ``*.xml`` matches top-level files only (``**/*.xml`` at any depth);
+- a path is kept when it matches any ``include`` (or there is none) and no ``exclude``:
+  exclude wins.
+
+The matching is ``wcmatch``'s (:func:`wcmatch.glob.compile`), not :mod:`fnmatch`, whose ``*``
+crosses ``/`` and which has no ``**``.
 """
 
 from __future__ import annotations
 
-import fnmatch
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 import attrs
+from wcmatch import glob as _wcglob
 
 from ._models import ArtifactRef, Layout, SkipPolicy
 from .errors import DownloadError, PathConflictError
 from .paths import collision_key, safe_relative_path
 
-__all__ = ["PlannedFile", "matches", "node_dir", "plan_downloads", "skip_reason"]
+__all__ = [
+    "PlannedFile",
+    "compile_filter",
+    "compile_globs",
+    "matches",
+    "node_dir",
+    "plan_downloads",
+    "skip_reason",
+]
+
+#: Shell ``globstar`` semantics: ``**`` across segments, dot files not special, ``/`` the only
+#: separator and case-sensitive whatever the platform (the paths come from the server).
+_GLOB_FLAGS = _wcglob.GLOBSTAR | _wcglob.DOTGLOB | _wcglob.FORCEUNIX | _wcglob.CASE
 
 
 def node_dir(node_index: int) -> str:
@@ -36,11 +67,43 @@ class PlannedFile:
     duplicate_of: int | None = None
 
 
+def compile_globs(patterns: Iterable[str]) -> Callable[[str], bool]:
+    """One predicate: whether a ``/``-separated path matches any of ``patterns`` (the rules are
+    in the module docstring). Compiled once; no patterns match nothing."""
+    return _compiled(tuple(patterns))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    if not patterns:
+        return _never
+    if any(not isinstance(pattern, str) for pattern in patterns):
+        raise TypeError("glob patterns must be strings")
+    matcher = _wcglob.compile(list(patterns), flags=_GLOB_FLAGS)
+    return matcher.match
+
+
+def _never(path: str) -> bool:
+    return False
+
+
+def compile_filter(include: Sequence[str], exclude: Sequence[str]) -> Callable[[str], bool]:
+    """The include/exclude filter as one predicate: any include (or none given), no exclude."""
+    included = compile_globs(include) if include else None
+    excluded = compile_globs(exclude)
+
+    def keep(path: str) -> bool:
+        if included is not None and not included(path):
+            return False
+        return not excluded(path)
+
+    return keep
+
+
 def matches(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """Glob filters on the artifact path (``*`` also matches ``/``): any include, no exclude."""
-    if include and not any(fnmatch.fnmatchcase(path, pattern) for pattern in include):
-        return False
-    return not any(fnmatch.fnmatchcase(path, pattern) for pattern in exclude)
+    """Whether ``path`` passes the include/exclude globs (module docstring): any include (or
+    none), no exclude. Compiled patterns are cached; a loop should use :func:`compile_filter`."""
+    return compile_filter(include, exclude)(path)
 
 
 def _check_url(url: object) -> str | None:
@@ -64,6 +127,7 @@ def plan_downloads(
     windows: bool | None = None,
 ) -> list[PlannedFile]:
     """Decide each artifact's destination, in input order; filtered-out artifacts are left out."""
+    keep = compile_filter(include, exclude)
     planned: list[PlannedFile] = []
     normalised: dict[int, str] = {}
     for index, artifact in enumerate(artifacts):
@@ -93,7 +157,7 @@ def plan_downloads(
             continue
         artifact = entry.artifact
         relative = normalised[entry.index]
-        if not matches(relative, include, exclude):
+        if not keep(relative):
             continue
         key = (artifact.node_index, relative)
         earlier = first_of.get(key)

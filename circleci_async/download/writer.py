@@ -19,7 +19,31 @@ cancellation it is removed. A file big enough to be worth resuming by a later ru
 ``<name>.cci-partial`` with a resume record ``<name>.cci-partial.json`` beside it, locked
 (``flock``) while in use and renamed while still open and locked, so that a second process can
 neither write into it nor slip in between; it is kept when a transfer fails for network reasons.
-Other files use a unique ``<name>.<8 hex>.cci-partial``.
+Other files use a unique ``<name>.<8 hex>.cci-partial``, also locked while written.
+
+Hostile file systems (the threat model: whoever can write into ``dest`` before or between runs,
+or a server whose artifacts plant names there, must not make the downloader write anywhere
+else, block, or lose a file):
+
+- every file is opened without following a symbolic link: new temporary files with
+  ``O_CREAT | O_EXCL | O_NOFOLLOW``; the resumable partial file and its record with
+  ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO cannot block the open), then ``fstat`` must show a regular
+  file with no other hard link (a hard link would write into a file outside ``dest``), and a
+  partial file being continued must be the very file that was inspected (device and inode);
+- the final name is checked with ``lstat`` when the file is created and again just before the
+  rename: a symbolic link, FIFO, socket, device or directory in the way fails that one file
+  (:class:`UnsafePathError` for a link, :class:`PathConflictError` for the rest) and is left
+  alone. The rename itself replaces a name and never follows one;
+- reading a resume record in :func:`prepare_directory` follows the same rules; a record that is
+  not a regular file is not trusted;
+- temporary files a killed process left behind (``SIGKILL``, power loss) are removed by the
+  next run that writes into the directory, but only those that are provably abandoned: named
+  like ours, regular, and not locked (a running download holds its lock until the rename).
+  A resumable partial file with a valid record is kept for resuming.
+
+Out of scope: an attacker racing this process in real time to swap a *directory* of the
+destination for a link between the containment check and the open (that needs ``openat``
+walks from a directory descriptor).
 
 Durability: with ``fsync=True`` the file and then its directory are fsync'ed as part of the
 rename; the default is off (see :meth:`ArtifactsAPI.download`).
@@ -45,13 +69,14 @@ import aiofiles.base
 import attrs
 
 from ._models import DownloadOptions, WriteMode
-from .errors import DownloadError, LocalFileError, UnsafePathError
-from .paths import PARTIAL_SUFFIX, SIDECAR_SUFFIX, is_within
+from .errors import DownloadError, LocalFileError, PathConflictError, UnsafePathError
+from .paths import PARTIAL_SUFFIX, SIDECAR_SUFFIX, is_temporary_name, is_within
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+_CAN_LOCK: bool = fcntl is not None
 
 __all__ = [
     "DirectoryState",
@@ -63,8 +88,13 @@ __all__ = [
 ]
 
 _BINARY = getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY
-_RESUMABLE = os.O_RDWR | os.O_CREAT | _BINARY
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # no effect on regular files; a FIFO cannot block
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+_RESUMABLE = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _BINARY
+_RECORD = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | _NONBLOCK | _BINARY
+_INSPECT = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
+_CREATE_TRIES = 16
 _IOV_MAX = 1024  # pieces per writev (the Linux and macOS limit)
 _writev = getattr(os, "writev", None)
 _WINDOWS = os.name == "nt"
@@ -174,6 +204,8 @@ class Existing:
     record: ResumeRecord | None = None
     #: Whether a partial file or resume record is there at all (to tidy up after success).
     stale: bool = False
+    #: ``(st_dev, st_ino)`` of the partial file inspected: a resume continues that file only.
+    partial_identity: tuple[int, int] | None = None
 
 
 @attrs.frozen
@@ -187,9 +219,10 @@ class DirectoryState:
 
 def prepare_directory(root: str, directory: str, names: Iterable[str]) -> DirectoryState:
     """Check that ``directory`` (absolute, under the resolved ``root``) does not resolve outside
-    ``root`` through a symbolic link already on disk, and look at what is there for ``names``.
+    ``root`` through a symbolic link already on disk, remove the temporary files that earlier,
+    killed runs abandoned there, and look at what is there for ``names``.
 
-    Runs in the thread pool: a few ``stat`` calls per file, or one listing for many files.
+    Runs in the thread pool: one listing, then a few ``stat`` calls per file found.
     """
     real = os.path.realpath(directory)
     if not is_within(root, real):
@@ -208,22 +241,15 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
                 )
             )
         return DirectoryState(None, False, entries)
-    names = list(names)
-    present: set[str] | None = None
-    if len(names) > 16:  # one listing beats three failing lookups per name
-        with os.scandir(real) as listing:
-            present = {entry.name for entry in listing}
-
-    def exists(name: str) -> bool:
-        if present is not None:
-            return name in present
-        return os.path.lexists(os.path.join(real, name))
+    with os.scandir(real) as listing:
+        present = {entry.name for entry in listing}
+    present -= sweep_abandoned(real, present)
 
     for name in names:
         path = os.path.join(real, name)
         size: int | None = None
         is_dir = False
-        if present is None or name in present:
+        if name in present:
             try:
                 st = os.stat(path, follow_symlinks=False)
             except OSError:
@@ -234,17 +260,107 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
                     size = st.st_size
         partial_size: int | None = None
         record: ResumeRecord | None = None
-        stale = exists(name + PARTIAL_SUFFIX) or exists(name + SIDECAR_SUFFIX)
+        identity: tuple[int, int] | None = None
+        stale = name + PARTIAL_SUFFIX in present or name + SIDECAR_SUFFIX in present
         if stale:
-            try:
-                with open(path + SIDECAR_SUFFIX, "rb") as sidecar:
-                    record = ResumeRecord.loads(sidecar.read(4096))
-                partial_size = os.stat(path + PARTIAL_SUFFIX, follow_symlinks=False).st_size
-            except OSError:
-                record = partial_size = None
+            record = _read_record(path + SIDECAR_SUFFIX)
+            partial = _regular_stat(path + PARTIAL_SUFFIX)
+            if record is None or partial is None:
+                record = None
+            else:
+                partial_size = partial.st_size
+                identity = (partial.st_dev, partial.st_ino)
         if size is not None or is_dir or stale:
-            entries[name] = Existing(size, is_dir, partial_size, record, stale)
+            entries[name] = Existing(size, is_dir, partial_size, record, stale, identity)
     return DirectoryState(None, True, entries)
+
+
+def _regular_stat(path: str) -> os.stat_result | None:
+    """``lstat`` of a regular file with no other hard link; ``None`` for anything else."""
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+        return None
+    return st
+
+
+def _read_record(path: str) -> ResumeRecord | None:
+    """The resume record at ``path``, read without following a link or blocking on a FIFO;
+    ``None`` when it is missing, not a regular file, or not a valid record."""
+    try:
+        fd = os.open(path, _INSPECT)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return ResumeRecord.loads(os.read(fd, 4096))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def sweep_abandoned(directory: str, names: Iterable[str]) -> set[str]:
+    """Remove, among ``names`` (entries of ``directory``), the temporary files of ours that no
+    process is writing any more; returns the names removed.
+
+    Ours by name only (``<name>.<8 hex>.cci-partial``, or a ``<name>.cci-partial`` with no
+    valid resume record beside it, or a record whose partial file is gone), and only a regular
+    file whose ``flock`` can be taken: every download holds the lock on its temporary file
+    until the rename, so a file that can be locked was abandoned by a process that died. Never
+    follows a link; without ``flock`` (Windows) nothing is removed.
+    """
+    if not _CAN_LOCK:  # pragma: no cover - Windows
+        return set()
+    names = set(names)
+    removed: set[str] = set()
+    for name in names:
+        if is_temporary_name(name):
+            if _remove_unlocked(os.path.join(directory, name)):
+                removed.add(name)
+        elif name.endswith(PARTIAL_SUFFIX):
+            path = os.path.join(directory, name)
+            sidecar = name + ".json"
+            if sidecar in names and _read_record(path + ".json") is not None:
+                continue  # resumable: a later download of that name continues it
+            if _remove_unlocked(path):
+                removed.add(name)
+        elif name.endswith(SIDECAR_SUFFIX) and name[: -len(".json")] not in names:
+            path = os.path.join(directory, name)
+            if _regular_stat(path) is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    removed.add(name)
+    return removed
+
+
+def _remove_unlocked(path: str) -> bool:
+    """Unlink ``path`` if it is a regular file nobody holds a lock on (see above)."""
+    try:
+        fd = os.open(path, _INSPECT)
+    except OSError:  # gone, a link (ELOOP), no permission: not ours to judge
+        return False
+    try:
+        held = os.fstat(fd)
+        if not stat.S_ISREG(held.st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a running download holds it (or the file system has no flock)
+            return False
+        now = os.stat(path, follow_symlinks=False)
+        if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            return False  # renamed or replaced since it was opened
+        os.unlink(path)
+        logger.info("removed an abandoned temporary file: %s", path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, chunks: Sequence[bytes]) -> None:
@@ -316,6 +432,7 @@ class FileWriter:
         self._fd = -1
         self._op: asyncio.Future[Any] | None = None
         self._append_at = 0  # continue an existing partial file at this offset
+        self._append_to: tuple[int, int] | None = None  # (st_dev, st_ino) of that file
         self._record: ResumeRecord | None = None
         self._owns_temp = False
         self._record_on_disk = False
@@ -323,9 +440,11 @@ class FileWriter:
 
     # -- setup --------------------------------------------------------------------------------
 
-    def continue_partial(self, size: int) -> None:
-        """Append to the partial file an earlier run left (``size`` bytes, already checked)."""
+    def continue_partial(self, size: int, identity: tuple[int, int] | None = None) -> None:
+        """Append to the partial file an earlier run left (``size`` bytes, already checked;
+        ``identity``: :attr:`Existing.partial_identity`, the file that was inspected)."""
         self._append_at = size
+        self._append_to = identity
         self.size = size
         self._record_on_disk = True  # its resume record is there; removed when done
 
@@ -475,20 +594,12 @@ class FileWriter:
     def _create_sync(self) -> int:
         if self._make_directory:
             os.makedirs(os.path.dirname(self.final), exist_ok=True)
+        self._check_final()
         if not self.resumable:
-            while True:
-                self.temp = f"{self.final}.{_unique()}{PARTIAL_SUFFIX}"
-                try:
-                    fd = os.open(self.temp, _NEW, 0o666)
-                except FileExistsError:  # pragma: no cover - another process, same counter
-                    continue
-                self._owns_temp = True
-                return fd
+            return self._create_unique()
         self.temp = self.resumable_path
-        fd = os.open(self.temp, _RESUMABLE, 0o666)
+        fd = self._open_resumable()
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._owns_temp = True
             if self._append_at:
                 if os.fstat(fd).st_size < self._append_at:
@@ -500,13 +611,132 @@ class FileWriter:
                 # (the "replace via truncate" heuristic), which costs 0.1 s per 256 MiB.
                 os.ftruncate(fd, 0)
             if self._record is not None:
-                with open(self.sidecar, "wb") as sidecar:
-                    sidecar.write(self._record.dumps())
+                self._write_record(self._record)
                 self._record_on_disk = True
         except BaseException:
             os.close(fd)
             raise
         return fd
+
+    def _create_unique(self) -> int:
+        """A new ``<name>.<8 hex>.cci-partial``, locked: ``open``, ``flock``, ``fstat``. A file
+        another run's sweep removed between the open and the lock (no link left) is given up
+        for a new name."""
+        for _ in range(_CREATE_TRIES):
+            self.temp = f"{self.final}.{_unique()}{PARTIAL_SUFFIX}"
+            try:
+                fd = os.open(self.temp, _NEW, 0o666)
+            except FileExistsError:  # pragma: no cover - another process, same counter
+                continue
+            if not _CAN_LOCK:  # pragma: no cover - Windows: no sweep either
+                self._owns_temp = True
+                return fd
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                swept = os.fstat(fd).st_nlink == 0
+            except BlockingIOError:
+                swept = True  # a sweep is looking at it and will remove it
+            except BaseException:
+                os.close(fd)
+                raise
+            if swept:
+                os.close(fd)
+                continue
+            self._owns_temp = True
+            return fd
+        raise OSError(errno.EAGAIN, "could not create a temporary file")
+
+    def _open_resumable(self) -> int:
+        """``<name>.cci-partial``, opened without following a link or blocking on a FIFO,
+        locked, and checked: a regular file with no other hard link, and the inspected file
+        when continuing one."""
+        for _ in range(_CREATE_TRIES):
+            fd = self._open_checked(self.resumable_path, _RESUMABLE, "partial file")
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                st = os.fstat(fd)
+                if st.st_nlink == 0:
+                    if self._append_at:
+                        raise OSError(errno.EIO, "the partial file was removed")
+                    os.close(fd)  # a sweep removed it after the open: create it again
+                    continue
+                if self._append_to is not None and (st.st_dev, st.st_ino) != self._append_to:
+                    raise OSError(errno.EIO, "the partial file was replaced since it was checked")
+            except BaseException:
+                os.close(fd)
+                raise
+            return fd
+        raise OSError(errno.EAGAIN, "could not open the partial file")
+
+    def _write_record(self, record: ResumeRecord) -> None:
+        fd = self._open_checked(self.sidecar, _RECORD, "resume record")
+        try:
+            if os.fstat(fd).st_size:
+                os.ftruncate(fd, 0)
+            _write_all(fd, (record.dumps(),))
+        finally:
+            os.close(fd)
+
+    def _open_checked(self, path: str, flags: int, what: str) -> int:
+        """Open ``path`` with ``flags`` (``O_NOFOLLOW``): a link, or anything but a regular
+        file with one name, is this file's error (see the module docstring), left alone."""
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError:
+            # ELOOP for a link, ENXIO for a FIFO nobody reads, ENODEV...: say what is there.
+            try:
+                mode = os.stat(path, follow_symlinks=False).st_mode
+            except OSError:
+                mode = stat.S_IFREG
+            if stat.S_ISLNK(mode):
+                raise UnsafePathError(
+                    f"a symbolic link is in the way of the {what}; it is left alone",
+                    path=self._display,
+                ) from None
+            if not stat.S_ISREG(mode):
+                raise PathConflictError(
+                    f"a {_kind(mode)} is in the way of the {what} of {self._display!r}; "
+                    "it is left alone"
+                ) from None
+            raise
+        try:
+            st = os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if stat.S_ISREG(st.st_mode) and st.st_nlink <= 1:
+            return fd
+        os.close(fd)
+        if stat.S_ISREG(st.st_mode):
+            raise UnsafePathError(
+                f"the {what} has other hard links (writing would change a file elsewhere); "
+                "it is left alone",
+                path=self._display,
+            )
+        raise PathConflictError(
+            f"a {_kind(st.st_mode)} is in the way of the {what} of {self._display!r}; "
+            "it is left alone"
+        )
+
+    def _check_final(self) -> None:
+        """The final name is free or a regular file (replaced by the rename); anything else
+        in the way (a link above all) fails this file and is left alone."""
+        try:
+            st = os.stat(self.final, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        mode = st.st_mode
+        if stat.S_ISREG(mode):
+            return
+        if stat.S_ISLNK(mode):
+            raise UnsafePathError(
+                "a symbolic link is in the way of the file; it is left alone",
+                path=self._display,
+            )
+        raise PathConflictError(
+            f"a {_kind(mode)} is in the way of {self._display!r}; it is left alone"
+        )
 
     def _open_sync(self, chunks: list[bytes]) -> None:
         """Create the temporary file and write the first batch."""
@@ -526,6 +756,7 @@ class FileWriter:
                 _write_all(fd, chunks)
             if self._fsync:
                 os.fsync(fd)
+            self._check_final()  # rename replaces a link rather than follow it; still refuse
             if _WINDOWS:  # pragma: no cover - Windows cannot rename an open file
                 os.close(fd)
                 self._fd = -1
@@ -544,20 +775,29 @@ class FileWriter:
             _fsync_directory(os.path.dirname(self.final))
 
     def _tidy_stale(self) -> None:
-        """Remove an earlier run's partial file and record, unless a download holds it."""
+        """Remove an earlier run's partial file and record, unless a download holds it or it
+        is not a regular file (a planted link is left alone, never followed)."""
         try:
-            fd = os.open(self.resumable_path, os.O_RDONLY | _BINARY)
-        except FileNotFoundError:
+            fd = os.open(self.resumable_path, _INSPECT)
+        except OSError:
             fd = -1
         try:
-            if fd >= 0 and fcntl is not None:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return  # another process is resuming it
+            if fd >= 0:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    return
+                if fcntl is not None:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        return  # another process is resuming it
             for leftover in (self.resumable_path, self.sidecar):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(leftover)
+                try:
+                    st = os.stat(leftover, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(leftover)
         finally:
             if fd >= 0:
                 os.close(fd)
@@ -576,6 +816,20 @@ class FileWriter:
         for path in paths:
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISLNK(mode):
+        return "symbolic link"
+    return "special file"
 
 
 def _truncate_sync(fd: int) -> None:
