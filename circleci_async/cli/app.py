@@ -176,7 +176,7 @@ for _command in (
 
 def _fail(code: int, message: str, secrets: tuple[str, ...]) -> NoReturn:
     sys.stdout.flush()
-    text = printable(one_line(scrub(message, secrets)))
+    text = one_line(printable(scrub(message, secrets)))
     sys.stderr.write(f"circleci-async: error: {text}\n")
     sys.stderr.flush()
     sys.exit(code)
