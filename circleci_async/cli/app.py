@@ -1,5 +1,6 @@
-"""The ``circleci-async`` group: the global options, the commands of :mod:`.commands`, and
-:func:`main`, which turns every failure into one line on stderr and an exit code.
+"""The ``circleci-async`` group: the global options (accepted before or after the
+subcommand), the commands of :mod:`.commands`, and :func:`main`, which turns every failure into
+one line on stderr and an exit code (a bare ``circleci-async`` prints the help).
 
 Every command has ``--json``: then stdout holds only JSON and anything meant for people goes to
 stderr. Failures are raised by the commands and reported here.
@@ -14,6 +15,7 @@ from typing import NoReturn
 import click
 
 from .._version import __version__
+from .argv import option_arity, reorder
 from .commands.artifacts import artifacts, mirror
 from .commands.demo import demo
 from .commands.insights import insights
@@ -46,7 +48,26 @@ Exit codes:
 # -- the group -------------------------------------------------------------------------------
 
 
+class Group(click.Group):
+    """The group, taking its options after the subcommand too (:func:`.argv.reorder`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        commands = {
+            name: option_arity(command.get_params(ctx)) for name, command in self.commands.items()
+        }
+        keep = (*ctx.help_option_names, *VERSION_OPTIONS)
+        args = reorder(args, option_arity(self.get_params(ctx)), commands, keep=keep)
+        return super().parse_args(ctx, args)
+
+
+VERSION_OPTIONS = ("-V", "--version")
+
+#: click 8.2+ raises this for a bare ``circleci-async`` (older versions print the help).
+_NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgsIsHelpError", None)
+
+
 @click.group(
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES,
 )
@@ -118,7 +139,7 @@ Exit codes:
     help="Another origin that may receive the token when downloading artifacts, such as "
     "https://*.artifacts.example.com on a server install. Repeatable.",
 )
-@click.version_option(__version__, "-V", "--version", prog_name="circleci-async")
+@click.version_option(__version__, *VERSION_OPTIONS, prog_name="circleci-async")
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -209,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             obj=state,
         )
     except click.UsageError as exc:
+        if _NoArgsIsHelp is not None and isinstance(exc, _NoArgsIsHelp):
+            sys.stdout.write(exc.format_message() + "\n")  # the help, as --help prints it
+            sys.exit(ExitCode.OK)
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         _fail(ExitCode.USAGE, exc.format_message() + hint, secrets())
     except click.ClickException as exc:
