@@ -15,7 +15,7 @@ from circleci_async.cli.argv import reorder
 from circleci_async.cli.errors import ExitCode
 from circleci_async.testing import FakeCircleCI
 
-from ._cli_support import ROOMY, SLUG, TOKEN, child_env, cli
+from ._cli_support import ROOMY, SLUG, TOKEN, child_env, cli, python
 
 
 @pytest.fixture
@@ -119,3 +119,24 @@ def test_reorder_leaves_what_it_must_alone() -> None:
         (),
     ]:
         assert moved(*args) == list(args), args
+
+
+# -- what --help loads -----------------------------------------------------------------------
+
+
+async def test_help_loads_neither_rich_nor_the_commands_machinery() -> None:
+    """Commands import what they use when they run; ``--help`` needs click alone."""
+    run = await python(
+        "import sys\n"
+        "from circleci_async.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        "heavy = ('rich.table', 'rich.live', 'rich.progress', 'circleci_async.cli.render',\n"
+        "         'circleci_async.cli.mirroring', 'circleci_async.cli.demo',\n"
+        "         'circleci_async.testing')\n"
+        "sys.stderr.write(repr(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    assert run.code == 0 and run.out.startswith("Usage: circleci-async"), run
+    assert run.err == "[]", run
