@@ -2,8 +2,8 @@
 command's work with a client, and status notes.
 
 Kept light on purpose (click only at import time): ``circleci-async --help`` imports this and
-every command module, but not the library's HTTP stack, rich or the downloader, which a command
-imports when it runs.
+every command module, but not rich, the renderers or the mirror flow, which a command imports
+when it runs.
 """
 
 from __future__ import annotations
