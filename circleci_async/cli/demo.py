@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from rich.text import Text
 from rich.tree import Tree
 
 from ..testing import FakeCircleCI, RateLimitPolicy
 from ..testing.artifacts import ArtifactServers, GeneratedContent, serve_artifact_listing
 from .errors import ExitCode
 from .mirroring import MirrorFilters, run_mirror, summary_table
-from .render import emit_json, human_bytes, stderr_console, stdout_console
+from .render import emit_json, human_bytes, line, stderr_console, stdout_console
 from .session import Settings, open_client
+from .terminal import printable
 
 __all__ = ["DEMO_PROJECT", "run_demo", "seed_demo"]
 
@@ -140,23 +142,25 @@ def _tree(root: Path, *, shown: int = 3) -> tuple[Tree, int, int]:
             for parent in path.relative_to(root).parents:
                 files, total = totals.get(parent, (0, 0))
                 totals[parent] = (files + 1, total + length)
-    tree = Tree(f"[bold]{root}[/]  {count} files, {human_bytes(size)}")
+    tree = Tree(
+        Text.assemble((printable(str(root)), "bold"), f"  {count} files, {human_bytes(size)}")
+    )
     entries = sorted(root.iterdir(), key=lambda p: (p.is_file(), _number_first(p.name)))
     pipelines = [p for p in entries if p.is_dir()]
     for pipeline_dir in pipelines[:shown]:
         files, total = totals.get(pipeline_dir.relative_to(root), (0, 0))
-        branch = tree.add(f"{pipeline_dir.name}/  {files} files, {human_bytes(total)}")
+        branch = tree.add(line(f"{pipeline_dir.name}/  {files} files, {human_bytes(total)}"))
         for workflow in sorted(pipeline_dir.iterdir()):
             wf_files, wf_total = totals.get(workflow.relative_to(root), (0, 0))
-            node = branch.add(f"{workflow.name}/  {wf_files} files, {human_bytes(wf_total)}")
+            node = branch.add(line(f"{workflow.name}/  {wf_files} files, {human_bytes(wf_total)}"))
             for job in sorted(workflow.iterdir()):
                 job_files, _ = totals.get(job.relative_to(root), (0, 0))
-                node.add(f"{job.name}/  {job_files} files")
+                node.add(line(f"{job.name}/  {job_files} files"))
     if len(pipelines) > shown:
         tree.add(f"... {len(pipelines) - shown} more pipeline directories")
     for path in entries:
         if path.is_file():
-            tree.add(f"{path.name}  {human_bytes(path.stat().st_size)}")
+            tree.add(line(f"{path.name}  {human_bytes(path.stat().st_size)}"))
     return tree, count, size
 
 
@@ -225,5 +229,5 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
         )
     else:
         out.print(f"[red]✗ {leaks} of {storage} storage-host requests carried credentials[/]")
-    out.print(f"mirrored into {report.result.dest}", highlight=False)
+    out.print(line(f"mirrored into {report.result.dest}"))
     return ExitCode.OK if ok else ExitCode.FAILED

@@ -3,32 +3,17 @@
 A command-line user (or the script that runs the command) needs to know *what kind* of thing
 went wrong, not a traceback: the exit code says it, the line explains it. Everything printed
 passes through :func:`scrub`, so a token never reaches the terminal even if some message were to
-carry it.
+carry it. (The library's error classes are imported by :func:`describe` when it runs: ``--help``
+needs none of them.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import enum
 
-from ..download.errors import DownloadError
-from ..errors import (
-    APIError,
-    CircleCIError,
-    ConfigurationError,
-    ConnectError,
-    DecodeError,
-    Forbidden,
-    NotFound,
-    PaginationError,
-    RateLimitExceeded,
-    RequestTimeout,
-    TransportError,
-    Unauthorized,
-)
-from ..waiting import WaitTimeout
-
-__all__ = ["CliError", "ExitCode", "describe", "one_line", "scrub"]
+__all__ = ["CliError", "ExitCode", "describe", "one_line", "scrub", "secret_forms"]
 
 
 class ExitCode(enum.IntEnum):
@@ -78,17 +63,47 @@ def one_line(text: str) -> str:
 MIN_SECRET = 6
 
 
+def secret_forms(secret: str) -> list[str]:
+    """``secret`` and the forms it travels in: with ``--auth basic`` the token is sent as
+    ``base64(token + ":")``, which a server may echo back in an error body (standard or URL-safe
+    alphabet, with or without padding). Longest first, so no form is left half replaced."""
+    raw = f"{secret}:".encode()
+    forms = {secret}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        forms.update((encoded, encoded.rstrip("=")))
+    return sorted(forms, key=len, reverse=True)
+
+
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every secret in ``text`` (the library never puts the token in a message; this is
-    the last guard before the terminal)."""
+    """Replace every secret in ``text``, in every form it is sent in (the library never puts
+    the token in a message; this is the last guard before the terminal, against servers that
+    echo what they received)."""
     for secret in secrets:
         if len(secret) >= MIN_SECRET:
-            text = text.replace(secret, "***")
+            for form in secret_forms(secret):
+                text = text.replace(form, "***")
     return text
 
 
 def describe(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and message for an exception that ended a command."""
+    from ..download.errors import DownloadError
+    from ..errors import (
+        APIError,
+        CircleCIError,
+        ConfigurationError,
+        ConnectError,
+        DecodeError,
+        Forbidden,
+        NotFound,
+        PaginationError,
+        RateLimitExceeded,
+        RequestTimeout,
+        TransportError,
+        Unauthorized,
+    )
+    from ..waiting import WaitTimeout
+
     if isinstance(exc, CliError):
         return exc.code, exc.message
     if isinstance(exc, ConfigurationError):

@@ -1,8 +1,14 @@
-"""Everything the CLI shows: JSON on stdout, tables, the live mirror display, sparklines.
+"""Everything the CLI shows: JSON on stdout, tables, lines, the live mirror display,
+sparklines. The commands fetch; what their answers look like is decided here.
 
 Two audiences: scripts read ``--json`` (stdout holds exactly one JSON document, or one object
 per line for ``watch``), people read tables. Progress and status always go to stderr, so piping
 stdout never captures them, and the live display only runs on a terminal.
+
+Text meant for people reaches rich as :class:`~rich.text.Text` built by :func:`cell` or
+:func:`line`, never as markup: server text passes :func:`~.terminal.printable` there, so a
+name holding an escape sequence (or rich markup) is shown, not obeyed. JSON is left as the
+server sent it (JSON escaping keeps control characters out of the byte stream).
 """
 
 from __future__ import annotations
@@ -40,16 +46,23 @@ from ..download import DownloadResult, DownloadStatus
 from ..models import unstructure
 from ..ratelimit import RateLimitView
 from ..stats import ClientStats
+from .errors import one_line, scrub
+from .terminal import printable
 
 if TYPE_CHECKING:
     from ..client import CircleCI
+    from ..watching import StateChange
 
 __all__ = [
     "MirrorDisplay",
+    "cell",
+    "change_line",
+    "change_to_json",
     "emit_json",
     "emit_json_line",
     "human_bytes",
     "human_seconds",
+    "line",
     "rate_limit_text",
     "sparkline",
     "stderr_console",
@@ -110,6 +123,19 @@ def emit_json_line(obj: Any) -> None:
     """One compact JSON object per line (a stream: ``watch --json``)."""
     sys.stdout.write(json.dumps(to_jsonable(obj), ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+# -- text for people -------------------------------------------------------------------------
+
+
+def cell(value: Any) -> Text:
+    """A table cell: ``-`` for nothing, anything else as its text, control characters shown."""
+    return Text("-" if value is None else printable(str(value)))
+
+
+def line(text: str, *, style: str = "") -> Text:
+    """A line for the terminal, control characters shown, never read as markup."""
+    return Text(printable(text), style=style)
 
 
 # -- small formats ---------------------------------------------------------------------------
@@ -181,13 +207,13 @@ def rate_limit_table(view: RateLimitView, stats: ClientStats, user: str | None) 
     table.add_column(style="bold")
     table.add_column()
     if user is not None:
-        table.add_row("user", user)
+        table.add_row("user", cell(user))
     if view.source is None:
         table.add_row("rate limit", "the server sent no rate-limit headers")
     else:
-        table.add_row("header family", view.source)
+        table.add_row("header family", cell(view.source))
         if view.policy:
-            table.add_row("policy", view.policy)
+            table.add_row("policy", cell(view.policy))
         table.add_row("window", human_seconds(view.window) if view.window else "-")
         table.add_row("limit", str(view.limit))
         table.add_row("remaining", str(view.remaining))
@@ -205,8 +231,185 @@ def simple_table(columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> Table
     for name in columns:
         table.add_column(name, no_wrap=True, overflow="fold")
     for row in rows:
-        table.add_row(*("-" if cell is None else str(cell) for cell in row))
+        table.add_row(*(cell(value) for value in row))
     return table
+
+
+# -- what each command shows ----------------------------------------------------------------
+
+
+def pipelines_table(found: Sequence[Any]) -> Table:
+    """``pipelines``: newest first, one row each."""
+    rows = [
+        (
+            p.number,
+            p.state,
+            (p.vcs.branch or (f"tag {p.vcs.tag}" if p.vcs.tag else None)) if p.vcs else None,
+            when(p.created_at),
+            p.trigger.type,
+            p.trigger.actor.login,
+            p.id,
+        )
+        for p in found
+    ]
+    return simple_table(("#", "state", "branch", "created", "trigger", "actor", "id"), rows)
+
+
+def show_wait(
+    kind: str, id: str, result: str, pipeline: Any, workflows: Sequence[Any], as_json: bool
+) -> None:
+    """``wait``'s outcome: the JSON document, or a verdict line and the workflows."""
+    if as_json:
+        emit_json(
+            {
+                "kind": kind,
+                "id": id,
+                "result": result,
+                "pipeline": pipeline,
+                "workflows": list(workflows),
+            }
+        )
+        return
+    console = stdout_console()
+    label = f"pipeline #{pipeline.number}" if pipeline is not None else f"{kind} {id}"
+    console.print(line(f"{label}: {result}", style="green" if result == "success" else "red"))
+    if workflows:
+        rows = [(w.name, w.status, when(w.created_at), when(w.stopped_at), w.id) for w in workflows]
+        console.print(simple_table(("workflow", "status", "created", "stopped", "id"), rows))
+
+
+def artifacts_table(items: Sequence[Any]) -> Table:
+    return simple_table(("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items])
+
+
+def show_mirror_report(report: Any, *, secrets: tuple[str, ...] = (), limit: int = 20) -> None:
+    """The summary table, then what failed (up to ``limit`` lines of each)."""
+    from .mirroring import summary_table
+
+    console = stdout_console()
+    console.print(summary_table(report))
+    failures = report.failures()
+    for failure in failures[:limit]:
+        error = scrub(one_line(failure["error"]), secrets)
+        console.print(
+            line(f"failed: {failure['file'] or failure['path']}: {error}", style="red"),
+            soft_wrap=True,
+        )
+    if len(failures) > limit:
+        console.print(f"... and {len(failures) - limit} more failed files (see the manifest)")
+    for what, exc in report.result.errors[:limit]:
+        error = scrub(one_line(str(exc)), secrets)
+        console.print(line(f"listing {what} failed: {error}", style="red"), soft_wrap=True)
+
+
+def insights_rows(
+    metrics: Sequence[Any], histories: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """``insights``' JSON shape: one object per workflow, its recent runs oldest first."""
+    rows: list[dict[str, Any]] = []
+    for m, history in zip(metrics, histories, strict=True):
+        rows.append(
+            {
+                "name": m.name,
+                "total_runs": m.metrics.total_runs,
+                "successful_runs": m.metrics.successful_runs,
+                "failed_runs": m.metrics.failed_runs,
+                "success_rate": m.metrics.success_rate,
+                "p95_duration_secs": m.metrics.duration_metrics.p95,
+                "median_duration_secs": m.metrics.duration_metrics.median,
+                "recent_durations_secs": [r.duration for r in history],
+                "recent_statuses": [r.status for r in history],
+                "window_start": m.window_start,
+                "window_end": m.window_end,
+            }
+        )
+    return rows
+
+
+def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> Table:
+    return simple_table(
+        ("workflow", "runs", "success", "p95", "median", f"last {runs} durations"),
+        [
+            (
+                r["name"],
+                r["total_runs"],
+                f"{r['success_rate'] * 100:.1f}%",
+                human_seconds(r["p95_duration_secs"]),
+                human_seconds(r["median_duration_secs"]),
+                sparkline(r["recent_durations_secs"]) or "-",
+            )
+            for r in rows
+        ],
+    )
+
+
+def runners_table(found: Sequence[Any]) -> Table:
+    rows = [
+        (
+            r.name,
+            r.resource_class,
+            r.hostname,
+            r.version,
+            when(r.last_connected),
+            when(r.last_used),
+        )
+        for r in found
+    ]
+    return simple_table(
+        ("name", "resource class", "hostname", "version", "last connected", "last used"), rows
+    )
+
+
+def rate_limit_json(user: str, view: RateLimitView, stats: ClientStats) -> dict[str, Any]:
+    return {
+        "user": user,
+        "rate_limit": attrs.asdict(view),
+        "requests": stats.requests,
+        "rate_limited": stats.rate_limited,
+    }
+
+
+def change_to_json(change: StateChange, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``watch --json``: one object per change."""
+    error = change.error
+    return {
+        "kind": change.kind,
+        "id": change.id,
+        "previous": change.previous,
+        "current": change.current,
+        "final": change.final,
+        "pipeline_id": change.pipeline_id,
+        "at": change.at,
+        "error": scrub(one_line(str(error)), secrets) if error is not None else None,
+        "item": change.item,
+    }
+
+
+def change_line(change: StateChange, secrets: tuple[str, ...] = ()) -> Text:
+    """``12:00:03  workflow build (pipeline #7)  running → success  [final]``"""
+    from ..models.pipelines import Pipeline
+    from ..models.workflows import Workflow
+
+    stamp = time.strftime("%H:%M:%S", time.localtime(change.at))
+    item = change.item
+    if isinstance(item, Pipeline):
+        branch = item.vcs.branch if item.vcs is not None else None
+        label = f"pipeline #{item.number}" + (f" ({branch})" if branch else "")
+    elif isinstance(item, Workflow):
+        label = f"workflow {item.name} (pipeline #{item.pipeline_number})"
+    else:
+        label = f"{change.kind} {change.id}"
+    if change.error is not None:
+        again = "gave up" if change.final else "will retry"
+        error = scrub(one_line(str(change.error)), secrets)
+        return line(f"{stamp}  {label}  poll failed ({again}): {error}")
+    move = (
+        f"new: {change.current}"
+        if change.previous is None
+        else (f"{change.previous} → {change.current}")
+    )
+    final = "  [final]" if change.final else ""
+    return line(f"{stamp}  {label}  {move}{final}  {change.id}")
 
 
 # -- the live mirror display -----------------------------------------------------------------
@@ -295,9 +498,9 @@ class MirrorDisplay:
             f"{stats.requests} requests, {stats.rate_limited} x 429, "
             f"waited {stats.waited:.1f} s · ",
             ("rate limit ", "bold"),
-            rate_limit_text(self._cci.rate_limit),
+            printable(rate_limit_text(self._cci.rate_limit)),
         )
-        return Group(Text(self._title, style="bold cyan"), self._progress, files, api)
+        return Group(line(self._title, style="bold cyan"), self._progress, files, api)
 
     async def _tick(self) -> None:
         while True:

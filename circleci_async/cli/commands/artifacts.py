@@ -1,0 +1,134 @@
+"""``artifacts`` and ``mirror``: one job's files, and a project's files into a directory."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from ...download import Layout, SkipPolicy
+from ..options import json_option, run_client, settings_of
+
+if TYPE_CHECKING:
+    from ...client import CircleCI
+
+__all__ = ["artifacts", "mirror"]
+
+
+@click.command()
+@click.argument("project_slug")
+@click.argument("job_number", type=click.IntRange(min=0))
+@json_option
+@click.pass_context
+def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: bool) -> int:
+    """List the artifacts of one job."""
+    from ..errors import ExitCode
+    from ..render import artifacts_table, emit_json, stdout_console
+
+    async def work(cci: CircleCI) -> int:
+        items = await cci.jobs.artifacts(project_slug, job_number).collect()
+        if as_json:
+            emit_json(items)
+            return ExitCode.OK
+        console = stdout_console()
+        console.print(artifacts_table(items))
+        console.print(f"{len(items)} artifacts")
+        return ExitCode.OK
+
+    return run_client(ctx, work)
+
+
+@click.command()
+@click.argument("project_slug")
+@click.argument("dest", type=click.Path(file_okay=False, writable=True))
+@click.option("--branch", help="Only pipelines of this branch (filtered by the server).")
+@click.option(
+    "--since", metavar="WHEN", help="Pipelines created at or after: ISO time or age (7d)."
+)
+@click.option("--until", metavar="WHEN", help="Pipelines created at or before: ISO time or age.")
+@click.option("--workflow", multiple=True, metavar="GLOB", help="Workflow names. Repeatable.")
+@click.option("--job", multiple=True, metavar="GLOB", help="Job names. Repeatable.")
+@click.option(
+    "--include", multiple=True, metavar="GLOB", help="Artifact paths to keep. Repeatable."
+)
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Artifact paths to drop. Repeatable."
+)
+@click.option("--max-pipelines", type=click.IntRange(min=1), help="Stop after this many pipelines.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Files in flight.",
+)
+@click.option(
+    "--skip",
+    type=click.Choice([p.value for p in SkipPolicy]),
+    default=SkipPolicy.IF_PRESENT.value,
+    show_default=True,
+    help="What to do with files already in DEST.",
+)
+@click.option(
+    "--layout",
+    type=click.Choice([layout.value for layout in Layout]),
+    default=Layout.AUTO.value,
+    show_default=True,
+    help="Where parallel nodes' files go (auto: node-<n>/ only for paths several nodes share).",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@json_option
+@click.pass_context
+def mirror(
+    ctx: click.Context,
+    project_slug: str,
+    dest: str,
+    branch: str | None,
+    since: str | None,
+    until: str | None,
+    workflow: tuple[str, ...],
+    job: tuple[str, ...],
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    max_pipelines: int | None,
+    concurrency: int,
+    skip: str,
+    layout: str,
+    fail_fast: bool,
+    as_json: bool,
+) -> int:
+    """Mirror a project's artifacts into DEST/<pipeline>/<workflow>/<job>-<number>/.
+
+    Idempotent: a second run downloads only what is new. Exit code 1 when any file or listing
+    failed."""
+    from ..errors import ExitCode
+    from ..mirroring import MirrorFilters, parse_when, run_mirror
+    from ..render import emit_json, show_mirror_report
+
+    filters = MirrorFilters(
+        branch=branch,
+        since=parse_when(since, option="--since") if since else None,
+        until=parse_when(until, option="--until") if until else None,
+        workflow=workflow,
+        job=job,
+        include=include,
+        exclude=exclude,
+        max_pipelines=max_pipelines,
+        concurrency=concurrency,
+        skip=SkipPolicy(skip),
+        layout=Layout(layout),
+        fail_fast=fail_fast,
+    )
+    live = not as_json and sys.stderr.isatty()
+    secrets = settings_of(ctx).secrets()
+
+    async def work(cci: CircleCI) -> int:
+        report = await run_mirror(cci, project_slug, dest, filters, live=live)
+        if as_json:
+            emit_json(report.to_json())
+        else:
+            show_mirror_report(report, secrets=secrets)
+        return ExitCode.OK if report.ok else ExitCode.FAILED
+
+    return run_client(ctx, work)

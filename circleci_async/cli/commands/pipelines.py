@@ -1,0 +1,301 @@
+"""``pipelines``, ``trigger``, ``wait`` and ``watch``: a project's pipelines, from starting
+one to following it to its end."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import attrs
+import click
+
+from ..options import interval_option, json_option, run_client, settings_of, status
+
+if TYPE_CHECKING:
+    from ...client import CircleCI
+    from ...models.common import ParameterValue
+    from ...watching import StateChange
+
+__all__ = ["FollowTracker", "parse_parameter", "pipelines", "trigger", "wait", "watch"]
+
+
+@click.command()
+@click.argument("project_slug")
+@click.option("--branch", help="Only pipelines of this branch.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many."
+)
+@json_option
+@click.pass_context
+def pipelines(
+    ctx: click.Context, project_slug: str, branch: str | None, limit: int, as_json: bool
+) -> int:
+    """List a project's pipelines, newest first (PROJECT_SLUG: gh/org/repo)."""
+    from ..errors import ExitCode
+    from ..render import emit_json, pipelines_table, stdout_console
+
+    async def work(cci: CircleCI) -> int:
+        found = await cci.pipelines.list_for_project(
+            project_slug, branch=branch, max_items=limit
+        ).collect()
+        if as_json:
+            emit_json(found)
+            return ExitCode.OK
+        console = stdout_console()
+        console.print(pipelines_table(found))
+        if not found:
+            console.print("no pipelines")
+        return ExitCode.OK
+
+    return run_client(ctx, work)
+
+
+_INT = re.compile(r"[+-]?\d+")
+
+
+def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterValue]:
+    """``KEY=VALUE``; values typed as CircleCI pipeline parameters are: ``true``/``false`` a
+    boolean, an integer an integer, anything else a string (``typed=False``: always a string)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"{text!r}: expected KEY=VALUE")
+    key = key.strip()
+    if not typed:
+        return key, raw
+    if raw.lower() in ("true", "false"):
+        return key, raw.lower() == "true"
+    if _INT.fullmatch(raw):
+        return key, int(raw)
+    return key, raw
+
+
+@click.command()
+@click.argument("project_slug")
+@click.option("--branch", help="Branch to build (or pull/<n>/head for a GitHub PR).")
+@click.option("--tag", help="Tag to build (instead of a branch).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Pipeline parameter; true/false become booleans, integers integers. Repeatable.",
+)
+@click.option(
+    "--param-str",
+    "string_params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Pipeline parameter kept as a string (e.g. a version like 123). Repeatable.",
+)
+@json_option
+@click.pass_context
+def trigger(
+    ctx: click.Context,
+    project_slug: str,
+    branch: str | None,
+    tag: str | None,
+    params: tuple[str, ...],
+    string_params: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """Trigger a pipeline. It is never retried once sent: a duplicate pipeline is worse than an
+    error."""
+    if branch and tag:
+        raise click.UsageError("pass --branch or --tag, not both")
+    parameters: dict[str, ParameterValue] = {}
+    for text, typed in [(p, True) for p in params] + [(p, False) for p in string_params]:
+        key, value = parse_parameter(text, typed=typed)
+        if key in parameters:
+            raise click.BadParameter(f"parameter {key!r} given twice")
+        parameters[key] = value
+
+    from ..errors import ExitCode
+    from ..render import emit_json, line, stdout_console
+
+    async def work(cci: CircleCI) -> int:
+        created = await cci.pipelines.trigger(
+            project_slug, branch=branch, tag=tag, parameters=parameters or None
+        )
+        if as_json:
+            emit_json(created)
+        else:
+            stdout_console().print(
+                line(f"pipeline #{created.number} {created.state}: {created.id}")
+            )
+        return ExitCode.OK
+
+    return run_client(ctx, work)
+
+
+@click.command()
+@click.argument("id")
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "pipeline", "workflow"]),
+    default="auto",
+    show_default=True,
+    help="What ID is; auto asks for a pipeline first, then a workflow.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up after this long (exit code 8).",
+)
+@interval_option
+@json_option
+@click.pass_context
+def wait(
+    ctx: click.Context, id: str, kind: str, timeout: float, interval: float, as_json: bool
+) -> int:
+    """Wait until a pipeline or a workflow finishes. Exit code 0 only if it succeeded, 1 if it
+    failed, 8 on --timeout."""
+    from ...waiting import PollSchedule, WaitTimeout
+    from ..errors import CliError, ExitCode
+    from ..render import human_seconds, show_wait
+
+    schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
+
+    async def work(cci: CircleCI) -> int:
+        what = kind
+        if what == "auto":
+            what = await _kind_of(cci, id)
+        status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
+        try:
+            if what == "pipeline":
+                outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
+                result = "success" if outcome.succeeded else "failed"
+                show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json)
+            else:
+                workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
+                result = "success" if workflow.status == "success" else "failed"
+                show_wait(what, id, result, None, [workflow], as_json)
+        except WaitTimeout as exc:
+            last = exc.last
+            pipeline = getattr(last, "pipeline", None)
+            workflows = list(getattr(last, "workflows", None) or ([] if pipeline else [last]))
+            if as_json:
+                show_wait(what, id, "timeout", pipeline, workflows, as_json)
+            states = ", ".join(f"{w.name} {w.status}" for w in workflows)
+            if pipeline is not None:
+                states = f"pipeline {pipeline.state}" + (f"; {states}" if states else "")
+            raise CliError(
+                f"timed out after {human_seconds(timeout)} waiting for {what} {id}"
+                + (f" (last seen: {states})" if states else ""),
+                ExitCode.TIMEOUT,
+            ) from None
+        return ExitCode.OK if result == "success" else ExitCode.FAILED
+
+    return run_client(ctx, work)
+
+
+async def _kind_of(cci: CircleCI, id: str) -> str:
+    from ...errors import NotFound
+    from ..errors import CliError, ExitCode
+
+    try:
+        await cci.pipelines.get(id)
+    except NotFound:
+        pass
+    else:
+        return "pipeline"
+    try:
+        await cci.workflows.get(id)
+    except NotFound:
+        raise CliError(f"not found: no pipeline or workflow {id}", ExitCode.NOT_FOUND) from None
+    return "workflow"
+
+
+@click.command()
+@click.argument("project_slug")
+@click.option("--branch", help="Only pipelines of this branch.")
+@interval_option
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this long: exit 0, or 8 if --max-pipelines had not finished by then.",
+)
+@click.option(
+    "--max-pipelines",
+    type=click.IntRange(min=1),
+    help="Stop (exit 0) once this many new pipelines have been seen and have finished.",
+)
+@json_option
+@click.pass_context
+def watch(
+    ctx: click.Context,
+    project_slug: str,
+    branch: str | None,
+    interval: float,
+    timeout: float | None,
+    max_pipelines: int | None,
+    as_json: bool,
+) -> int:
+    """Follow new pipelines of a project and their workflows, one line per change (one JSON
+    object per line with --json), until Ctrl-C (exit 0) or a bound. Pipelines already there
+    when it starts are not followed."""
+    import asyncio
+
+    from ...waiting import PollSchedule
+    from ..errors import CliError, ExitCode
+    from ..render import change_line, change_to_json, emit_json_line, human_seconds, stdout_console
+
+    schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
+    tracker = FollowTracker(max_pipelines)
+    secrets = settings_of(ctx).secrets()
+
+    async def follow(cci: CircleCI) -> None:
+        console = stdout_console()
+        async with cci.pipelines.follow(project_slug, branch=branch, schedule=schedule) as watcher:
+            async for change in watcher:
+                if as_json:
+                    emit_json_line(change_to_json(change, secrets))
+                else:
+                    console.print(change_line(change, secrets))
+                if tracker.done(change):
+                    return
+
+    async def work(cci: CircleCI) -> int:
+        status(f"following {project_slug} (Ctrl-C to stop)", as_json)
+        try:
+            await asyncio.wait_for(follow(cci), timeout)
+        except asyncio.TimeoutError:
+            if max_pipelines is None:
+                return ExitCode.OK
+            raise CliError(
+                f"timed out after {human_seconds(timeout)}: {tracker.finished} of "
+                f"{max_pipelines} new pipelines finished",
+                ExitCode.TIMEOUT,
+            ) from None
+        return ExitCode.OK
+
+    try:
+        return run_client(ctx, work)
+    except KeyboardInterrupt:
+        status("stopped", as_json)
+        return ExitCode.OK
+
+
+@attrs.define
+class FollowTracker:
+    """Counts new pipelines until ``limit`` of them have been seen and have finished."""
+
+    limit: int | None
+    seen: list[str] = attrs.field(factory=list)
+    final: set[str] = attrs.field(factory=set)
+
+    @property
+    def finished(self) -> int:
+        return sum(1 for p in self.seen if p in self.final)
+
+    def done(self, change: StateChange) -> bool:
+        if change.kind != "pipeline" or self.limit is None:
+            return False
+        if change.previous is None and change.id not in self.seen and len(self.seen) < self.limit:
+            self.seen.append(change.id)
+        if change.final:
+            self.final.add(change.id)
+        return len(self.seen) >= self.limit and self.finished >= self.limit

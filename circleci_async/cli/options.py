@@ -1,0 +1,79 @@
+"""What every command shares: the global settings, ``--json``, ``--interval``, running a
+command's work with a client, and status notes.
+
+Kept light on purpose (click only at import time): ``circleci-async --help`` imports this and
+every command module, but not rich, the renderers or the mirror flow, which a command imports
+when it runs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import click
+
+from .session import Settings
+
+if TYPE_CHECKING:
+    from ..client import CircleCI
+
+__all__ = ["State", "interval_option", "json_option", "run_client", "status"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@attrs.define
+class State:
+    """What the group callback leaves for the commands and for :func:`~.app.main`: the
+    settings (also for scrubbing secrets from error lines)."""
+
+    settings: Settings = attrs.field(factory=Settings)
+
+
+def json_option(fn: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Machine output: JSON on stdout, nothing else."
+    )(fn)
+
+
+#: Shared by the commands that poll (``wait``, ``watch``).
+interval_option = click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="First poll interval; it grows while nothing changes.",
+)
+
+
+def settings_of(ctx: click.Context) -> Settings:
+    state = ctx.find_object(State)
+    return state.settings if state is not None else Settings()
+
+
+def run_client(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -> int:
+    """Run ``work`` with a client built from the global options, in a fresh event loop."""
+    import asyncio
+
+    from .session import open_client
+
+    settings = settings_of(ctx)
+
+    async def body() -> int:
+        async with open_client(settings) as cci:
+            return await work(cci)
+
+    return asyncio.run(body())
+
+
+def status(message: str, as_json: bool) -> None:
+    """A note for a person at a terminal, on stderr; scripts (``--json``, or stderr not a
+    terminal) get a stderr that holds errors only."""
+    if not as_json and sys.stderr.isatty():
+        from .render import line, stderr_console
+
+        stderr_console().print(line(message, style="dim"))
