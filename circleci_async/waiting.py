@@ -1,25 +1,36 @@
 """Waiting for a workflow or pipeline to finish, by polling.
 
 Every poll is an ordinary request through the client, so the shared rate limiter paces it like
-any other call. The interval starts short and grows while nothing changes (a long test job
-costs few requests), and drops back to the start as soon as something does.
+any other call. How long to wait between polls and when an item is finished are the rules in
+:mod:`~circleci_async.polling`, which :class:`~circleci_async.watching.Watcher` uses too; so is
+:func:`fetch_pipeline_with_workflows`, the one place that reads a pipeline with its workflows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from .errors import CircleCIError
+from .models.pipelines import Pipeline, PipelineState
+from .models.workflows import Workflow, WorkflowStatus
+from .polling import DEFAULT_POLL, PollSchedule, pipeline_finished, pipeline_has_workflows
 
 if TYPE_CHECKING:
-    from .models.pipelines import Pipeline
-    from .models.workflows import Workflow
+    from .resources.pipelines import PipelinesAPI
 
-__all__ = ["DEFAULT_POLL", "PipelineOutcome", "PollSchedule", "WaitTimeout", "poll_until"]
+__all__ = [
+    "DEFAULT_POLL",
+    "PipelineOutcome",
+    "PollSchedule",
+    "WaitTimeout",
+    "fetch_pipeline_with_workflows",
+    "poll_until",
+]
 
 T = TypeVar("T")
 
@@ -32,41 +43,39 @@ class WaitTimeout(CircleCIError, TimeoutError):
         self.last = last
 
 
-@attrs.frozen
-class PollSchedule:
-    """How often to poll: ``interval`` seconds at first and after every change, times
-    ``backoff`` after each poll that saw no change, at most ``max_interval``."""
-
-    interval: float = 2.0
-    max_interval: float = 30.0
-    backoff: float = 1.5
-
-    def __attrs_post_init__(self) -> None:
-        if self.interval <= 0 or self.max_interval < self.interval or self.backoff < 1:
-            raise ValueError(
-                "need 0 < interval <= max_interval and backoff >= 1, got "
-                f"{self.interval}, {self.max_interval}, {self.backoff}"
-            )
-
-
-DEFAULT_POLL = PollSchedule()
-
-
 @attrs.frozen(kw_only=True)
 class PipelineOutcome:
-    """A finished pipeline and its workflows (what ``cci.pipelines.wait`` returns).
+    """A pipeline and its workflows as one poll saw them (``cci.pipelines.wait`` returns the
+    finished one). ``workflows`` is empty until setup created them.
 
-    ``succeeded`` is true when setup did not error and every workflow succeeded.
+    ``succeeded`` is true when setup created the workflows and every one succeeded; a state or
+    status this library does not know does not count as success.
     """
 
     pipeline: Pipeline
     workflows: list[Workflow]
 
     @property
+    def finished(self) -> bool:
+        return pipeline_finished(self.pipeline, self.workflows)
+
+    @property
     def succeeded(self) -> bool:
-        return self.pipeline.state == "created" and all(
-            w.status == "success" for w in self.workflows
+        return self.pipeline.state == PipelineState.CREATED and all(
+            w.status == WorkflowStatus.SUCCESS for w in self.workflows
         )
+
+
+async def fetch_pipeline_with_workflows(
+    pipelines: PipelinesAPI, pipeline_id: uuid.UUID | str
+) -> PipelineOutcome:
+    """One poll of a pipeline: the pipeline, then (once setup created them) all its workflows.
+    ``cci.pipelines.wait`` and the watcher both poll a pipeline through this."""
+    pipeline = await pipelines.get(pipeline_id)
+    workflows: list[Workflow] = []
+    if pipeline_has_workflows(pipeline):
+        workflows = await pipelines.workflows(pipeline_id).collect()
+    return PipelineOutcome(pipeline=pipeline, workflows=workflows)
 
 
 async def poll_until(
@@ -93,10 +102,7 @@ async def poll_until(
         current = await fetch()
         if finished(current):
             return current
-        if previous is not _NOTHING and current == previous:
-            delay = min(delay * schedule.backoff, schedule.max_interval)
-        else:
-            delay = schedule.interval
+        delay = schedule.next_interval(delay, previous is _NOTHING or current != previous)
         previous = current
         wait = delay
         if deadline is not None:

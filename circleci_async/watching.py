@@ -43,9 +43,10 @@ import attrs
 
 from .errors import APIError, CircleCIError, RateLimitExceeded
 from .models import structure
-from .models.pipelines import Pipeline, PipelineState
+from .models.pipelines import Pipeline
 from .models.workflows import Workflow
-from .waiting import DEFAULT_POLL, PollSchedule, WaitTimeout
+from .polling import DEFAULT_POLL, PollSchedule, pipeline_finished, workflow_finished
+from .waiting import WaitTimeout, fetch_pipeline_with_workflows
 
 if TYPE_CHECKING:
     from .client import CircleCI
@@ -185,11 +186,7 @@ class PollScheduler:
         heapq.heappush(self._heap, (item.due, next(self._order), item))
 
     def _reschedule(self, item: Watched, changed: bool, now: float) -> None:
-        schedule = self.schedule
-        if changed:
-            item.interval = schedule.interval
-        else:
-            item.interval = min(item.interval * schedule.backoff, schedule.max_interval)
+        item.interval = self.schedule.next_interval(item.interval, changed)
         item.due = now + item.interval
 
     def _finish(self, item: Watched) -> None:
@@ -200,10 +197,9 @@ class PollScheduler:
     def observe_workflow(
         self, item: Watched, workflow: Workflow, now: float, at: float
     ) -> list[StateChange]:
-        status = workflow.status
-        current = status.value
+        current = workflow.status.value
         previous = item.state
-        final = status.terminal
+        final = workflow_finished(workflow)
         changed = previous != current
         if final:
             self._finish(item)
@@ -234,10 +230,9 @@ class PollScheduler:
         at: float,
     ) -> list[StateChange]:
         """A pipeline and its workflows (empty until the pipeline is ``created``). It is final
-        when setup errored, or when it is created and every workflow is final (as
-        :meth:`PipelinesAPI.wait` decides)."""
-        state = pipeline.state
-        current = state.value
+        when :func:`~circleci_async.polling.pipeline_finished` says so, as for
+        :meth:`PipelinesAPI.wait`."""
+        current = pipeline.state.value
         previous = item.state
         changes: list[StateChange] = []
         known = item.workflows if item.workflows is not None else {}
@@ -253,15 +248,13 @@ class PollScheduler:
                         id=workflow_id,
                         previous=before,
                         current=status,
-                        final=workflow.status.terminal,
+                        final=workflow_finished(workflow),
                         item=workflow,
                         pipeline_id=item.id,
                         at=at,
                     )
                 )
-        final = state == PipelineState.ERRORED or (
-            state == PipelineState.CREATED and all(w.status.terminal for w in workflows)
-        )
+        final = pipeline_finished(pipeline, workflows)
         changed = bool(changes) or previous != current
         if final or changed:
             report = StateChange(
@@ -614,12 +607,9 @@ class Watcher:
                 workflow = await cci.workflows.get(item.id)
                 return plan.observe_workflow(item, workflow, time.monotonic(), time.time())
             if item.kind == "pipeline":
-                pipeline = await cci.pipelines.get(item.id)
-                workflows: list[Workflow] = []
-                if pipeline.state == PipelineState.CREATED:
-                    workflows = await cci.pipelines.workflows(item.id).collect()
+                seen = await fetch_pipeline_with_workflows(cci.pipelines, item.id)
                 return plan.observe_pipeline(
-                    item, pipeline, workflows, time.monotonic(), time.time()
+                    item, seen.pipeline, seen.workflows, time.monotonic(), time.time()
                 )
             newest = await self._newest_pipelines(item.id)
             changes = plan.observe_follow(item, newest, time.monotonic(), time.time())

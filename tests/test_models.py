@@ -109,7 +109,14 @@ def test_uuid_spellings(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["5034460f-c7c4-4c43-9457-de07e2029e7g", "5034460f-c7c4-4c43-9457-de07e2029e7", "nope", 7],
+    [
+        "5034460f-c7c4-4c43-9457-de07e2029e7g",
+        "5034460f-c7c4-4c43-9457-de07e2029e7",
+        "5034460f c7c4 4c43 9457 de07e2029e7b",  # 36 characters, spaces for dashes
+        "5034460fc7c44c439457de07e2029e7b0000",  # 36 hex digits
+        "nope",
+        7,
+    ],
 )
 def test_bad_uuids_are_decode_errors(value: object) -> None:
     with pytest.raises(DecodeError, match=r"\$\.workflow_id"):
@@ -246,3 +253,80 @@ def test_models_package_loads_lazily() -> None:
     assert "Webhook" in dir(m)
     with pytest.raises(AttributeError, match="NoSuchModel"):
         _ = m.NoSuchModel  # type: ignore[attr-defined]
+
+
+def test_the_fast_path_builds_what_the_constructors_build() -> None:
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    expected = m.Pipeline(
+        id=uuid.UUID(PIPELINE["id"]),
+        number=42,
+        project_slug="gh/acme/widgets",
+        state=m.PipelineState.CREATED,
+        created_at=when,
+        trigger=m.TriggerInfo(
+            type=m.TriggerType.WEBHOOK, received_at=when, actor=m.Actor(login="octo")
+        ),
+        errors=[m.PipelineError(type=m.PipelineErrorType.CONFIG, message="bad yaml")],
+        updated_at=when + dt.timedelta(seconds=1.5),
+        trigger_parameters=PIPELINE["trigger_parameters"],
+        vcs=m.PipelineVcs(
+            provider_name="GitHub",
+            origin_repository_url="https://github.com/acme/widgets",
+            target_repository_url="https://github.com/acme/widgets",
+            revision="f" * 40,
+            branch="main",
+            commit=m.Commit(subject="Fix"),
+        ),
+    )
+    built = structure(PIPELINE, m.Pipeline)
+    assert built == expected and repr(built) == repr(expected)
+    assert built.state is m.PipelineState.CREATED and built.id.version == 4
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.number = 1  # type: ignore[misc]
+    # Scalars of the wrong JSON type are converted as cattrs does; a missing list defaults.
+    loose = structure({**PIPELINE, "number": "42", "errors": []}, m.Pipeline)
+    assert loose.number == 42 and loose.errors == []
+    bare = {k: v for k, v in PIPELINE.items() if k not in ("errors", "vcs", "updated_at")}
+    assert structure(bare, m.Pipeline).errors == []
+
+
+@pytest.mark.parametrize("value", [7, None, "yesterday"])
+def test_bad_datetimes_are_decode_errors(value: object) -> None:
+    with pytest.raises(DecodeError, match=r"\$\.created_at"):
+        structure({**PIPELINE, "created_at": value}, m.Pipeline)
+
+
+def test_a_hook_registered_later_is_used_by_structure() -> None:
+    @attrs.frozen
+    class Late:
+        n: int
+
+    assert structure({"n": 1}, Late) == Late(n=1)  # the generated hook, now cached
+    m.converter.register_structure_hook(Late, lambda data, _: Late(n=data["n"] * 10))
+    assert structure({"n": 1}, Late) == Late(n=10)
+
+
+@attrs.frozen
+class Inner:
+    n: int
+
+
+@attrs.frozen
+class Outer:
+    inner: Inner
+    maybe: Inner | None = None
+
+
+def test_a_nested_model_with_a_hook_of_its_own_goes_through_it() -> None:
+    m.converter.register_structure_hook(Inner, lambda data, _: Inner(n=int(data) * 2))
+    assert structure({"inner": 4, "maybe": "5"}, Outer) == Outer(inner=Inner(8), maybe=Inner(10))
+
+
+def test_nested_models_written_inline_still_fail_with_their_path() -> None:
+    broken = {**PIPELINE, "vcs": {**PIPELINE["vcs"], "commit": {"subject": ["not", "text"]}}}
+    assert structure(broken, m.Pipeline).vcs.commit.subject == "['not', 'text']"  # type: ignore[union-attr]
+    missing = {**PIPELINE, "trigger": {**PIPELINE["trigger"], "actor": {}}}
+    with pytest.raises(DecodeError, match=r"\$\.trigger\.actor\.login"):
+        structure(missing, m.Pipeline)
+    with pytest.raises(DecodeError, match=r"\$\.vcs"):
+        structure({**PIPELINE, "vcs": "github"}, m.Pipeline)

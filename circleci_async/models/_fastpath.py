@@ -3,10 +3,12 @@
 A paginated walk converts every item it yields (20 per page, often 5 or 6 nested objects
 each), so this is where a typed walk spends its CPU. cattrs' own generated functions route
 each field through a hook call; the functions made here inline the common field types
-(``str``, ``int``, ``float``, ``bool``, their optionals, datetimes, UUIDs, open enums, nested
-models and lists of them) and build frozen instances directly (the models have no
-validators, converters or post-init hooks, which :func:`make_structure_fn` checks), which
-roughly halves the cost per item. Anything else goes through the converter's hook for it.
+(``str``, ``int``, ``float``, ``bool``, their optionals, datetimes through ``fromisoformat``,
+UUIDs, open enums, lists of models) and write nested models into their parent's function
+rather than calling one function per nested object. Instances are built directly, each field
+stored through its slot's own setter (the models have no validators, converters or post-init
+hooks, which :func:`_plain` checks). Anything else goes through the converter's hook for it,
+and so does a nested model that has a hook of its own.
 
 These functions raise plain exceptions (``KeyError`` for a missing field, ``ValueError``,
 ``TypeError``); turning a failure into a precise message is the diagnostic converter's job.
@@ -54,6 +56,12 @@ def _plain(cls: type) -> bool:
     )
 
 
+#: How deep nested models are written into their parent's function (deeper ones are called).
+_INLINE_DEPTH = 3
+#: Set on each generated function: the model it builds (so a parent can inline it instead).
+_BUILDS = "__circleci_async_builds__"
+
+
 def make_structure_fn(
     cls: type,
     hook_for: HookFor,
@@ -63,82 +71,151 @@ def make_structure_fn(
     """A function ``(data, _type=None) -> cls`` for the attrs class ``cls``.
 
     ``hook_for(type)`` gives the converter's structure hook for a field type the generated
-    code does not handle itself (nested models included, so their own fast functions are
-    used).
+    code does not handle itself. A nested model whose hook is one of these generated functions
+    is written inline (no call per nested object); one with a hook of its own is called.
     """
-    hints = typing.get_type_hints(cls)
     ns: dict[str, Any] = {
-        "_cls": cls,
         "_new": object.__new__,
         "_set": object.__setattr__,
         "_dt": parse_datetime,
         "_uuid": parse_uuid,
+        "_fromiso": dt.datetime.fromisoformat,
+        "_UTC": dt.timezone.utc,
         "_MISSING": _MISSING,
     }
     for scalar in _SCALARS:
         ns[scalar.__name__] = scalar
+    body = _model_lines(cls, "o", "r", "v", ns, hook_for, depth=0)
+    function_name = f"structure_{cls.__name__}"
+    source = f"def {function_name}(o, _=None):\n" + "\n".join(body) + "\n    return r\n"
+    code = compile(source, f"<circleci_async fast structure {cls.__qualname__}>", "exec")
+    exec(code, ns)  # noqa: S102 - source built above from field names and types only
+    fn: Callable[..., Any] = ns[function_name]
+    setattr(fn, _BUILDS, cls)
+    return fn
+
+
+def _model_lines(
+    cls: type, source: str, out: str, prefix: str, ns: dict[str, Any], hook: HookFor, depth: int
+) -> list[str]:
+    """Statements that read the dict in ``source`` and leave the ``cls`` instance in ``out``.
+    Local names start with ``prefix``, namespace names with ``_`` + ``prefix``."""
+    hints = typing.get_type_hints(cls)
+    ns[f"_c{prefix}"] = cls
     body: list[str] = []
     assigned: list[tuple[str, str]] = []
     for index, field in enumerate(attrs.fields(cls)):
-        name = f"v{index}"
+        name = f"{prefix}{index}"
         key = field.metadata.get(JSON_KEY, field.name)
         tp, optional = _unwrap_optional(hints[field.name])
         default = field.default
         if default is attrs.NOTHING:
-            body.append(f"    {name} = o[{key!r}]")
+            body.append(f"    {name} = {source}[{key!r}]")
         elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
-            ns[f"_f{index}"] = default.factory
-            body.append(f"    {name} = o.get({key!r}, _MISSING)")
+            ns[f"_f{name}"] = default.factory
+            body.append(f"    {name} = {source}.get({key!r}, _MISSING)")
             body.append(f"    if {name} is _MISSING:")
-            body.append(f"        {name} = _f{index}()")
+            body.append(f"        {name} = _f{name}()")
         elif default is None:
-            body.append(f"    {name} = o.get({key!r})")
+            body.append(f"    {name} = {source}.get({key!r})")
         else:
-            ns[f"_d{index}"] = default
-            body.append(f"    {name} = o.get({key!r}, _d{index})")
-        expression = _conversion(tp, name, index, ns, hook_for)
-        if expression != name:
-            if optional or default is None:
-                body.append(f"    if {name} is not None:")
-                body.append(f"        {name} = {expression}")
-            else:
-                body.append(f"    {name} = {expression}")
+            ns[f"_d{name}"] = default
+            body.append(f"    {name} = {source}.get({key!r}, _d{name})")
+        nullable = optional or default is None
+        if depth < _INLINE_DEPTH and _generated(tp, hook):
+            nested = _model_lines(tp, name, name, f"{name}_", ns, hook, depth + 1)
+            body += _unless_none(name, nested) if nullable else nested
+        else:
+            body += _conversion_lines(tp, name, ns, hook, nullable)
         assigned.append((field.name, name))
     if _plain(cls):
-        body.append("    r = _new(_cls)")
-        body += [f"    _set(r, {attr!r}, {name})" for attr, name in assigned]
-        body.append("    return r")
+        body.append(f"    {out} = _new(_c{prefix})")
+        for attr, name in assigned:
+            setter = _slot_setter(cls, attr)
+            if setter is None:
+                body.append(f"    _set({out}, {attr!r}, {name})")
+            else:
+                ns[f"_s{name}"] = setter
+                body.append(f"    _s{name}({out}, {name})")
     else:
-        body.append("    return _cls(" + ", ".join(f"{a}={n}" for a, n in assigned) + ")")
-    function_name = f"structure_{cls.__name__}"
-    source = f"def {function_name}(o, _=None):\n" + "\n".join(body) + "\n"
-    code = compile(source, f"<circleci_async fast structure {cls.__qualname__}>", "exec")
-    exec(code, ns)  # noqa: S102 - source built above from field names and types only
-    fn: Callable[..., Any] = ns[function_name]
-    return fn
+        arguments = ", ".join(f"{attr}={name}" for attr, name in assigned)
+        body.append(f"    {out} = _c{prefix}({arguments})")
+    return body
 
 
-def _conversion(tp: Any, name: str, index: int, ns: dict[str, Any], hook_for: HookFor) -> str:
-    """The expression that turns the JSON value in ``name`` into a ``tp``."""
+def _generated(tp: Any, hook: HookFor) -> bool:
+    """Whether ``tp`` is a model the converter builds with one of these functions (rather than
+    a hook registered for it), so its code may be written into its parent's."""
+    return isinstance(tp, type) and attrs.has(tp) and getattr(hook(tp), _BUILDS, None) is tp
+
+
+def _slot_setter(cls: type, attr: str) -> Callable[[Any, Any], None] | None:
+    """The setter of ``attr``'s slot (cheaper than ``object.__setattr__``, which looks the
+    name up on every call); ``None`` when the attribute is not a slot."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(attr)
+        if descriptor is not None:
+            if isinstance(descriptor, types.MemberDescriptorType):
+                setter: Callable[[Any, Any], None] = descriptor.__set__
+                return setter
+            return None
+    return None
+
+
+def _conversion_lines(
+    tp: Any, name: str, ns: dict[str, Any], hook_for: HookFor, nullable: bool
+) -> list[str]:
+    """Statements that turn the JSON value in ``name`` into a ``tp`` in place (leaving a
+    ``None`` alone when ``nullable``)."""
     if tp in _SCALARS:
         # Exact-type fast check, else what cattrs does (``str(value)``, ``int(value)``...).
-        return f"{name} if {name}.__class__ is {tp.__name__} else {tp.__name__}({name})"
+        guard = f" and {name} is not None" if nullable else ""
+        return [
+            f"    if {name}.__class__ is not {tp.__name__}{guard}:",
+            f"        {name} = {tp.__name__}({name})",
+        ]
     if tp is Any:
-        return name
+        return []
     if tp is dt.datetime:
-        return f"_dt({name})"
+        # ``fromisoformat`` inline: it reads CircleCI's timestamps; anything it refuses (or a
+        # non-string) takes the full parser, which also raises the clear error.
+        lines = [
+            "    try:",
+            f"        {name} = _fromiso({name})",
+            "    except (TypeError, ValueError):",
+            f"        {name} = _dt({name})",
+            f"    if {name}.tzinfo is None:",
+            f"        {name} = {name}.replace(tzinfo=_UTC)",
+        ]
+        return _unless_none(name, lines) if nullable else lines
+    expression = _conversion(tp, name, ns, hook_for)
+    if nullable:
+        return [f"    if {name} is not None:", f"        {name} = {expression}"]
+    return [f"    {name} = {expression}"]
+
+
+def _unless_none(name: str, lines: list[str]) -> list[str]:
+    return [f"    if {name} is not None:", *("    " + line for line in lines)]
+
+
+def _conversion(tp: Any, name: str, ns: dict[str, Any], hook_for: HookFor) -> str:
+    """The expression that turns the JSON value in ``name`` into a ``tp``."""
     if tp is uuid.UUID:
         return f"_uuid({name})"
     if isinstance(tp, type) and issubclass(tp, OpenEnum):
-        ns[f"_m{index}"] = tp._value2member_map_
-        ns[f"_e{index}"] = tp
-        return f"(_m{index}.get({name}) if {name}.__class__ is str else None) or _e{index}({name})"
+        ns[f"_m{name}"] = tp._value2member_map_
+        ns[f"_e{name}"] = tp
+        return f"(_m{name}.get({name}) if {name}.__class__ is str else None) or _e{name}({name})"
     if typing.get_origin(tp) is list:
         (item,) = typing.get_args(tp) or (Any,)
         if attrs.has(item):
-            ns[f"_h{index}"] = hook_for(item)
-            ns[f"_t{index}"] = item
-            return f"[_h{index}(e, _t{index}) for e in {name}]"
-    ns[f"_h{index}"] = hook_for(tp)
-    ns[f"_t{index}"] = tp
-    return f"_h{index}({name}, _t{index})"
+            ns[f"_h{name}"] = hook_for(item)
+            ns[f"_t{name}"] = item
+            # An empty list (the usual ``errors``) skips the comprehension.
+            return (
+                f"[_h{name}(e, _t{name}) for e in {name}] "
+                f"if {name} or {name}.__class__ is not list else []"
+            )
+    ns[f"_h{name}"] = hook_for(tp)
+    ns[f"_t{name}"] = tp
+    return f"_h{name}({name}, _t{name})"

@@ -15,11 +15,11 @@ from ..models.pipelines import (
     PipelineCreation,
     PipelineNotTriggered,
     PipelineRun,
-    PipelineState,
 )
 from ..models.workflows import Workflow
 from ..pagination import AsyncPaginator
-from ..waiting import DEFAULT_POLL, PipelineOutcome, PollSchedule, poll_until
+from ..polling import DEFAULT_POLL, PollSchedule
+from ..waiting import PipelineOutcome, fetch_pipeline_with_workflows, poll_until
 from ._base import Resource, body, operation, project_slug, segment
 
 if TYPE_CHECKING:
@@ -290,24 +290,12 @@ class PipelinesAPI(Resource):
         A workflow waiting for an approval is not finished, and neither is a status this
         library does not know yet.
         """
-
-        async def fetch() -> PipelineOutcome:
-            pipeline = await self.get(pipeline_id)
-            workflows: list[Workflow] = []
-            if pipeline.state == PipelineState.CREATED:
-                workflows = await self.workflows(pipeline_id).collect()
-            return PipelineOutcome(pipeline=pipeline, workflows=workflows)
-
-        def finished(outcome: PipelineOutcome) -> bool:
-            state = outcome.pipeline.state
-            if state == PipelineState.ERRORED:
-                return True
-            return state == PipelineState.CREATED and all(
-                w.status.terminal for w in outcome.workflows
-            )
-
         return await poll_until(
-            fetch, finished, timeout=timeout, schedule=schedule, what=f"pipeline {pipeline_id}"
+            lambda: fetch_pipeline_with_workflows(self, pipeline_id),
+            lambda outcome: outcome.finished,
+            timeout=timeout,
+            schedule=schedule,
+            what=f"pipeline {pipeline_id}",
         )
 
     def watch(

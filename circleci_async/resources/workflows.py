@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from ..models.common import MessageResponse
 from ..models.workflows import Job, RerunWorkflowResult, Workflow
 from ..pagination import AsyncPaginator
-from ..waiting import DEFAULT_POLL, PollSchedule, poll_until
+from ..polling import DEFAULT_POLL, PollSchedule, workflow_finished
+from ..waiting import poll_until
 from ._base import Resource, body, operation, segment
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class WorkflowsAPI(Resource):
         """
         return await poll_until(
             lambda: self.get(workflow_id),
-            lambda workflow: workflow.status.terminal,
+            workflow_finished,
             timeout=timeout,
             schedule=schedule,
             what=f"workflow {workflow_id}",
