@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from .errors import CircleCIError
+from .errors import WaitTimeout
 
 if TYPE_CHECKING:
     from .models.pipelines import Pipeline
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_POLL", "PipelineOutcome", "PollSchedule", "WaitTimeout", "poll_until"]
 
 T = TypeVar("T")
-
-
-class WaitTimeout(CircleCIError, TimeoutError):
-    """The thing waited for did not finish in time. ``last`` is what the last poll saw."""
-
-    def __init__(self, message: str, *, last: Any) -> None:
-        super().__init__(message)
-        self.last = last
 
 
 @attrs.frozen

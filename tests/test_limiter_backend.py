@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from circleci_async import AdaptiveLimiter, CircleCI, RateLimitConfig
-from circleci_async.ratelimit.backends import InMemoryBackend
+from circleci_async.ratelimit.backends import InMemoryBackend, SharedBackend
 from circleci_async.ratelimit.bucket import RateLimitView
 from circleci_async.ratelimit.headers import RateLimitSnapshot
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
@@ -14,8 +14,9 @@ from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
 from .conftest import TOKEN
 
 
-class RemoteLikeBackend:
-    """Every call yields to the loop, as a network round trip would; counts what it is asked."""
+class RemoteLikeBackend(SharedBackend):
+    """Every call yields to the loop, as a network round trip would; counts what it is asked.
+    Its synchronous fast forms always defer (inherited), as a network backend's would."""
 
     def __init__(self, config: RateLimitConfig) -> None:
         self._inner = InMemoryBackend(config)
