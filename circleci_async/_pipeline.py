@@ -115,7 +115,8 @@ class RequestPipeline:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        if transport.sends_credentials():
+        sends_credentials = getattr(transport, "sends_credentials", None)  # older transports
+        if sends_credentials is not None and sends_credentials():
             # Session headers ride along on every request and every redirect hop, to any host.
             raise ConfigurationError(
                 "the aiohttp session sends credentials on every request; pass the token to "
@@ -300,7 +301,7 @@ class RequestPipeline:
                                 snapshot,
                                 gated=counted,
                             )
-                        await response.read_at_most(_SMALL_BODY, timeout=_ERROR_BODY_TIMEOUT)
+                        await response.read_at_most(_SMALL_BODY)  # reuse the connection
                         hops, url = hops + 1, target
                         if status == 303:
                             method = "GET"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -186,7 +186,8 @@ class _AiohttpStreamed:
         read = content.readexactly(length) if length is not None else content.read(limit)
         failed = False
         try:
-            body = await asyncio.wait_for(read, timeout)
+            # wait_for costs a task: only when asked (the read timeout bounds a silence anyway)
+            body = await (read if timeout is None else asyncio.wait_for(read, timeout))
         except _SMALL_READ_ERRORS:
             failed = True
         return None if failed else body
@@ -210,7 +211,7 @@ class AiohttpTransport:
     ) -> None:
         timeouts = timeouts or Timeouts()
         self._timeout = _client_timeout(timeouts)
-        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {timeouts: self._timeout}
+        self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
@@ -258,10 +259,40 @@ class AiohttpTransport:
             failure = translate(exc, request.method, request.url)
         raise failure  # outside the except block: no aiohttp exception as __context__
 
-    @contextlib.asynccontextmanager
-    async def stream(self, request: Request) -> AsyncIterator[StreamedResponse]:
-        session = self.session
-        timeout = self._timeout_for(request.timeouts)
+    def stream(self, request: Request) -> _StreamContext:
+        return _StreamContext(self, request)
+
+    def _timeout_for(self, timeouts: Timeouts | None) -> aiohttp.ClientTimeout:
+        if timeouts is None:
+            return self._timeout
+        known = self._timeouts.get(id(timeouts))  # by identity: no attrs hash per request
+        if known is None or known[0] is not timeouts:
+            if len(self._timeouts) >= 64:
+                self._timeouts.clear()
+            known = self._timeouts[id(timeouts)] = (timeouts, _client_timeout(timeouts))
+        return known[1]
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+
+class _StreamContext:
+    """``async with transport.stream(request) as response``: a plain class, not a generator
+    (one is entered per artifact hop)."""
+
+    __slots__ = ("_request", "_response", "_transport")
+
+    def __init__(self, transport: AiohttpTransport, request: Request) -> None:
+        self._transport = transport
+        self._request = request
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        request = self._request
+        session = self._transport.session
         failure: CircleCIError
         try:
             response = await session.request(
@@ -271,32 +302,21 @@ class AiohttpTransport:
                 params=request.params,
                 data=request.body,
                 allow_redirects=False,
-                timeout=timeout,
+                timeout=self._transport._timeout_for(request.timeouts),
                 auto_decompress=False,
             )
         except _SEND_ERRORS as exc:
             failure = translate(exc, request.method, request.url)
         else:
-            try:
-                yield _AiohttpStreamed(response, request.method)
-            finally:
-                response.release()
-            return
-        raise failure
+            self._response = response
+            return _AiohttpStreamed(response, request.method)
+        raise failure  # outside the except block: no aiohttp exception as __context__
 
-    def _timeout_for(self, timeouts: Timeouts | None) -> aiohttp.ClientTimeout:
-        if timeouts is None:
-            return self._timeout
-        timeout = self._timeouts.get(timeouts)
-        if timeout is None:
-            timeout = self._timeouts[timeouts] = _client_timeout(timeouts)
-        return timeout
-
-    async def close(self) -> None:
-        self._closed = True
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
+    async def __aexit__(self, *exc_info: object) -> None:
+        response = self._response
+        if response is not None:
+            self._response = None
+            response.release()  # reused only if the body was read to the end
 
 
 _SEND_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, ssl.SSLError)

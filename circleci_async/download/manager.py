@@ -348,7 +348,7 @@ class _Transfer:
         engine = self.engine
         policy = engine.policy
         writer = self.writer
-        schedule = RetrySchedule(policy.config)
+        schedule: RetrySchedule | None = None  # built on the first failure
         high_water = writer.size
         url = URL(self.artifact.url)
         while True:
@@ -378,6 +378,8 @@ class _Transfer:
                     url=url,
                 )
             except CircleCIError as error:
+                if schedule is None:
+                    schedule = RetrySchedule(policy.config)
                 progressed = writer.size >= high_water + _PROGRESS
                 high_water = max(high_water, writer.size)
                 decision = policy.decide(
