@@ -9,17 +9,23 @@ from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import (
     APIError,
     CircleCIError,
+    ConfigurationError,
     DecodeError,
+    DownloadError,
+    MaxWaitExceeded,
     NotFound,
     PaginationError,
     RateLimitExceeded,
+    TooManyRedirects,
+    TransportError,
     Unauthorized,
+    WaitTimeout,
 )
 from .pagination import AsyncPaginator, Page
 from .ratelimit import AdaptiveLimiter, RateLimitView
 from .resources import OMITTED_OPERATIONS, Operation, operations
 from .stats import ClientStats
-from .waiting import PipelineOutcome, PollSchedule, WaitTimeout
+from .waiting import PipelineOutcome, PollSchedule
 from .watching import StateChange, Watcher
 
 __all__ = [
@@ -32,7 +38,10 @@ __all__ = [
     "CircleCI",
     "CircleCIError",
     "ClientStats",
+    "ConfigurationError",
     "DecodeError",
+    "DownloadError",
+    "MaxWaitExceeded",
     "NotFound",
     "Operation",
     "Page",
@@ -45,6 +54,8 @@ __all__ = [
     "RetryConfig",
     "StateChange",
     "Timeouts",
+    "TooManyRedirects",
+    "TransportError",
     "Unauthorized",
     "WaitTimeout",
     "Watcher",

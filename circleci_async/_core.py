@@ -74,7 +74,8 @@ class ClientCore:
 
     @property
     def pipeline(self) -> RequestPipeline:
-        """The request pipeline every call and download goes through; created on first use."""
+        """The request pipeline every call (``request``) and download (``stream``) goes
+        through; created on first use."""
         pipeline = self._pipeline
         if pipeline is None:
             if self.closed:

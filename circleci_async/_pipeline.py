@@ -2,15 +2,20 @@
 decided per hop) -> learn from headers -> decode or map the error -> retry decision.
 
 Each step's logic lives in its own module (auth, ratelimit, retry, errors); this one only puts
-them in order and keeps the counters.
+them in order and keeps the counters. API calls (:meth:`RequestPipeline.request`) and streamed
+bodies (:meth:`RequestPipeline.stream`, artifact downloads) run the same steps: one redirect
+rule, one credential rule per hop, one limiter for the origins that count against the token (the
+API's and the token-receiving artifact hosts', never a storage host), one error mapping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -20,12 +25,14 @@ from . import _json
 from ._redact import redact_url
 from ._slots import Slots
 from .auth import TokenAuth
-from .config import RetryConfig
+from .config import RetryConfig, Timeouts
 from .errors import (
     APIError,
     CircleCIError,
+    ConfigurationError,
     DecodeError,
     RateLimitExceeded,
+    TooManyRedirects,
     error_for_status,
     extract_message,
 )
@@ -33,9 +40,9 @@ from .ratelimit.headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_lim
 from .ratelimit.limiter import AdaptiveLimiter
 from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
-from .transport import Request, Response, Transport
+from .transport import ChunkReader, Request, Response, StreamedResponse, Transport
 
-__all__ = ["RequestPipeline"]
+__all__ = ["HostSlots", "RequestPipeline", "Stream"]
 
 logger = logging.getLogger("circleci_async")
 
@@ -44,6 +51,53 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _URL_CACHE_SIZE = 1024
 _ACCEPT = {"Accept": "application/json"}
 _JSON_NO_AUTH = {**_ACCEPT, "Content-Type": "application/json"}
+_NO_HEADERS: Mapping[str, str] = {}
+_SMALL_BODY = 65536  # a redirect's body up to this size is read so its connection is reused
+_ERROR_BODY = 4096
+_ERROR_BODY_TIMEOUT = 5.0
+
+
+class Stream:
+    """A streamed response (from :meth:`RequestPipeline.stream`): status and headers read, the
+    body not yet. ``content.readchunk()`` reads it; an exception it raises is one of
+    ``read_errors``, which :meth:`body_error` turns into the library's error. ``url`` is the
+    final URL, ``hops`` the number of redirects followed to reach it."""
+
+    __slots__ = ("_response", "content", "headers", "hops", "read_errors", "status", "url")
+
+    def __init__(self, response: StreamedResponse, hops: int) -> None:
+        self._response = response
+        self.status = response.status
+        self.headers = response.headers
+        self.url = response.url
+        self.content: ChunkReader = response.content
+        self.read_errors = response.read_errors
+        self.hops = hops
+
+    @property
+    def content_length(self) -> int | None:
+        return self._response.content_length
+
+    def body_error(self, exc: BaseException) -> CircleCIError:
+        return self._response.body_error(exc)
+
+
+class HostSlots:
+    """At most ``per_host`` responses open at once per origin (the downloader's per-host limit,
+    held while a body streams)."""
+
+    def __init__(self, per_host: int) -> None:
+        self._per_host = per_host
+        self._slots: dict[tuple[str, str | None, int | None], Slots] = {}
+
+    def for_url(self, url: URL) -> Slots:
+        key = (url.scheme, url.host, url.port)
+        slots = self._slots.get(key)
+        if slots is None:
+            slots = Slots(self._per_host)
+            if len(self._slots) < 4096:
+                self._slots[key] = slots
+        return slots
 
 
 class RequestPipeline:
@@ -61,6 +115,13 @@ class RequestPipeline:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        sends_credentials = getattr(transport, "sends_credentials", None)  # older transports
+        if sends_credentials is not None and sends_credentials():
+            # Session headers ride along on every request and every redirect hop, to any host.
+            raise ConfigurationError(
+                "the aiohttp session sends credentials on every request; pass the token to "
+                "CircleCI(...) instead, which sends it only where it belongs"
+            )
         self.base_url = base_url
         self._base = str(base_url).rstrip("/")
         self.auth = auth
@@ -69,7 +130,7 @@ class RequestPipeline:
         self.policy = RetryPolicy(retry)
         self.stats = stats
         self._slots = Slots(max_concurrency)
-        self._max_redirects = max_redirects
+        self.max_redirects = max_redirects
         self._clock = clock
         self._sleep = sleep
         self._urls: dict[str, URL] = {}
@@ -93,6 +154,8 @@ class RequestPipeline:
             if self.auth.allows(url):
                 self._trusted.add(url)
         return url
+
+    # -- API calls ----------------------------------------------------------------------------
 
     async def request(
         self,
@@ -143,58 +206,28 @@ class RequestPipeline:
     async def _attempt(
         self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
     ) -> Any:
-        """One attempt: a concurrency slot, a rate slot, the redirect chain, the decoding."""
-        slots = self._slots
+        """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
+        slots, limiter = self._slots, self.limiter
         if not slots.try_take():
             await slots.take()
         try:
-            limiter = self.limiter
             if not limiter.try_acquire_nowait():
                 self.stats.waited += await limiter.acquire()
             try:
+                headers = self._first_headers(url, body is not None)
                 hops = 0
-                debug = logger.isEnabledFor(logging.DEBUG)
-                # Paths under the base URL are the API's own origin; absolute URLs and
-                # redirect targets are checked.
-                headers = (
-                    (self._api_json_headers if body is not None else self._api_headers)
-                    if url in self._trusted
-                    else self._headers_for(url, body is not None)
-                )
                 while True:
-                    self.stats.requests += 1
-                    sent_at = self._clock() if debug else 0.0
-                    request = Request(method, url, headers, params, body)
-                    response = await self.transport.send(request)
+                    sent_at = self._sending()
+                    response = await self.transport.send(
+                        Request(method, url, headers, params, body)
+                    )
                     status = response.status
-                    if 200 <= status < 300 and limiter.may_skip():
-                        limiter.defer(response.headers, status)
-                        snapshot = EMPTY_SNAPSHOT
-                    else:
-                        snapshot = parse_rate_limit_headers(response.headers, status=status)
-                        limiter.observe_nowait(snapshot, status=status)
-                    if debug:
-                        elapsed_ms = (self._clock() - sent_at) * 1000
-                        logger.debug(
-                            "%s %s -> %d in %.1f ms", method, redact_url(url), status, elapsed_ms
-                        )
-                    if status == 429:
-                        self.stats.rate_limited += 1
-                    if status not in _REDIRECTS or hops >= self._max_redirects:
+                    snapshot = self._learn(status, response.headers, counted=True)
+                    self._log(method, url, status, sent_at)
+                    target = self._redirect(method, status, response.headers, response.url, hops)
+                    if target is None:
                         return _decode(method, response, snapshot)
-                    location = response.headers.get("Location")
-                    if not location:
-                        return _decode(method, response, snapshot)
-                    hops += 1
-                    url = response.url.join(URL(location))
-                    params = None  # the Location carries its own query
-                    if url.scheme not in ("http", "https"):
-                        raise APIError(
-                            f"refusing to follow a redirect to a {url.scheme!r} URL",
-                            status=status,
-                            method=method,
-                            url=response.url,
-                        )
+                    hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
                         method, body = "GET", None
                     headers = self._headers_for(url, body is not None)
@@ -203,11 +236,163 @@ class RequestPipeline:
         finally:
             slots.give()
 
+    # -- streamed bodies ----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: Mapping[str, str] = _NO_HEADERS,
+        timeouts: Timeouts | None = None,
+        per_host: HostSlots | None = None,
+        max_redirects: int | None = None,
+        expect: frozenset[int] = frozenset(),
+    ) -> AsyncIterator[Stream]:
+        """``async with pipeline.stream("GET", url) as response:`` a success's body, unread.
+
+        The same steps as :meth:`request`, per hop: a slot (``per_host``'s for the hop's origin,
+        held while the body streams; else the client's), the limiter and learning for origins
+        that count against the token, credentials where :class:`TokenAuth` allows them. A
+        redirect's body is drained and its connection reused; an error status raises the error
+        API calls raise, except for the statuses in ``expect`` (handed over like a success: the
+        downloader's 416). One attempt: retries are the caller's (it knows about resuming).
+        """
+        limit = self.max_redirects if max_redirects is None else max_redirects
+        hops = 0
+        while True:
+            counted = self.auth.allows(url)
+            slots = per_host.for_url(url) if per_host is not None else self._slots
+            if not slots.try_take():
+                await slots.take()
+            try:
+                rate = self.limiter if counted else None
+                if rate is not None and not rate.try_acquire_nowait():
+                    self.stats.waited += await rate.acquire()
+                hop_headers = {**headers, **self.auth.headers_for(url)} if counted else headers
+                request = Request(method, url, hop_headers, timeouts=timeouts)
+                released = rate is None
+                try:
+                    sent_at = self._sending()
+                    async with self.transport.stream(request) as response:
+                        status = response.status
+                        snapshot = self._learn(status, response.headers, counted=counted)
+                        if rate is not None:
+                            released = True
+                            rate.release_nowait()
+                        self._log(method, url, status, sent_at)
+                        target = self._redirect(
+                            method, status, response.headers, response.url, hops, limit
+                        )
+                        if target is None and (200 <= status < 300 or status in expect):
+                            yield Stream(response, hops)
+                            return
+                        if target is None:
+                            error_body = await response.read_at_most(
+                                _ERROR_BODY, timeout=_ERROR_BODY_TIMEOUT
+                            )
+                            raise _error(
+                                method,
+                                status,
+                                response.headers,
+                                error_body or b"",
+                                url,
+                                snapshot,
+                                gated=counted,
+                            )
+                        await response.read_at_most(_SMALL_BODY)  # reuse the connection
+                        hops, url = hops + 1, target
+                        if status == 303:
+                            method = "GET"
+                finally:
+                    if not released and rate is not None:
+                        rate.release_nowait()
+            finally:
+                slots.give()
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    def _first_headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
+        """Paths under the base URL are the API's own origin (cached); others are checked."""
+        if url in self._trusted:
+            return self._api_json_headers if has_body else self._api_headers
+        return self._headers_for(url, has_body)
+
     def _headers_for(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Credentials only where :class:`TokenAuth` allows them, decided again on every hop."""
         if self.auth.allows(url):
             return self._api_json_headers if has_body else self._api_headers
         return _JSON_NO_AUTH if has_body else _ACCEPT
+
+    def _sending(self) -> float:
+        """Count a request; the send time, read only when debug logging will report it."""
+        self.stats.requests += 1
+        return self._clock() if logger.isEnabledFor(logging.DEBUG) else 0.0
+
+    def _log(self, method: str, url: URL, status: int, sent_at: float) -> None:
+        if status == 429:
+            self.stats.rate_limited += 1
+        if sent_at:
+            elapsed_ms = (self._clock() - sent_at) * 1000
+            logger.debug("%s %s -> %d in %.1f ms", method, redact_url(url), status, elapsed_ms)
+
+    def _learn(
+        self, status: int, headers: Mapping[str, str], *, counted: bool
+    ) -> RateLimitSnapshot:
+        """Tell the limiter what the response said (origins that count against the token only);
+        a success's headers may wait unread while the limiter does not need them."""
+        if not counted:
+            # Not paced, but an error's Retry-After is still read (the retry loop waits it).
+            if status < 400:
+                return EMPTY_SNAPSHOT
+            return parse_rate_limit_headers(headers, status=status)
+        limiter = self.limiter
+        if 200 <= status < 300 and limiter.may_skip():
+            limiter.defer(headers, status)
+            return EMPTY_SNAPSHOT
+        snapshot = parse_rate_limit_headers(headers, status=status)
+        limiter.observe_nowait(snapshot, status=status)
+        return snapshot
+
+    def _redirect(
+        self,
+        method: str,
+        status: int,
+        headers: Mapping[str, str],
+        url: URL,
+        hops: int,
+        limit: int | None = None,
+    ) -> URL | None:
+        """Where a redirect leads (``None``: not a redirect); raises for one not followed."""
+        if status not in _REDIRECTS:
+            return None
+        location = headers.get("Location")
+        if not location:
+            raise APIError(
+                f"HTTP {status} redirect without a Location header",
+                status=status,
+                method=method,
+                url=url,
+            )
+        limit = self.max_redirects if limit is None else limit
+        if hops >= limit:
+            raise TooManyRedirects(
+                f"more than {limit} redirects (a redirect loop?)", method=method, url=url
+            )
+        try:
+            target = url.join(URL(location))
+        except ValueError:
+            target = None
+        if target is None or target.scheme not in ("http", "https") or not target.host:
+            scheme = target.scheme if target is not None and target.scheme else "relative"
+            raise APIError(
+                f"refusing to follow a redirect to a {scheme!r} URL",
+                status=status,
+                method=method,
+                url=url,
+            )
+        return target
 
 
 def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any:
@@ -226,24 +411,57 @@ def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any
                 status=status,
                 body=body,
             ) from None
-    decoded: Any = None
-    if body[:1] in (b"{", b"["):
-        try:
-            decoded = _json.loads(body)
-        except _json.JSONDecodeError:
-            decoded = None
-    message = extract_message(body, decoded)
+    raise _error(method, status, response.headers, body, response.url, snapshot, gated=True)
+
+
+def _error(
+    method: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    url: URL,
+    snapshot: RateLimitSnapshot,
+    *,
+    gated: bool,
+) -> APIError:
+    """The error an error status maps to, for API calls and streams alike. ``gated``: the
+    answer came from an origin the limiter paces (so it waits out a 429's Retry-After)."""
     kwargs: dict[str, Any] = {
         "status": status,
         "method": method,
-        "url": response.url,
+        "url": url,
         "body": body,
-        "request_id": response.headers.get("X-Request-Id"),
+        "request_id": headers.get("X-Request-Id") or headers.get("x-amz-request-id"),
         "rate_limit": snapshot,
     }
+    message = _message(status, body)
     cls = error_for_status(status)
     if cls is RateLimitExceeded:
-        raise RateLimitExceeded(message, retry_after=snapshot.retry_after, **kwargs)
+        return RateLimitExceeded(message, retry_after=snapshot.retry_after, gated=gated, **kwargs)
     if 300 <= status < 400:
         message = f"unexpected redirect ({message})"
-    raise cls(message, **kwargs)
+    return cls(message, **kwargs)
+
+
+_S3_CODE = re.compile(rb"<Code>([^<]{1,100})</Code>")
+_S3_MESSAGE = re.compile(rb"<Message>([^<]{1,300})</Message>")
+
+
+def _message(status: int, body: bytes) -> str:
+    """CircleCI's JSON message, an S3 XML error's code and message, or the body's text."""
+    start = body.lstrip()[:1]
+    if start in (b"{", b"["):
+        try:
+            return extract_message(body, _json.loads(body))
+        except _json.JSONDecodeError:
+            pass
+    elif start == b"<":
+        parts = [
+            m.group(1).decode("utf-8", "replace")
+            for m in (_S3_CODE.search(body), _S3_MESSAGE.search(body))
+            if m is not None
+        ]
+        if parts:
+            return ": ".join(parts)
+        return f"HTTP {status} with an HTML or XML body"
+    return extract_message(body)

@@ -69,6 +69,11 @@ class CircleCI(ResourceNamespaces):
     Every client using the same token against the same API in one process shares one rate
     limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
     in flight for this client; the limiter bounds their rate. Both are separate knobs.
+
+    A ``session=`` of your own is used as is, but one whose default headers carry
+    ``Circle-Token`` or ``Authorization`` is refused (:class:`ConfigurationError` on first use):
+    those headers would follow every redirect, of API calls and artifact downloads alike, to
+    any host.
     """
 
     def __init__(

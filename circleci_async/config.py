@@ -51,8 +51,13 @@ class RetryConfig:
     deadline: float | None = attrs.field(default=300.0, validator=_optional_positive)
     backoff_base: float = attrs.field(default=0.5, validator=_positive)
     backoff_max: float = attrs.field(default=30.0, validator=_positive)
-    retry_statuses: frozenset[int] = frozenset({500, 502, 503, 504})
+    #: Error statuses worth another attempt (429 is always retried). The one set for API calls
+    #: and artifact downloads: a gateway or the storage host may answer differently next time.
+    retry_statuses: frozenset[int] = frozenset({408, 425, 500, 502, 503, 504})
     idempotent_methods: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+    #: The longest server-requested wait (``Retry-After`` on a 5xx, or on a 429 the limiter does
+    #: not gate) that is honoured; a longer one gives up instead. ``None``: only the deadline.
+    max_retry_after: float | None = attrs.field(default=None, validator=_optional_positive)
 
 
 @attrs.frozen

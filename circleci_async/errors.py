@@ -1,4 +1,4 @@
-"""The exception hierarchy. Every error the library raises derives from :class:`CircleCIError`.
+"""The exception hierarchy: every error the library raises, in one tree under :class:`CircleCIError`.
 
 ::
 
@@ -11,16 +11,27 @@
     │   ├── NotFound                404
     │   ├── Conflict                409
     │   ├── UnprocessableEntity     422
-    │   ├── RateLimitExceeded       429, or a local wait longer than the configured maximum
+    │   ├── RateLimitExceeded       429
+    │   │   └── MaxWaitExceeded     the limiter's next slot is further away than max_wait
     │   └── ServerError             5xx
     ├── TransportError              no usable HTTP response
     │   ├── ConnectError            the request never reached the server (safe to retry)
     │   └── RequestTimeout
+    ├── TooManyRedirects            a redirect loop, or more hops than allowed
     ├── DecodeError                 a response body that is not what the API promises
-    └── PaginationError             a page token that repeats, or a page without ``items``
+    ├── PaginationError             a page token that repeats, or a page without ``items``
+    ├── WaitTimeout                 a polled workflow or pipeline did not finish in time
+    └── DownloadError               one artifact file could not be downloaded
+        ├── UnsafePathError         the server's artifact path would leave the destination
+        ├── PathConflictError       two artifacts would land on the same file
+        ├── IntegrityError          the bytes received are not the file the server described
+        ├── LocalFileError          the local disk refused (full, read-only, permissions)
+        └── DownloadFailed          raised by ``fail_fast=True``; holds every file's result
 
 Status codes map to classes in one place, :func:`error_for_status`. Errors carry the method, the
-URL (redacted), the status and CircleCI's own message, never the token or request headers.
+URL (redacted), the status and CircleCI's own message, never the token or request headers. A
+failure of the HTTP stack keeps its cause as a :class:`SanitizedCause` (the original exception's
+type name and message only): the stack's own exceptions hold the request's headers.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from ._redact import redact_url
 if TYPE_CHECKING:
     from yarl import URL
 
+    from .download._models import DownloadResult
     from .ratelimit.headers import RateLimitSnapshot
 
 __all__ = [
@@ -42,15 +54,25 @@ __all__ = [
     "Conflict",
     "ConnectError",
     "DecodeError",
+    "DownloadError",
+    "DownloadFailed",
     "Forbidden",
+    "IntegrityError",
+    "LocalFileError",
+    "MaxWaitExceeded",
     "NotFound",
     "PaginationError",
+    "PathConflictError",
     "RateLimitExceeded",
     "RequestTimeout",
+    "SanitizedCause",
     "ServerError",
+    "TooManyRedirects",
     "TransportError",
     "Unauthorized",
     "UnprocessableEntity",
+    "UnsafePathError",
+    "WaitTimeout",
     "error_for_status",
     "extract_message",
 ]
@@ -150,15 +172,35 @@ class UnprocessableEntity(APIError, status=422):
 
 
 class RateLimitExceeded(APIError, status=429):
-    """429 from the server, or a rate-limit wait longer than the configured maximum.
+    """429 from the server (or, as :class:`MaxWaitExceeded`, a wait the limiter refuses).
 
-    ``retry_after`` is how long the server (or the limiter) says to wait, in seconds.
+    ``retry_after`` is how long the server (or the limiter) says to wait, in seconds. ``gated``
+    is true when the client's limiter holds the next request back for that long by itself (the
+    answer came from an origin that counts against the token); false for a storage host's 429,
+    whose wait the retry loop sleeps instead.
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        gated: bool = True,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("status", 429)
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
+        self.gated = gated
+
+
+class MaxWaitExceeded(RateLimitExceeded):
+    """The limiter's next free slot is further away than ``RateLimitConfig.max_wait`` (a long
+    Retry-After, an exhausted daily window): raised instead of sleeping that long, and never
+    retried. ``status`` is ``None``: no response carried it."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retry_after=retry_after, status=None)
 
 
 class ServerError(APIError):
@@ -194,8 +236,101 @@ class DecodeError(CircleCIError):
         self.body = body[:4096] if body is not None else None
 
 
+class TooManyRedirects(CircleCIError):
+    """A URL redirected more than ``max_redirects`` times (a loop, usually), for API calls and
+    artifact downloads alike."""
+
+
 class PaginationError(CircleCIError):
     """The server's page tokens would loop forever, or a page lacked ``items``."""
+
+
+class WaitTimeout(CircleCIError, TimeoutError):
+    """The thing waited for did not finish in time. ``last`` is what the last poll saw."""
+
+    def __init__(self, message: str, *, last: Any) -> None:
+        super().__init__(message)
+        self.last = last
+
+
+class SanitizedCause(Exception):
+    """Stands in for an HTTP stack's exception as the ``__cause__`` of a library error: the
+    original's type name and message only (the original holds the request, headers included)."""
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(f"{type_name}: {message}" if message else type_name)
+        self.type_name = type_name
+
+
+# -- downloads ---------------------------------------------------------------------------------
+
+
+class DownloadError(CircleCIError):
+    """One file could not be downloaded; the others are not affected. (A file's result may also
+    carry an error of the main tree: ``NotFound`` for a 404, ``TransportError`` for a drop.)"""
+
+
+class UnsafePathError(DownloadError):
+    """The artifact path is absolute, contains ``..``, a drive letter, a NUL or control
+    character, a reserved name, or would otherwise resolve outside the destination."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.message}: {self.path!r}"
+
+
+class PathConflictError(DownloadError):
+    """Two artifacts map to the same local file (or one needs a directory where the other is a
+    file). Neither silently overwrites the other."""
+
+
+class IntegrityError(DownloadError):
+    """The transfer ended with a different number of bytes than the server announced, or the
+    server sent something that is not the artifact (an HTML page for a non-HTML file).
+
+    ``retryable`` is true when another attempt may bring the right bytes (a body that ended
+    early, a resume answered with the wrong range).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: int | None = None,
+        received: int | None = None,
+        retryable: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.expected = expected
+        self.received = received
+        self.retryable = retryable
+
+
+class LocalFileError(DownloadError):
+    """Writing the file failed locally: disk full, read-only file system, permissions.
+
+    ``errno`` is the operating system's error number (``errno.ENOSPC`` for a full disk).
+    """
+
+    def __init__(self, message: str, *, errno: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.errno = errno
+
+
+class DownloadFailed(DownloadError):
+    """``fail_fast=True`` stopped a batch at its first failure.
+
+    ``results`` holds one result per file: the failure that stopped the batch, what finished
+    before it, and ``cancelled`` for the rest.
+    """
+
+    def __init__(self, message: str, *, results: list[DownloadResult]) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 def extract_message(body: bytes, decoded: Any = None) -> str:

@@ -1,9 +1,14 @@
 """Retry decisions, free of I/O: given what went wrong, retry or not, and after how long.
 
-The request loop only sleeps and counts; every policy question is answered here, so it can be
-tested with plain values. Waits come from ``backoff``'s exponential generator with full jitter;
-a server's ``Retry-After`` is honoured exactly (never shortened by jitter or by the deadline:
-when it does not fit before the deadline, the call gives up instead).
+The request loops (API calls in the pipeline, artifact transfers in the downloader) only sleep
+and count; every policy question is answered here, so it can be tested with plain values. Waits
+come from ``backoff``'s exponential generator with full jitter; a server's ``Retry-After`` is
+honoured exactly (never shortened by jitter or by the deadline: when it does not fit before the
+deadline, the call gives up instead).
+
+A transfer that brought new bytes before failing made progress: its failure does not count
+against ``max_attempts`` (the next attempt resumes where it stopped, at once), up to
+:data:`PROGRESS_ATTEMPTS` times ``max_attempts`` attempts in all.
 """
 
 from __future__ import annotations
@@ -15,14 +20,20 @@ import backoff
 
 from .config import RetryConfig
 from .errors import (
+    APIError,
     CircleCIError,
     ConnectError,
+    IntegrityError,
+    MaxWaitExceeded,
     RateLimitExceeded,
     ServerError,
     TransportError,
 )
 
-__all__ = ["RetryDecision", "RetryPolicy", "RetrySchedule"]
+__all__ = ["PROGRESS_ATTEMPTS", "RetryDecision", "RetryPolicy", "RetrySchedule"]
+
+#: A call whose attempts keep making progress still stops after this many times max_attempts.
+PROGRESS_ATTEMPTS = 20
 
 
 @attrs.frozen
@@ -32,18 +43,40 @@ class RetryDecision:
     #: gate instead, so it is 0 here).
     delay: float = 0.0
     reason: str = ""
+    #: The failure was of a kind worth retrying, but a limit (attempts, deadline, max_wait)
+    #: stopped it: a download keeps its partial file for a later resume.
+    exhausted: bool = False
 
 
 class RetrySchedule:
-    """The jittered exponential waits of one call: 0..base, 0..2*base, ... capped."""
+    """One call's retry state: its jittered exponential waits (0..base, 0..2*base, ... capped)
+    and where its count of failures in a row starts."""
 
     def __init__(self, config: RetryConfig) -> None:
-        self._waits: Iterator[float] = backoff.expo(
-            base=2, factor=config.backoff_base, max_value=config.backoff_max
+        self._config = config
+        self._waits = self._expo()
+        self._immediate = False
+        #: Attempts made before the last one that made progress (they do not count).
+        self.forgiven = 0
+
+    def _expo(self) -> Iterator[float]:
+        waits: Iterator[float] = backoff.expo(
+            base=2, factor=self._config.backoff_base, max_value=self._config.backoff_max
         )
-        next(self._waits)  # backoff's generators are primed with a first bare yield
+        next(waits)  # backoff's generators are primed with a first bare yield
+        return waits
+
+    def progressed(self, attempt: int) -> None:
+        """Attempt ``attempt`` made progress: the count and the waits start again, and the next
+        attempt goes at once."""
+        self.forgiven = attempt - 1
+        self._waits = self._expo()
+        self._immediate = True
 
     def next_delay(self) -> float:
+        if self._immediate:
+            self._immediate = False
+            return 0.0
         return float(backoff.full_jitter(next(self._waits)))
 
 
@@ -64,19 +97,39 @@ class RetryPolicy:
         attempt: int,
         elapsed: float,
         schedule: RetrySchedule,
+        progressed: bool = False,
     ) -> RetryDecision:
-        """``attempt`` is the number of attempts made so far; ``elapsed`` the seconds since the call began."""
+        """``attempt`` is the number of attempts made so far; ``elapsed`` the seconds since the
+        call began; ``progressed`` whether this failed attempt still brought new bytes."""
         cfg = self.config
-        if attempt >= cfg.max_attempts:
-            return RetryDecision(False, reason=f"gave up after {attempt} attempts")
+        if progressed:
+            schedule.progressed(attempt)
+        decision = self._decide(error, method, elapsed, schedule)
+        if decision.retry:
+            if attempt - schedule.forgiven >= cfg.max_attempts:
+                return RetryDecision(
+                    False, reason=f"gave up after {attempt} attempts", exhausted=True
+                )
+            if attempt >= cfg.max_attempts * PROGRESS_ATTEMPTS:
+                return RetryDecision(
+                    False, reason=f"gave up after {attempt} attempts in all", exhausted=True
+                )
+        return decision
 
+    def _decide(
+        self, error: CircleCIError, method: str, elapsed: float, schedule: RetrySchedule
+    ) -> RetryDecision:
+        """The answer for this kind of failure, before counting attempts."""
+        cfg = self.config
+        if isinstance(error, MaxWaitExceeded):  # the limiter itself refused to wait that long
+            return RetryDecision(False, reason="rate-limit wait exceeds max_wait", exhausted=True)
         if isinstance(error, RateLimitExceeded):
-            if error.status is None:  # the limiter itself refused to wait that long
-                return RetryDecision(False, reason="rate-limit wait exceeds max_wait")
-            if error.retry_after is not None:
+            if error.retry_after is None:
+                delay = extra = schedule.next_delay()
+            elif error.gated:
                 delay, extra = error.retry_after, 0.0  # waited at the limiter's gate
             else:
-                delay = extra = schedule.next_delay()
+                return self._server_wait(error.retry_after, schedule, elapsed, "429 rate limited")
             return self._within_deadline(delay, extra, elapsed, "429 rate limited")
 
         idempotent = self.is_idempotent(method)
@@ -84,28 +137,48 @@ class RetryPolicy:
             return self._within_deadline(
                 *_twice(schedule.next_delay()), elapsed, "connection failed"
             )
-        if isinstance(error, ServerError):
+        if isinstance(error, APIError):
             if error.status not in cfg.retry_statuses:
                 return RetryDecision(False, reason=f"status {error.status} is not retried")
             if not idempotent:
                 return RetryDecision(False, reason=f"{method} is not idempotent")
-            retry_after = _retry_after(error)
-            delay = (
-                max(retry_after, schedule.next_delay()) if retry_after else schedule.next_delay()
+            reason = (
+                f"{'server error' if isinstance(error, ServerError) else 'status'} {error.status}"
             )
-            return self._within_deadline(delay, delay, elapsed, f"server error {error.status}")
-        if isinstance(error, TransportError):
+            return self._server_wait(_retry_after(error), schedule, elapsed, reason)
+        if isinstance(error, TransportError) or (
+            isinstance(error, IntegrityError) and error.retryable
+        ):
             if not idempotent:
                 return RetryDecision(False, reason=f"{method} may have reached the server")
             return self._within_deadline(*_twice(schedule.next_delay()), elapsed, "transport error")
         return RetryDecision(False, reason=f"{type(error).__name__} is not retried")
+
+    def _server_wait(
+        self, retry_after: float | None, schedule: RetrySchedule, elapsed: float, reason: str
+    ) -> RetryDecision:
+        """A wait the server asked for (at least the backoff), slept by the retry loop."""
+        backoff_delay = schedule.next_delay()
+        if not retry_after:
+            return self._within_deadline(backoff_delay, backoff_delay, elapsed, reason)
+        cap = self.config.max_retry_after
+        if cap is not None and retry_after > cap:
+            return RetryDecision(
+                False,
+                reason=f"{reason}; Retry-After {retry_after:g} s exceeds {cap:g} s",
+                exhausted=True,
+            )
+        delay = max(retry_after, backoff_delay)
+        return self._within_deadline(delay, delay, elapsed, reason)
 
     def _within_deadline(
         self, wait: float, delay: float, elapsed: float, reason: str
     ) -> RetryDecision:
         deadline = self.config.deadline
         if deadline is not None and elapsed + wait > deadline:
-            return RetryDecision(False, reason=f"{reason}; next attempt would pass the deadline")
+            return RetryDecision(
+                False, reason=f"{reason}; next attempt would pass the deadline", exhausted=True
+            )
         return RetryDecision(True, delay=delay, reason=reason)
 
 
@@ -113,6 +186,6 @@ def _twice(value: float) -> tuple[float, float]:
     return value, value
 
 
-def _retry_after(error: ServerError) -> float | None:
+def _retry_after(error: APIError) -> float | None:
     snapshot = error.rate_limit
     return snapshot.retry_after if snapshot is not None else None

@@ -1,15 +1,21 @@
-"""The HTTP boundary: one method, ``send(Request) -> Response``, implemented over aiohttp.
+"""The HTTP boundary: ``send(Request) -> Response`` for API calls, ``stream(Request)`` for bodies
+read as they arrive (artifact downloads), implemented over aiohttp.
 
-Everything above it (limiter, retries, auth per hop, error mapping) is written against the
-:class:`Transport` protocol, so another HTTP stack is one small class. aiohttp exceptions are
-translated here into the library's own, split by whether the request can have reached the
-server (which decides whether a POST may be retried).
+Everything above it (limiter, retries, auth per hop, redirects, error mapping) is written
+against the :class:`Transport` protocol, so another HTTP stack is one small class. aiohttp
+exceptions are translated here, and only here, into the library's own, split by whether the
+request can have reached the server (which decides whether a POST may be retried). The
+translated error keeps a :class:`~circleci_async.errors.SanitizedCause` as its cause, never the
+aiohttp exception itself (it holds ``request_info``, the request headers and so the token), and
+is raised outside the ``except`` block so that ``__context__`` does not hold it either.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+import ssl
+from collections.abc import Awaitable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -18,17 +24,36 @@ from yarl import URL
 
 from ._version import __version__
 from .config import Timeouts
-from .errors import ConfigurationError, ConnectError, RequestTimeout, TransportError
+from .errors import (
+    CircleCIError,
+    ConfigurationError,
+    ConnectError,
+    RequestTimeout,
+    SanitizedCause,
+    TransportError,
+)
 
-__all__ = ["USER_AGENT", "AiohttpTransport", "Request", "Response", "Transport"]
+__all__ = [
+    "USER_AGENT",
+    "AiohttpTransport",
+    "ChunkReader",
+    "Request",
+    "Response",
+    "StreamedResponse",
+    "Transport",
+]
 
 USER_AGENT = f"circleci-async/{__version__} aiohttp/{aiohttp.__version__}"
 
+#: Header names that carry credentials: a session sending one by default leaks it on redirects.
+CREDENTIAL_HEADERS = frozenset({"circle-token", "authorization"})
+
 
 class Request:
-    """What to send. (A plain slotted class: one is built per request.)"""
+    """What to send. (A plain slotted class: one is built per request.) ``timeouts`` overrides
+    the transport's own for this request (downloads: no total, a read timeout)."""
 
-    __slots__ = ("body", "headers", "method", "params", "url")
+    __slots__ = ("body", "headers", "method", "params", "timeouts", "url")
 
     def __init__(
         self,
@@ -37,12 +62,14 @@ class Request:
         headers: Mapping[str, str],
         params: Mapping[str, Any] | None = None,
         body: bytes | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.method = method
         self.url = url
         self.headers = headers
         self.params = params
         self.body = body
+        self.timeouts = timeouts
 
     def __repr__(self) -> str:  # no headers: they hold the token
         return f"Request({self.method} {self.url})"
@@ -63,10 +90,107 @@ class Response:
         return f"Response({self.status} {self.url}, {len(self.body)} bytes)"
 
 
+class ChunkReader(Protocol):
+    def readchunk(self) -> Awaitable[tuple[bytes, bool]]:
+        """The next chunk as it arrived and whether it ended an HTTP chunk; ``b""`` at the end."""
+        ...
+
+
+class StreamedResponse(Protocol):
+    """A response whose status and headers are read and whose body is not yet.
+
+    The body is read undecoded (no ``Content-Encoding`` applied), so byte counts match
+    ``Content-Length`` and ``Range`` offsets. ``content.readchunk()`` is the stack's own reader
+    (no wrapper per chunk); an exception it raises is one of ``read_errors``, and
+    :meth:`body_error` turns it into the library's error.
+    """
+
+    status: int
+    headers: CIMultiDictProxy[str]
+    url: URL
+    content_length: int | None
+    read_errors: tuple[type[BaseException], ...]
+
+    @property
+    def content(self) -> ChunkReader: ...
+
+    def body_error(self, exc: BaseException) -> CircleCIError:
+        """The library's error for ``exc`` raised while reading the body (raise it outside the
+        ``except`` block: the original must not become its ``__context__``)."""
+        ...
+
+    async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
+        """Up to ``limit`` bytes of a small body (a redirect's, an error page's); ``None`` if it
+        could not be read (the connection is then not reused)."""
+        ...
+
+
 class Transport(Protocol):
     async def send(self, request: Request) -> Response: ...
 
+    def stream(self, request: Request) -> contextlib.AbstractAsyncContextManager[StreamedResponse]:
+        """Send ``request`` and hold its response open while the body is read; the connection
+        goes back to the pool on exit (reused only if the body was read to the end)."""
+        ...
+
+    def sends_credentials(self) -> bool:
+        """Whether every request carries credential headers the pipeline did not choose (a
+        session's default headers): they would follow redirects to any host."""
+        ...
+
     async def close(self) -> None: ...
+
+
+#: What aiohttp raises while a body is read.
+_BODY_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    ConnectionError,
+)
+
+
+_SMALL_READ_ERRORS: tuple[type[BaseException], ...] = (*_BODY_ERRORS, EOFError)
+
+
+class _AiohttpStreamed:
+    """:class:`StreamedResponse` over an open ``aiohttp.ClientResponse``."""
+
+    __slots__ = ("_method", "content", "content_length", "headers", "status", "url")
+
+    read_errors = _BODY_ERRORS
+
+    def __init__(self, response: aiohttp.ClientResponse, method: str) -> None:
+        self.status = response.status
+        self.headers = response.headers
+        self.url = response.url
+        self.content = response.content
+        self.content_length = response.content_length
+        self._method = method
+
+    def body_error(self, exc: BaseException) -> CircleCIError:
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            error: CircleCIError = TransportError(
+                f"the connection closed before the whole body arrived: {_describe(exc)}",
+                method=self._method,
+                url=self.url,
+            )
+            error.__cause__ = _sanitized(exc)
+            return error
+        return translate(exc, self._method, self.url)
+
+    async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
+        length = self.content_length
+        if length is not None and length > limit:
+            return None
+        content = self.content
+        read = content.readexactly(length) if length is not None else content.read(limit)
+        failed = False
+        try:
+            # wait_for costs a task: only when asked (the read timeout bounds a silence anyway)
+            body = await (read if timeout is None else asyncio.wait_for(read, timeout))
+        except _SMALL_READ_ERRORS:
+            failed = True
+        return None if failed else body
 
 
 class AiohttpTransport:
@@ -86,9 +210,8 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         timeouts = timeouts or Timeouts()
-        self._timeout = aiohttp.ClientTimeout(
-            total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.sock_read
-        )
+        self._timeout = _client_timeout(timeouts)
+        self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
@@ -112,8 +235,15 @@ class AiohttpTransport:
             )
         return self._session
 
+    def sends_credentials(self) -> bool:
+        session = self._session
+        return session is not None and any(
+            name.lower() in CREDENTIAL_HEADERS for name in session.headers
+        )
+
     async def send(self, request: Request) -> Response:
         session = self._session if self._session is not None and not self._closed else self.session
+        failure: CircleCIError
         try:
             async with session.request(
                 request.method,
@@ -125,18 +255,22 @@ class AiohttpTransport:
             ) as resp:
                 body = await resp.read()
                 return Response(resp.status, resp.headers, body, resp.url)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise ConnectError(
-                f"could not connect: {_describe(exc)}", method=request.method, url=request.url
-            ) from None
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise RequestTimeout(
-                f"timed out: {_describe(exc)}", method=request.method, url=request.url
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(
-                f"connection failed: {_describe(exc)}", method=request.method, url=request.url
-            ) from None
+        except _SEND_ERRORS as exc:
+            failure = translate(exc, request.method, request.url)
+        raise failure  # outside the except block: no aiohttp exception as __context__
+
+    def stream(self, request: Request) -> _StreamContext:
+        return _StreamContext(self, request)
+
+    def _timeout_for(self, timeouts: Timeouts | None) -> aiohttp.ClientTimeout:
+        if timeouts is None:
+            return self._timeout
+        known = self._timeouts.get(id(timeouts))  # by identity: no attrs hash per request
+        if known is None or known[0] is not timeouts:
+            if len(self._timeouts) >= 64:
+                self._timeouts.clear()
+            known = self._timeouts[id(timeouts)] = (timeouts, _client_timeout(timeouts))
+        return known[1]
 
     async def close(self) -> None:
         self._closed = True
@@ -145,9 +279,77 @@ class AiohttpTransport:
         self._session = None
 
 
+class _StreamContext:
+    """``async with transport.stream(request) as response``: a plain class, not a generator
+    (one is entered per artifact hop)."""
+
+    __slots__ = ("_request", "_response", "_transport")
+
+    def __init__(self, transport: AiohttpTransport, request: Request) -> None:
+        self._transport = transport
+        self._request = request
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        request = self._request
+        session = self._transport.session
+        failure: CircleCIError
+        try:
+            response = await session.request(
+                request.method,
+                request.url,
+                headers=request.headers,
+                params=request.params,
+                data=request.body,
+                allow_redirects=False,
+                timeout=self._transport._timeout_for(request.timeouts),
+                auto_decompress=False,
+            )
+        except _SEND_ERRORS as exc:
+            failure = translate(exc, request.method, request.url)
+        else:
+            self._response = response
+            return _AiohttpStreamed(response, request.method)
+        raise failure  # outside the except block: no aiohttp exception as __context__
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        response = self._response
+        if response is not None:
+            self._response = None
+            response.release()  # reused only if the body was read to the end
+
+
+_SEND_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, ssl.SSLError)
+_CONNECT_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ssl.SSLError)
+
+
+def translate(exc: BaseException, method: str, url: URL) -> CircleCIError:
+    """The library's error for an aiohttp/network exception, with a sanitized cause."""
+    error: CircleCIError
+    if isinstance(exc, _CONNECT_ERRORS):  # TLS failures included: nothing was sent
+        error = ConnectError(f"could not connect: {_describe(exc)}", method=method, url=url)
+    elif isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        error = RequestTimeout(f"timed out: {_describe(exc)}", method=method, url=url)
+    else:
+        error = TransportError(f"connection failed: {_describe(exc)}", method=method, url=url)
+    error.__cause__ = _sanitized(exc)
+    return error
+
+
+def _sanitized(exc: BaseException) -> SanitizedCause:
+    text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
+    return SanitizedCause(type(exc).__name__, str(text))
+
+
 def _describe(exc: BaseException) -> str:
     """The exception's class and message, without ``request_info`` (it holds request headers)."""
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"{type(exc).__name__}: {exc.message}"
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(
+        total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.sock_read
+    )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from .errors import CircleCIError
+from .errors import WaitTimeout
 from .models.pipelines import Pipeline, PipelineState
 from .models.workflows import Workflow, WorkflowStatus
 from .polling import DEFAULT_POLL, PollSchedule, pipeline_finished, pipeline_has_workflows
@@ -35,12 +35,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-class WaitTimeout(CircleCIError, TimeoutError):
-    """The thing waited for did not finish in time. ``last`` is what the last poll saw."""
-
-    def __init__(self, message: str, *, last: Any) -> None:
-        super().__init__(message)
-        self.last = last
 
 
 @attrs.frozen(kw_only=True)

@@ -21,6 +21,7 @@ from circleci_async.errors import (
     ConnectError,
     DecodeError,
     Forbidden,
+    MaxWaitExceeded,
     NotFound,
     RateLimitExceeded,
     RequestTimeout,
@@ -317,9 +318,10 @@ async def test_wait_longer_than_max_wait_raises(fake: FakeCircleCI) -> None:
         rate_limit=RateLimitConfig(initial_rate=None, max_wait=2.0),
     ) as cci:
         t0 = time.monotonic()
-        with pytest.raises(RateLimitExceeded, match="max_wait") as info:
+        with pytest.raises(MaxWaitExceeded, match="max_wait") as info:
             await cci.request("GET", "me")
         assert time.monotonic() - t0 < 1.0
+    assert isinstance(info.value, RateLimitExceeded) and info.value.status is None
     assert info.value.retry_after == pytest.approx(3600, abs=1)
 
 

@@ -445,15 +445,20 @@ async def test_no_token_over_plain_http(api: FakeCircleCI, tmp_path: Path) -> No
     assert getattr(results[0].error, "status", None) == 401
 
 
+@pytest.mark.parametrize("header", ["Circle-Token", "authorization"])
 async def test_a_session_that_sends_credentials_everywhere_is_refused(
-    api: FakeCircleCI, hosts: ArtifactServers, tmp_path: Path
+    api: FakeCircleCI, hosts: ArtifactServers, tmp_path: Path, header: str
 ) -> None:
-    async with (
-        hosts.session(headers={"Circle-Token": TOKEN}) as session,
-        CircleCI(TOKEN, base_url=api.url, session=session) as client,
-    ):
+    # Refused before any request, for API calls and downloads alike: session headers would
+    # follow an API redirect or an artifact redirect to any host.
+    async with hosts.session(headers={header: TOKEN}) as session:
+        client = CircleCI(TOKEN, base_url=api.url, session=session)
         with pytest.raises(ConfigurationError, match="credentials on every request"):
-            await client.artifacts.download([hosts.add("a", b"a")], tmp_path)
+            await client.request("GET", "me")
+        with pytest.raises(ConfigurationError, match="credentials on every request"):
+            await client.artifacts.download([hosts.add(f"a-{header}", b"a")], tmp_path)
+        await client.close()
+    assert api.requests == [] and hosts.artifact_requests == []
 
 
 async def test_global_and_per_host_limits(
@@ -471,9 +476,16 @@ async def test_global_and_per_host_limits(
 
 
 class CountingLimiter(AdaptiveLimiter):
+    """Counts the slots it hands out, on the synchronous fast path and the waiting one."""
+
     def __init__(self) -> None:
         super().__init__(UNPACED)
         self.acquired = 0
+
+    def try_acquire_nowait(self) -> bool:
+        taken = super().try_acquire_nowait()
+        self.acquired += taken
+        return taken
 
     async def acquire(self) -> float:
         self.acquired += 1

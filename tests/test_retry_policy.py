@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from circleci_async.config import RetryConfig
 from circleci_async.errors import (
+    APIError,
     BadRequest,
     ConnectError,
     DecodeError,
+    IntegrityError,
+    MaxWaitExceeded,
     NotFound,
     RateLimitExceeded,
     RequestTimeout,
@@ -16,7 +20,7 @@ from circleci_async.errors import (
     TransportError,
 )
 from circleci_async.ratelimit.headers import RateLimitSnapshot
-from circleci_async.retry import RetryPolicy, RetrySchedule
+from circleci_async.retry import PROGRESS_ATTEMPTS, RetryPolicy, RetrySchedule
 
 CFG = RetryConfig(max_attempts=4, deadline=60.0, backoff_base=1.0, backoff_max=8.0)
 
@@ -49,8 +53,9 @@ def test_429_without_retry_after_backs_off_with_jitter() -> None:
 
 
 def test_local_max_wait_refusal_is_final() -> None:
-    d = decide(RateLimitExceeded("too long", retry_after=9999.0, status=None))
-    assert not d.retry
+    d = decide(MaxWaitExceeded("too long", retry_after=9999.0))
+    assert not d.retry and d.exhausted
+    assert isinstance(MaxWaitExceeded("x", retry_after=1.0), RateLimitExceeded)
 
 
 def test_retry_after_beyond_the_deadline_gives_up_instead_of_cutting_it_short() -> None:
@@ -102,3 +107,72 @@ def test_backoff_grows_and_is_capped() -> None:
     caps = [1, 2, 4, 8, 8, 8]
     for cap in caps:
         assert 0.0 <= schedule.next_delay() <= cap
+
+
+def test_an_ungated_429_sleeps_its_retry_after_in_the_loop() -> None:
+    # A storage host's 429: the limiter does not pace that host, so the loop waits instead.
+    d = decide(RateLimitExceeded("slow", retry_after=3.0, gated=False))
+    assert d.retry and d.delay >= 3.0
+
+
+def test_retry_after_longer_than_the_cap_gives_up_exhausted() -> None:
+    cfg = attrs.evolve(CFG, max_retry_after=10.0)
+    policy = RetryPolicy(cfg)
+    d = policy.decide(
+        server_error(503, retry_after=30.0),
+        method="GET",
+        attempt=1,
+        elapsed=0.0,
+        schedule=RetrySchedule(cfg),
+    )
+    assert not d.retry and d.exhausted and "Retry-After" in d.reason
+
+
+def test_statuses_come_from_the_one_set() -> None:
+    assert decide(APIError("timeout", status=408)).retry  # in the default set
+    cfg = attrs.evolve(CFG, retry_statuses=frozenset({500}))
+    policy = RetryPolicy(cfg)
+    d = policy.decide(
+        server_error(503), method="GET", attempt=1, elapsed=0.0, schedule=RetrySchedule(cfg)
+    )
+    assert not d.retry and not d.exhausted
+
+
+def test_a_retryable_integrity_error_is_retried_and_a_plain_one_is_not() -> None:
+    assert decide(IntegrityError("short", retryable=True)).retry
+    assert not decide(IntegrityError("an HTML page")).retry
+
+
+def _transfer(attempts: int, progress: set[int]) -> tuple[int, list[float]]:
+    """Attempts until the policy stops, with ``progress`` the attempts that brought bytes."""
+    policy = RetryPolicy(CFG)
+    schedule = RetrySchedule(CFG)
+    delays: list[float] = []
+    for attempt in range(1, attempts + 1):
+        d = policy.decide(
+            TransportError("drop"),
+            method="GET",
+            attempt=attempt,
+            elapsed=0.0,
+            schedule=schedule,
+            progressed=attempt in progress,
+        )
+        if not d.retry:
+            assert d.exhausted
+            return attempt, delays
+        delays.append(d.delay)
+    return attempts, delays
+
+
+def test_progress_resets_the_failure_count_and_retries_at_once() -> None:
+    # Without progress: max_attempts (4) attempts.
+    assert _transfer(100, set())[0] == 4
+    # Progress on attempt 3: attempts 4, 5, 6 fail without it, the 4th failure in a row is 6.
+    stopped, delays = _transfer(100, {3})
+    assert stopped == 6
+    assert delays[2] == 0.0  # the attempt after progress goes at once
+
+
+def test_progress_forever_is_still_bounded() -> None:
+    stopped, _ = _transfer(10_000, set(range(1, 10_000)))
+    assert stopped == CFG.max_attempts * PROGRESS_ATTEMPTS

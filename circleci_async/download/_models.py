@@ -122,9 +122,12 @@ class DownloadOptions:
     slow_write: float = attrs.field(default=0.002, validator=_positive)
 
     #: Failed attempts in a row before a file is given up. An attempt that brought at least
-    #: 64 KiB of new bytes before failing starts the count again (the transfer resumes there),
-    #: up to 20 times ``max_attempts`` attempts in all.
+    #: 64 KiB of new bytes before failing starts the count again (the transfer resumes there at
+    #: once), up to 20 times ``max_attempts`` attempts in all. These three fields are the
+    #: downloads' :class:`~circleci_async.config.RetryConfig` (the client's ``retry_statuses``
+    #: apply; no deadline): the decisions are :class:`~circleci_async.retry.RetryPolicy`'s.
     max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    #: Waits between failed attempts: ``backoff``'s exponential schedule with full jitter.
     backoff_base: float = attrs.field(default=0.5, validator=_positive)
     backoff_max: float = attrs.field(default=10.0, validator=_positive)
     connect_timeout: float | None = attrs.field(default=30.0, validator=_positive)

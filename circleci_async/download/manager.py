@@ -1,8 +1,9 @@
 """The downloader: many files at once within limits, each one resumed, verified and reported.
 
-A :class:`DownloadEngine` holds what files of one or more batches share: the fetcher (per-host
-slots, the rate limiter for CircleCI hosts), the global limit on files in flight, the thread pool
-and the write strategy (inline or pooled writes, batch sizes). :meth:`DownloadEngine.run`
+A :class:`DownloadEngine` holds what files of one or more batches share: the client's request
+pipeline (whose streams follow redirects, decide credentials per hop and pace CircleCI hosts),
+the per-host slots it is given, the retry policy, the global limit on files in flight, the thread
+pool and the write strategy (inline or pooled writes, batch sizes). :meth:`DownloadEngine.run`
 downloads one planned batch with as many workers as the global limit allows and returns one
 result per file.
 
@@ -20,18 +21,18 @@ import asyncio
 import contextlib
 import logging
 import os
-import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import aiohttp
 from yarl import URL
 
 from .._core import ClientCore
+from .._pipeline import HostSlots
+from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
-from ..transport import AiohttpTransport
+from ..retry import RetryPolicy, RetrySchedule
 from ._models import (
     ArtifactRef,
     DownloadOptions,
@@ -41,15 +42,7 @@ from ._models import (
     SkipPolicy,
 )
 from .errors import DownloadError, DownloadFailed, IntegrityError, PathConflictError
-from .fetch import (
-    Fetcher,
-    Retryable,
-    html_expected,
-    is_html,
-    parse_content_range,
-    raise_transport_error,
-    strong_validator,
-)
+from .fetch import html_expected, is_html, parse_content_range, range_headers, strong_validator
 from .plan import PlannedFile, skip_reason
 from .progress import ProgressReporter
 from .writer import DirectoryState, Existing, FileWriter, ResumeRecord, WriteStrategy
@@ -64,7 +57,7 @@ _NOTHING = Existing()
 #: a server that drops every connection after a few bytes is not making progress.
 _PROGRESS = 64 * 1024
 _PROGRESS_STEP = 256 * 1024  # bytes between progress reports
-_CREDENTIAL_HEADERS = ("circle-token", "authorization")
+_EXPECT = frozenset({416})  # handed over by the stream: the partial file may be complete
 
 
 class DownloadEngine:
@@ -88,17 +81,8 @@ class DownloadEngine:
             raise ConfigurationError("concurrency must be >= 1")
         if per_host is not None and per_host < 1:
             raise ConfigurationError("per_host must be >= 1")
-        transport = core.transport
-        if not isinstance(transport, AiohttpTransport):
-            raise ConfigurationError("artifact downloads need the client's aiohttp transport")
-        session = transport.session
-        if any(name.lower() in _CREDENTIAL_HEADERS for name in session.headers):
-            # Session headers ride along on every request, the storage host included.
-            raise ConfigurationError(
-                "the aiohttp session sends credentials on every request; pass the token to "
-                "CircleCI(...) instead, which sends it only where it belongs"
-            )
-        self.options = options or DownloadOptions()
+        self.pipeline = core.pipeline  # refuses a session that sends credentials everywhere
+        self.options = options = options or DownloadOptions()
         self.dest = os.path.abspath(os.fspath(dest))
         self.root = ""  # the resolved destination, set by __aenter__
         self.skip = skip
@@ -106,13 +90,20 @@ class DownloadEngine:
         self.resume = resume
         self.progress = progress
         self.concurrency = concurrency
-        self.fetcher = Fetcher(
-            session,
-            auth=core.auth,
-            limiter=core.limiter,
-            stats=core.stats,
-            options=self.options,
-            per_host=per_host or concurrency,
+        self.per_host = HostSlots(per_host or concurrency)
+        # No total timeout: big files take long; the read timeout bounds a silence instead.
+        self.timeouts = Timeouts(
+            total=None, connect=options.connect_timeout, sock_read=options.read_timeout
+        )
+        self.policy = RetryPolicy(
+            RetryConfig(
+                max_attempts=options.max_attempts,
+                deadline=None,
+                backoff_base=options.backoff_base,
+                backoff_max=options.backoff_max,
+                retry_statuses=core.retry.retry_statuses,
+                max_retry_after=core.rate_config.max_wait,
+            )
         )
         self.strategy = WriteStrategy(self.options)
         self._slots = asyncio.Semaphore(concurrency)
@@ -317,7 +308,7 @@ class _Transfer:
             and existing.partial_size is not None
             and 0 < existing.partial_size < record.size
         ):
-            writer.continue_partial(existing.partial_size)
+            writer.continue_partial(existing.partial_size, existing.partial_identity)
             self.resumed_from = existing.partial_size
             self.validator = record.validator
             self.total = record.size
@@ -352,10 +343,12 @@ class _Transfer:
 
     async def _attempts(self) -> str | None:
         """Attempts until the bytes are all there (or a skip reason); raises :class:`_GaveUp`
-        when retrying stops making sense, other errors when it never made any."""
-        options = self.engine.options
+        when retries stop for a failure that may pass (the partial file is worth keeping),
+        the error itself when retrying never made sense."""
+        engine = self.engine
+        policy = engine.policy
         writer = self.writer
-        failures = 0
+        schedule: RetrySchedule | None = None  # built on the first failure
         high_water = writer.size
         url = URL(self.artifact.url)
         while True:
@@ -376,46 +369,56 @@ class _Transfer:
                         url=url,
                     )
                 # The body ended early without a protocol error: resume the rest.
-                raise Retryable(
-                    IntegrityError(
-                        f"the transfer ended after {writer.size} of {total} bytes",
-                        expected=total,
-                        received=writer.size,
-                        method="GET",
-                        url=url,
-                    )
+                raise IntegrityError(
+                    f"the transfer ended after {writer.size} of {total} bytes",
+                    expected=total,
+                    received=writer.size,
+                    retryable=True,
+                    method="GET",
+                    url=url,
                 )
-            except Retryable as retry:
-                if writer.size >= high_water + _PROGRESS:
-                    failures = 0
-                else:
-                    failures += 1
+            except CircleCIError as error:
+                if schedule is None:
+                    schedule = RetrySchedule(policy.config)
+                progressed = writer.size >= high_water + _PROGRESS
                 high_water = max(high_water, writer.size)
-                if failures >= options.max_attempts or self.attempts >= options.max_attempts * 20:
-                    raise _GaveUp(retry.error) from None
-                delay = _backoff(options, failures)
-                if retry.retry_after is not None:
-                    delay = max(delay, min(retry.retry_after, options.backoff_max * 6))
+                decision = policy.decide(
+                    error,
+                    method="GET",
+                    attempt=self.attempts,
+                    elapsed=0.0,  # no deadline: big files take long
+                    schedule=schedule,
+                    progressed=progressed,
+                )
+                if not decision.retry:
+                    if decision.exhausted:
+                        raise _GaveUp(error) from None
+                    raise
                 logger.debug(
                     "retrying %s from byte %d in %.2f s: %s",
                     self.relative,
                     writer.size,
-                    delay,
-                    retry.error,
+                    decision.delay,
+                    error,
                 )
-                if delay > 0:
-                    await asyncio.sleep(delay)
+            if decision.delay > 0:  # outside the except block: no exception context kept
+                engine.pipeline.stats.waited += decision.delay
+                await asyncio.sleep(decision.delay)
 
     async def _attempt(self, url: URL) -> str | None:
         """One request from the current offset, streamed into the writer."""
         engine = self.engine
         writer = self.writer
-        opened = await engine.fetcher.open(
-            url, offset=writer.size, validator=self.validator if writer.size else None
-        )
-        reuse = False
-        try:
-            response = opened.response
+        headers = range_headers(writer.size, self.validator)
+        async with engine.pipeline.stream(
+            "GET",
+            url,
+            headers=headers,
+            timeouts=engine.timeouts,
+            per_host=engine.per_host,
+            max_redirects=engine.options.max_redirects,
+            expect=_EXPECT,
+        ) as response:
             headers = response.headers
             status = response.status
             if status == 206:
@@ -423,28 +426,25 @@ class _Transfer:
                 if content_range is None or content_range.start != writer.size:
                     # Not the bytes asked for: start again from the first byte.
                     await self._restart()
-                    raise Retryable(
-                        IntegrityError(
-                            "the server answered a resume request with the wrong range "
-                            f"({headers.get('Content-Range')!r})",
-                            method="GET",
-                            url=opened.url,
-                        )
+                    raise IntegrityError(
+                        "the server answered a resume request with the wrong range "
+                        f"({headers.get('Content-Range')!r})",
+                        retryable=True,
+                        method="GET",
+                        url=response.url,
                     )
                 self.total = content_range.total
             elif status == 416:
                 content_range = parse_content_range(headers.get("Content-Range"))
                 if content_range is None or content_range.total != writer.size:
                     await self._restart()
-                    raise Retryable(
-                        IntegrityError(
-                            "the server cannot resume this file (416)",
-                            method="GET",
-                            url=opened.url,
-                        )
+                    raise IntegrityError(
+                        "the server cannot resume this file (416)",
+                        retryable=True,
+                        method="GET",
+                        url=response.url,
                     )
                 self.total = writer.size  # the partial file already holds everything
-                reuse = True
                 return None
             else:  # 200: the whole file, from its first byte
                 if writer.size:
@@ -462,7 +462,7 @@ class _Transfer:
                 raise IntegrityError(
                     "the server sent an HTML page instead of the artifact (a login or error page?)",
                     method="GET",
-                    url=opened.url,
+                    url=response.url,
                 )
             self.validator = strong_validator(headers) or self.validator
             total = self.total
@@ -477,6 +477,7 @@ class _Transfer:
             meter.start(total)
             # The body, inline here: every await below resumes through one frame less.
             content = response.content
+            failure: CircleCIError | None = None
             try:
                 while True:
                     chunk, end_of_http_chunk = await content.readchunk()
@@ -489,15 +490,14 @@ class _Transfer:
                         await writer.flush()
                     if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
                         meter.update(writer.size)
-            except (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError) as exc:
+            except response.read_errors as exc:
+                failure = response.body_error(exc)
+            if failure is not None:  # raised outside the except: the HTTP stack's error stays out
                 # Keep what arrived: it is valid, and a resume continues after it.
                 await writer.flush()
                 meter.update(writer.size)
-                raise_transport_error(exc, opened.url)
-            reuse = True
+                raise failure
             return None
-        finally:
-            opened.close(reuse=reuse)
 
     async def _restart(self) -> None:
         self.meter.restart()
@@ -542,14 +542,6 @@ class _Meter:
 def _make_root(dest: str) -> str:
     os.makedirs(dest, exist_ok=True)
     return os.path.realpath(dest)
-
-
-def _backoff(options: DownloadOptions, failures: int) -> float:
-    """No wait after a try that brought new bytes; otherwise exponential with jitter."""
-    if failures == 0:
-        return 0.0
-    ceiling = min(options.backoff_max, options.backoff_base * 2.0 ** (failures - 1))
-    return ceiling * random.uniform(0.5, 1.0)
 
 
 def _with_attempts(error: CircleCIError, attempts: int) -> CircleCIError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .backends import InMemoryBackend, LimiterBackend
+from .backends import InMemoryBackend, LimiterBackend, SharedBackend
 from .bucket import BucketState, RateLimitView
 from .headers import EMPTY_SNAPSHOT, Observation, RateLimitSnapshot, parse_rate_limit_headers
 from .limiter import AdaptiveLimiter, shared_limiter
@@ -16,6 +16,7 @@ __all__ = [
     "Observation",
     "RateLimitSnapshot",
     "RateLimitView",
+    "SharedBackend",
     "parse_rate_limit_headers",
     "shared_limiter",
 ]

@@ -4,6 +4,11 @@
 A backend must make each call atomic for its key: in memory that holds trivially on one event
 loop; a Redis backend would run the same arithmetic as :class:`BucketState` in a Lua script with
 Redis ``TIME`` as the clock. Keys are token fingerprints, never tokens.
+
+Every operation comes in two forms, and the limiter runs the same code over any backend: the
+``*_nowait`` form answers at once when it can without I/O (in memory, always) and says "ask me
+asynchronously" otherwise (``None`` / ``False``: a network backend, always, by inheriting
+:class:`SharedBackend`).
 """
 
 from __future__ import annotations
@@ -14,25 +19,62 @@ from ..config import RateLimitConfig
 from .bucket import BucketState, RateLimitView
 from .headers import RateLimitSnapshot
 
-__all__ = ["InMemoryBackend", "LimiterBackend"]
+__all__ = ["InMemoryBackend", "LimiterBackend", "SharedBackend"]
 
 
 class LimiterBackend(Protocol):
+    def try_acquire_nowait(self, key: str, now: float) -> float | None:
+        """:meth:`try_acquire` answered without I/O, or ``None``: ask :meth:`try_acquire`."""
+        ...
+
     async def try_acquire(self, key: str, now: float) -> float:
         """Take a slot (return 0.0) or return the seconds to wait before asking again."""
         ...
 
+    def release_nowait(self, key: str) -> bool:
+        """:meth:`release` done without I/O (``True``), or ``False``: call :meth:`release`."""
+        ...
+
     async def release(self, key: str) -> None: ...
+
+    def observe_nowait(
+        self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
+    ) -> bool:
+        """:meth:`observe` done without I/O (``True``), or ``False``: call :meth:`observe`."""
+        ...
 
     async def observe(
         self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
     ) -> None: ...
 
+    def may_skip(self, key: str) -> bool:
+        """Whether a success's headers may go unread (see ``BucketState.may_skip``); a backend
+        that cannot tell without I/O says ``False``."""
+        ...
+
     def view(self, key: str, now: float) -> RateLimitView: ...
 
 
+class SharedBackend:
+    """Base for a backend whose every call is I/O: the fast forms always defer."""
+
+    def try_acquire_nowait(self, key: str, now: float) -> float | None:
+        return None
+
+    def release_nowait(self, key: str) -> bool:
+        return False
+
+    def observe_nowait(
+        self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
+    ) -> bool:
+        return False
+
+    def may_skip(self, key: str) -> bool:
+        return False
+
+
 class InMemoryBackend:
-    """Limiter state for the keys used in this process."""
+    """Limiter state for the keys used in this process; every call answers at once."""
 
     def __init__(self, config: RateLimitConfig) -> None:
         self._config = config
@@ -44,16 +86,32 @@ class InMemoryBackend:
             state = self._states[key] = BucketState(self._config)
         return state
 
+    def try_acquire_nowait(self, key: str, now: float) -> float:
+        return self.state(key).try_acquire(now)
+
     async def try_acquire(self, key: str, now: float) -> float:
         return self.state(key).try_acquire(now)
 
+    def release_nowait(self, key: str) -> bool:
+        self.state(key).release()
+        return True
+
     async def release(self, key: str) -> None:
         self.state(key).release()
+
+    def observe_nowait(
+        self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
+    ) -> bool:
+        self.state(key).observe(snapshot, status=status, now=now, wall=wall)
+        return True
 
     async def observe(
         self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
     ) -> None:
         self.state(key).observe(snapshot, status=status, now=now, wall=wall)
+
+    def may_skip(self, key: str) -> bool:
+        return self.state(key).may_skip()
 
     def view(self, key: str, now: float) -> RateLimitView:
         return self.state(key).view(now)

@@ -3,6 +3,10 @@
 Waiters queue in arrival order behind one lock; only the head of the queue asks the bucket and
 sleeps, so a change of pace (a new header, a 429 gate) applies to the very next request rather
 than to a schedule handed out earlier. A response that raises the pace wakes the head early.
+
+One code path over any backend: each step first asks the backend's ``*_nowait`` form (in memory
+it answers at once, so the hot path creates no coroutine), and awaits or backgrounds the async
+form only when the backend says it needs I/O.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from ..config import RateLimitConfig
-from ..errors import RateLimitExceeded
+from ..errors import MaxWaitExceeded
 from .backends import InMemoryBackend, LimiterBackend
 from .bucket import RateLimitView
 from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
@@ -43,8 +47,6 @@ class AdaptiveLimiter:
         self.config = config or RateLimitConfig()
         self.key = key
         self.backend: LimiterBackend = backend or InMemoryBackend(self.config)
-        # In-process state is used directly: no coroutine per call on the hot path.
-        self._local = self.backend.state(key) if isinstance(self.backend, InMemoryBackend) else None
         self._clock = clock
         self._wall = wall_clock
         self._queue = asyncio.Lock()
@@ -58,14 +60,15 @@ class AdaptiveLimiter:
 
     def try_acquire_nowait(self) -> bool:
         """Take a slot if one is free right now, without waiting or yielding (the hot path)."""
-        if self._local is None or self._queue.locked():
+        if self._queue.locked():
             return False
-        return self._local.try_acquire(self._clock()) <= 0
+        wait = self.backend.try_acquire_nowait(self.key, self._clock())
+        return wait is not None and wait <= 0
 
     async def acquire(self) -> float:
         """Wait for a slot; return the seconds waited.
 
-        Raises :class:`RateLimitExceeded` (with ``status=None``) when the wait would be longer
+        Raises :class:`~circleci_async.errors.MaxWaitExceeded` when the wait would be longer
         than ``max_wait``, instead of sleeping for it.
         """
         start = self._clock()
@@ -79,18 +82,18 @@ class AdaptiveLimiter:
                     return now - start
                 max_wait = self.config.max_wait
                 if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
-                    raise RateLimitExceeded(
+                    raise MaxWaitExceeded(
                         f"rate limited: the next request could go in {wait:.1f} s, "
                         f"more than max_wait={max_wait:g} s",
                         retry_after=wait,
-                        status=None,
                     )
                 await self._pause(wait)
 
     async def _try_acquire(self, now: float) -> float:
-        if self._local is not None:
-            return self._local.try_acquire(now)
-        return await self.backend.try_acquire(self.key, now)
+        wait = self.backend.try_acquire_nowait(self.key, now)
+        if wait is None:
+            wait = await self.backend.try_acquire(self.key, now)
+        return wait
 
     async def _pause(self, seconds: float) -> None:
         if seconds < _SHORT_WAIT:  # not worth arranging an early wake-up
@@ -102,16 +105,12 @@ class AdaptiveLimiter:
 
     async def release(self) -> None:
         """A request finished (answered or failed)."""
-        if self._local is not None:
-            self._local.release()
-        else:
+        if not self.backend.release_nowait(self.key):
             await self.backend.release(self.key)
 
     def release_nowait(self) -> None:
         """:meth:`release` without awaiting: a shared backend is told in the background."""
-        if self._local is not None:
-            self._local.release()
-        else:
+        if not self.backend.release_nowait(self.key):
             self._background(self.backend.release(self.key))
 
     async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
@@ -127,22 +126,22 @@ class AdaptiveLimiter:
             self._background(learning)
 
     def _learn(self, snapshot: RateLimitSnapshot, status: int) -> Coroutine[Any, Any, None] | None:
-        """Apply a response to in-process state at once; for a shared backend, return the
-        coroutine that tells it (awaited or backgrounded by the caller)."""
+        """Apply a response at once if the backend can; otherwise return the coroutine that
+        tells it (awaited or backgrounded by the caller)."""
         if snapshot is EMPTY_SNAPSHOT and status != 429 and self._answered:
             return None  # a bare success teaches nothing, except the first answer (the probe)
         self._answered = True
         self._unread = None
         self._changed.set()
         now, wall = self._clock(), self._wall()
-        if self._local is not None:
-            self._local.observe(snapshot, status=status, now=now, wall=wall)
+        backend, key = self.backend, self.key
+        if backend.observe_nowait(key, snapshot, status=status, now=now, wall=wall):
             return None
-        return self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
+        return backend.observe(key, snapshot, status=status, now=now, wall=wall)
 
     def may_skip(self) -> bool:
         """Whether this successful response's headers may go unread (see BucketState.may_skip)."""
-        return self._local is not None and self._local.may_skip()
+        return self.backend.may_skip(self.key)
 
     def defer(self, headers: Headers, status: int) -> None:
         """Keep the headers of a response read later, only if someone asks for :meth:`view`."""
@@ -164,12 +163,18 @@ class AdaptiveLimiter:
     def view(self) -> RateLimitView:
         """What the server last said, merged (reading a deferred response first)."""
         unread = self._unread
-        if unread is not None and self._local is not None:
+        if unread is not None:
             self._unread = None
             headers, status = unread
             snapshot = parse_rate_limit_headers(headers, status=status)
             if snapshot.observations:  # read late, as of now: resets are whole seconds anyway
-                self._local.observe(snapshot, status=status, now=self._clock(), wall=self._wall())
+                now, wall = self._clock(), self._wall()
+                if not self.backend.observe_nowait(
+                    self.key, snapshot, status=status, now=now, wall=wall
+                ):
+                    self._background(
+                        self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
+                    )
         return self.backend.view(self.key, self._clock())
 
 
