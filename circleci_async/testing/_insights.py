@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._state import ApiError, iso, page_of
+from ._queries import page_of
+from ._records import ApiError, iso
 
 if TYPE_CHECKING:
     from multidict import MultiMapping
 
-    from ._state import FakeState, JobRec, ProjectRec, WorkflowRec
+    from ._records import JobRec, ProjectRec, WorkflowRec
+    from ._state import FakeState
 
 __all__ = ["Insights"]
 

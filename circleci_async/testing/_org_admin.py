@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ._project_admin import body_object, optional, require
-from ._state import ApiError, iso
+from ._records import ApiError, iso
 from ._tables import Table
 
 if TYPE_CHECKING:
@@ -181,9 +181,7 @@ class OrgAdmin:
         org = self.state.api_org(slug_or_id)
         for slug in [s for s, p in self.state.projects.items() if p.organization_id == org.id]:
             self.state.delete_project(slug)
-        del self.state.orgs[org.id]
-        self.state._org_ids.pop(org.slug, None)
-        self.state.touch()
+        self.state.remove_org(org)
         return {"message": "Organization deleted."}
 
     def list_allow_list(self, org: str) -> dict[str, Any]:

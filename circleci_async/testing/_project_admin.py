@@ -11,7 +11,8 @@ import base64
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ._state import ApiError, check_parameters, iso
+from ._records import ApiError, iso
+from ._state import check_parameters
 from ._tables import Table
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from ._codec import dumps, loads
-from ._state import ApiError
+from ._records import ApiError
 
 if TYPE_CHECKING:
     from ._insights import Insights

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._project_admin import body_object, optional, require
-from ._state import ApiError, iso
+from ._records import ApiError, iso
 from ._tables import Table
 
 if TYPE_CHECKING:

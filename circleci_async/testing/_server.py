@@ -35,10 +35,12 @@ from ._org_admin import OrgAdmin
 from ._plans import WorkflowPlan
 from ._project_admin import ProjectAdmin
 from ._ratelimit import RateLimitLedger, RateLimitPolicy, render_headers
+from ._records import ApiError
 from ._routes import Handler, Route, Routes
 from ._runner import RunnerState
+from ._seeding import SEED_EPOCH
 from ._simulation import Simulation
-from ._state import SEED_EPOCH, ApiError, FakeState
+from ._state import FakeState
 
 __all__ = ["FakeCircleCI", "RecordedRequest", "ScaledClock"]
 

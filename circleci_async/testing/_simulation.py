@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ._plans import JOB_OUTCOMES, JobPlan, WorkflowPlan
-from ._state import ApiError
+from ._records import ApiError
 
 if TYPE_CHECKING:
-    from ._state import FakeState, JobRec, PipelineRec, WorkflowRec
+    from ._records import JobRec, PipelineRec, WorkflowRec
+    from ._state import FakeState
 
 __all__ = ["Simulation"]
 

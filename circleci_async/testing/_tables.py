@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._state import ApiError, page_of
+from ._queries import page_of
+from ._records import ApiError
 
 if TYPE_CHECKING:
     from ._state import FakeState
