@@ -26,11 +26,12 @@ so cancelling a mirror at any point leaves no coroutine that was never awaited.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -40,6 +41,7 @@ from ..models import structure
 from ..models.jobs import Artifact
 from ..models.pipelines import Pipeline
 from ..models.workflows import Job, Workflow
+from ..pagination import AsyncPaginator
 from ._models import (
     ArtifactRef,
     DownloadOptions,
@@ -235,7 +237,13 @@ class _Walker:
 
     async def run(self) -> None:
         o = self.options
-        pipelines = self.client.pipelines.list_for_project(self.slug, branch=o.branch or None)
+        async with _walking(
+            self.client.pipelines.list_for_project(self.slug, branch=o.branch or None)
+        ) as pipelines:
+            await self._pipelines(pipelines)
+
+    async def _pipelines(self, pipelines: AsyncPaginator[Pipeline]) -> None:
+        o = self.options
         try:
             async for pipeline in pipelines:
                 created = pipeline.created_at
@@ -251,16 +259,15 @@ class _Walker:
         except BaseException:
             await self.tasks.cancel()
             raise
-        finally:
-            await pipelines.aclose()
 
     async def pipeline(self, pipeline: Pipeline) -> None:
         try:
-            async for workflow in self.client.pipelines.workflows(pipeline.id):
-                if not _name_matches(workflow.name, self.options.workflow):
-                    continue
-                self.result.workflows += 1
-                await self._workflow(pipeline, workflow)
+            async with _walking(self.client.pipelines.workflows(pipeline.id)) as workflows:
+                async for workflow in workflows:
+                    if not _name_matches(workflow.name, self.options.workflow):
+                        continue
+                    self.result.workflows += 1
+                    await self._workflow(pipeline, workflow)
         except DownloadFailed:
             raise
         except Exception as exc:
@@ -268,11 +275,13 @@ class _Walker:
 
     async def _workflow(self, pipeline: Pipeline, workflow: Workflow) -> None:
         try:
-            async for job in self.client.workflows.jobs(workflow.id):
-                if job.job_number is None or not _name_matches(job.name, self.options.job):
-                    continue  # approval jobs and jobs that never ran have no number
-                self.result.jobs += 1
-                await self.tasks.spawn(self.job_slots, self.job, _job_ref(pipeline, workflow, job))
+            async with _walking(self.client.workflows.jobs(workflow.id)) as jobs:
+                async for job in jobs:
+                    if job.job_number is None or not _name_matches(job.name, self.options.job):
+                        continue  # approval jobs and jobs that never ran have no number
+                    self.result.jobs += 1
+                    ref = _job_ref(pipeline, workflow, job)
+                    await self.tasks.spawn(self.job_slots, self.job, ref)
         except DownloadFailed:
             raise
         except Exception as exc:
@@ -323,7 +332,8 @@ class _Walker:
         parse. The paginator converts whole pages, so when a page does not parse the job is
         listed again item by item: one bad item fails alone."""
         try:
-            return await self.client.jobs.artifacts(self.slug, job_number).collect(), []
+            async with _walking(self.client.jobs.artifacts(self.slug, job_number)) as typed:
+                return await typed.collect(), []
         except DecodeError:
             pass
         good: list[Artifact] = []
@@ -339,6 +349,16 @@ class _Walker:
                 bad.append(DownloadResult(ref, DownloadStatus.FAILED, error=exc))
                 logger.info("mirror: %s", exc)
         return good, bad
+
+
+@contextlib.asynccontextmanager
+async def _walking(paginator: AsyncPaginator[T]) -> AsyncIterator[AsyncPaginator[T]]:
+    """The paginator, closed on the way out: a walk that stops early (a break, an error, a
+    cancellation) does not leave its read-ahead request running."""
+    try:
+        yield paginator
+    finally:
+        await paginator.aclose()
 
 
 def _job_ref(pipeline: Pipeline, workflow: Workflow, job: Job) -> JobRef:
