@@ -6,10 +6,12 @@ One function for both commands, so the demo shows exactly the code path a user r
 
 from __future__ import annotations
 
-import re
+import asyncio
+import contextlib
+import signal
 import time
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -17,72 +19,37 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .._timespec import parse_time
 from ..client import CircleCI
-from ..download import Layout, MirrorResult, SkipPolicy
+from ..download import MirrorOptions, MirrorResult
+from ..errors import ConfigurationError
 from .errors import CliError, ExitCode
 from .render import MirrorDisplay, human_bytes, human_seconds
 
-__all__ = ["MirrorFilters", "MirrorReport", "parse_when", "run_mirror", "summary_table"]
-
-_RELATIVE = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
-_UNITS = {"m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+__all__ = [
+    "MirrorFilters",
+    "MirrorOptions",
+    "MirrorReport",
+    "parse_when",
+    "run_mirror",
+    "summary_table",
+]
 
 
 def parse_when(text: str, *, option: str, now: datetime | None = None) -> datetime:
-    """An ISO 8601 time (naive means UTC) or an age such as ``30m``, ``12h``, ``7d``, ``2w``.
-
-    Checked here because the library treats an unparsable string as "no filter", which on the
-    command line would silently mirror everything."""
-    value = text.strip()
-    match = _RELATIVE.fullmatch(value.lower())
-    if match:
-        ago = float(match.group(1)) * _UNITS[match.group(2)]
-        return (now or datetime.now(timezone.utc)) - timedelta(seconds=ago)
-    iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    """An ISO 8601 time (naive means UTC) or an age such as ``30m``, ``12h``, ``7d``, ``2w``:
+    the library's own parser (:func:`circleci_async._timespec.parse_time`), with the error
+    naming the command-line option and exiting as a usage error."""
     try:
-        parsed = datetime.fromisoformat(iso)
-    except ValueError:
-        raise CliError(
-            f"{option} {text!r}: expected an ISO 8601 time (2026-03-01, 2026-03-01T12:00Z) "
-            "or an age (30m, 12h, 7d, 2w)",
-            ExitCode.USAGE,
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        parsed = parse_time(text, what=option, now=now)
+    except ConfigurationError as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from None
+    assert parsed is not None  # text is a string
+    return parsed
 
 
-@attrs.frozen
-class MirrorFilters:
-    """The mirror command's selection and pacing options, as ``cci.artifacts.mirror`` takes
-    them."""
-
-    branch: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    workflow: tuple[str, ...] = ()
-    job: tuple[str, ...] = ()
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    max_pipelines: int | None = None
-    concurrency: int = 8
-    skip: SkipPolicy = SkipPolicy.IF_PRESENT
-    layout: Layout = Layout.AUTO
-    fail_fast: bool = False
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "branch": self.branch,
-            "since": self.since,
-            "until": self.until,
-            "workflow": self.workflow or None,
-            "job": self.job or None,
-            "include": self.include,
-            "exclude": self.exclude,
-            "max_pipelines": self.max_pipelines,
-            "concurrency": self.concurrency,
-            "skip": self.skip,
-            "layout": self.layout,
-            "fail_fast": self.fail_fast,
-        }
+#: The mirror command's options are the library's: one declaration (:class:`MirrorOptions`).
+MirrorFilters = MirrorOptions
 
 
 @attrs.frozen
@@ -145,17 +112,28 @@ async def run_mirror(
     cci: CircleCI,
     project: str,
     dest: str,
-    filters: MirrorFilters,
+    options: MirrorOptions,
     *,
     live: bool,
     console: Console | None = None,
 ) -> MirrorReport:
-    """Mirror ``project`` into ``dest``; draw progress on ``console`` when ``live``."""
+    """Mirror ``project`` into ``dest``; draw progress on ``console`` when ``live``.
+
+    A SIGTERM cancels the mirror as Ctrl-C does (the transfers it stops remove their partial
+    files), then ends the command with one line instead of a traceback."""
     before = attrs.evolve(cci.stats)
     started = time.monotonic()
     display = MirrorDisplay(cci, title=f"mirroring {project} → {dest}", console=console, live=live)
-    async with display:
-        result = await cci.artifacts.mirror(project, dest, progress=display, **filters.kwargs())
+    with _sigterm_cancels() as terminated:
+        try:
+            async with display:
+                result = await cci.artifacts.mirror(
+                    project, dest, options=options, progress=display
+                )
+        except asyncio.CancelledError:
+            if not terminated:
+                raise
+            raise CliError("terminated (SIGTERM)", ExitCode.INTERRUPTED) from None
     after = cci.stats
     return MirrorReport(
         project=project,
@@ -166,6 +144,33 @@ async def run_mirror(
         rate_limited=after.rate_limited - before.rate_limited,
         waited=after.waited - before.waited,
     )
+
+
+@contextlib.contextmanager
+def _sigterm_cancels() -> Iterator[list[bool]]:
+    """While inside, SIGTERM cancels the current task; the list yielded becomes non-empty
+    once it did. Where the loop cannot take signals (Windows, another thread) it does
+    nothing."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    terminated: list[bool] = []
+
+    def cancel() -> None:
+        if task is not None and not terminated:
+            terminated.append(True)
+            task.cancel()
+
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        loop.add_signal_handler(signal.SIGTERM, cancel)
+    except (NotImplementedError, RuntimeError, ValueError):
+        yield terminated
+        return
+    try:
+        yield terminated
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def summary_table(report: MirrorReport) -> Table:

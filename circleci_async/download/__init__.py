@@ -9,6 +9,7 @@
             print(r.artifact.path, r.error)
         report = await cci.artifacts.mirror("gh/acme/app", "mirror/", branch="main",
                                             max_pipelines=20, include=["**/*.xml"])
+        # the same options as an object: MirrorOptions(branch="main", since="7d", ...)
         print(report)   # "... nothing new to download; 57 files already present"
 
 Every file is streamed to a partial file in its destination directory and renamed into place
@@ -40,6 +41,7 @@ from .errors import (
     UnsafePathError,
 )
 from .mirror import MirrorEntry, MirrorResult
+from .options import MirrorOptions
 from .progress import NullProgress, ProgressReporter, TqdmProgress
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "Layout",
     "LocalFileError",
     "MirrorEntry",
+    "MirrorOptions",
     "MirrorResult",
     "NullProgress",
     "PathConflictError",

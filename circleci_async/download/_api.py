@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ._models import (
@@ -18,6 +17,7 @@ from ._models import (
 )
 from .manager import DownloadEngine
 from .mirror import MirrorResult, mirror
+from .options import MirrorOptions
 from .plan import plan_downloads
 from .progress import ProgressReporter
 
@@ -119,68 +119,35 @@ class ArtifactsAPI:
         project_slug: str,
         dest: str | os.PathLike[str],
         *,
-        branch: str | None = None,
-        since: datetime | str | None = None,
-        until: datetime | str | None = None,
-        workflow: str | Sequence[str] | None = None,
-        job: str | Sequence[str] | None = None,
-        include: Sequence[str] = (),
-        exclude: Sequence[str] = (),
-        max_pipelines: int | None = None,
-        concurrency: int = 8,
-        per_host: int | None = None,
-        list_concurrency: int = 4,
-        skip: SkipPolicy | str = SkipPolicy.IF_PRESENT,
-        layout: Layout | str = Layout.AUTO,
-        fsync: bool = False,
-        resume: bool = True,
+        options: MirrorOptions | DownloadOptions | None = None,
         progress: ProgressReporter | None = None,
-        manifest: str | None = "manifest.jsonl",
-        fail_fast: bool = False,
-        options: DownloadOptions | None = None,
+        **changes: Any,
     ) -> MirrorResult:
-        """Mirror a project's artifacts: walk pipelines (newest first; ``branch`` filters on the
-        server), their workflows and jobs, and download the matching artifacts.
+        """Mirror a project's artifacts: walk pipelines (newest first), their workflows and
+        jobs, and download the matching artifacts into ``dest``.
 
-        - ``since`` / ``until``: pipeline creation times (aware datetimes or ISO 8601; naive
-          means UTC). The API has no time filter, so the walk stops at the first pipeline older
-          than ``since``.
-        - ``workflow`` / ``job``: glob patterns on workflow and job names.
-        - ``include`` / ``exclude``: glob patterns on artifact paths.
-        - ``max_pipelines``: stop after this many pipelines (within ``since``/``until``).
+        The options are the fields of :class:`MirrorOptions`, each documented there: pass them
+        as keyword arguments (``branch="main", since="7d", include=["**/*.xml"]``), as
+        ``options=MirrorOptions(...)``, or both (the keywords change the given options). A bad
+        value (``since="yesterday"``, ``concurrency=0``) raises :class:`ConfigurationError`
+        before any request. ``progress`` is a :class:`ProgressReporter`.
+
+        - ``since`` / ``until``: pipeline creation times: aware datetimes, ISO 8601 (naive
+          means UTC) or ages (``30m``, ``12h``, ``7d``, ``2w``). The API has no time filter,
+          so the walk stops at the first pipeline older than ``since``.
         - ``list_concurrency``: pipelines listed at once; listing calls go through the client's
           rate limiter, file transfers from the storage host do not.
 
         Layout: ``<dest>/<pipeline number>/<workflow name>/<job name>-<job number>/`` then the
-        download layout. ``manifest`` (relative to ``dest``; ``None`` for none) is a JSON-lines
-        record of every file (pipeline, workflow, job, path, file, size, status, error). With the
-        default ``skip="if-present"`` the mirror is idempotent: a second run downloads nothing
-        (``result.up_to_date``), an interrupted one is completed by the next. Other arguments as
-        for :meth:`download`.
+        download layout (names too long for one path component are cut and end in a short
+        hash). ``manifest`` (relative to ``dest``; ``None`` for none) is a JSON-lines record of
+        every file (pipeline, workflow, job, path, file, size, status, error). With the default
+        ``skip="if-present"`` the mirror is idempotent: a second run downloads nothing
+        (``result.up_to_date``), an interrupted one is completed by the next. Cancelling it
+        (``task.cancel()``, Ctrl-C) removes the partial files of the transfers it stops.
         """
         return await mirror(
-            self._client,
-            project_slug,
-            dest,
-            branch=branch,
-            since=since,
-            until=until,
-            workflow=workflow,
-            job=job,
-            include=include,
-            exclude=exclude,
-            max_pipelines=max_pipelines,
-            concurrency=concurrency,
-            per_host=per_host,
-            list_concurrency=list_concurrency,
-            skip=coerce_policy(skip),
-            layout=coerce_layout(layout),
-            fsync=fsync,
-            resume=resume,
-            progress=progress,
-            manifest=manifest,
-            fail_fast=fail_fast,
-            options=options,
+            self._client, project_slug, dest, options=options, progress=progress, **changes
         )
 
 

@@ -160,3 +160,23 @@ def is_within(root: str, candidate: str) -> bool:
         return True
     prefix = root if root.endswith(os.sep) else root + os.sep
     return candidate.startswith(prefix)
+
+
+def short_component(name: object, *, suffix: str = "", limit: int = 120) -> str:
+    """A path component for a free-form name that stays unique when it must be cut.
+
+    Like :func:`safe_component`, then ``suffix`` (a job number, say: ``-1234``) is appended and
+    always kept. When the cleaned name had to be changed to fit ``limit`` bytes, it ends in
+    ``~`` and 8 hex digits of the SHA-256 of the whole original name, so two long names that
+    share a prefix still get two directories."""
+    import hashlib  # here, not at the top: this function was added at the end of the module
+
+    text = name if isinstance(name, str) else str(name)
+    clean = safe_component(text, limit=1 << 30)
+    room = limit - len(suffix.encode("utf-8"))
+    if len(clean.encode("utf-8")) <= room:
+        return clean + suffix
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    tag = "~" + digest
+    cut = clean.encode("utf-8")[: max(room - len(tag), 0)].decode("utf-8", "ignore")
+    return safe_component(cut, limit=1 << 30) + tag + suffix

@@ -1,0 +1,104 @@
+"""Every mirroring option, declared once: the library's keyword arguments and the command line
+are :func:`attrs.evolve` over :class:`MirrorOptions`.
+
+Values are checked and normalised when the object is built (a time that does not parse, a
+concurrency below one, a manifest path that leaves the destination), so a bad option fails
+before any request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .._timespec import parse_time
+from ..errors import ConfigurationError
+from ._models import DownloadOptions, Layout, SkipPolicy, coerce_layout, coerce_policy
+from .errors import UnsafePathError
+from .paths import safe_relative_path
+
+__all__ = ["MirrorOptions"]
+
+
+def _patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def _since(value: datetime | str | None) -> datetime | None:
+    return parse_time(value, what="since")
+
+
+def _until(value: datetime | str | None) -> datetime | None:
+    return parse_time(value, what="until")
+
+
+def _manifest(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return safe_relative_path(value)
+    except UnsafePathError as exc:
+        raise ConfigurationError(f"manifest must be a path inside dest: {exc}") from None
+
+
+def _download(value: DownloadOptions | None) -> DownloadOptions:
+    return value if value is not None else DownloadOptions()
+
+
+def _at_least_one(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value < 1:
+        raise ConfigurationError(f"{attribute.name} must be >= 1, got {value!r}")
+
+
+def _not_negative(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value < 0:
+        raise ConfigurationError(f"{attribute.name} must be >= 0, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class MirrorOptions:
+    """What to mirror and how. ``attrs.evolve(options, since="7d")`` makes a variant."""
+
+    #: Only pipelines of this branch (filtered by the server).
+    branch: str | None = None
+    #: Pipelines created at or after this time: a datetime, ISO 8601 or an age (``7d``).
+    since: datetime | None = attrs.field(default=None, converter=_since)
+    #: Pipelines created at or before this time (same forms as ``since``).
+    until: datetime | None = attrs.field(default=None, converter=_until)
+    #: Glob patterns on workflow names (none: every workflow).
+    workflow: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    #: Glob patterns on job names (none: every job).
+    job: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    #: Glob patterns on artifact paths to keep (none: every artifact).
+    include: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    #: Glob patterns on artifact paths to drop.
+    exclude: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
+    #: Stop after this many pipelines (within ``since``/``until``); ``None``: no limit.
+    max_pipelines: int | None = attrs.field(default=None, validator=_not_negative)
+    #: Files in flight at once.
+    concurrency: int = attrs.field(default=8, validator=_at_least_one)
+    #: Files talking to any one host at once (default: ``concurrency``).
+    per_host: int | None = attrs.field(default=None, validator=_at_least_one)
+    #: Pipelines listed at once (listing goes through the client's rate limiter).
+    list_concurrency: int = attrs.field(default=4, validator=_at_least_one)
+    #: What to do with a file already in place; ``if-present`` makes the mirror idempotent.
+    skip: SkipPolicy = attrs.field(default=SkipPolicy.IF_PRESENT, converter=coerce_policy)
+    #: How parallel nodes' identical paths are kept apart.
+    layout: Layout = attrs.field(default=Layout.AUTO, converter=coerce_layout)
+    #: Make each file durable before it is renamed into place (slower; see ``download``).
+    fsync: bool = False
+    #: Resume broken transfers, and keep big unfinished files for a later run.
+    resume: bool = True
+    #: The JSON-lines record, relative to ``dest``; ``None`` for none.
+    manifest: str | None = attrs.field(default="manifest.jsonl", converter=_manifest)
+    #: Stop at the first failure and raise :class:`DownloadFailed`.
+    fail_fast: bool = False
+    #: The downloader's tuning (timeouts, retries, write mode...).
+    download: DownloadOptions = attrs.field(factory=DownloadOptions, converter=_download)
