@@ -324,9 +324,27 @@ def test_a_nested_model_with_a_hook_of_its_own_goes_through_it() -> None:
 
 def test_nested_models_written_inline_still_fail_with_their_path() -> None:
     broken = {**PIPELINE, "vcs": {**PIPELINE["vcs"], "commit": {"subject": ["not", "text"]}}}
-    assert structure(broken, m.Pipeline).vcs.commit.subject == "['not', 'text']"  # type: ignore[union-attr]
+    with pytest.raises(DecodeError, match=r"\$\.vcs\.commit\.subject"):
+        structure(broken, m.Pipeline)
     missing = {**PIPELINE, "trigger": {**PIPELINE["trigger"], "actor": {}}}
     with pytest.raises(DecodeError, match=r"\$\.trigger\.actor\.login"):
         structure(missing, m.Pipeline)
     with pytest.raises(DecodeError, match=r"\$\.vcs"):
         structure({**PIPELINE, "vcs": "github"}, m.Pipeline)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("path", None), ("path", ["a"]), ("path", True), ("node_index", None), ("node_index", "x")],
+)
+def test_scalars_are_not_made_up_from_nulls_or_containers(field: str, value: object) -> None:
+    """``str(None)`` would turn an artifact listed with ``"path": null`` into a file named
+    ``None``; a wrong-typed scalar fails the item (which then fails alone) instead."""
+    item = {"path": "junit.xml", "node_index": 0, "url": "https://example.com/a", field: value}
+    with pytest.raises(DecodeError, match=rf"\$\.{field}"):
+        structure(item, m.Artifact)
+
+
+def test_numbers_are_still_read_as_text_where_text_is_expected() -> None:
+    item = {"path": 1234, "node_index": 0, "url": "https://example.com/a"}
+    assert structure(item, m.Artifact).path == "1234"

@@ -38,7 +38,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ..errors import DecodeError
 from ._base import JSON_KEY, NULLABLE, UNSET, OpenEnum
-from ._fastpath import make_structure_fn
+from ._fastpath import SCALAR_HOOKS, make_structure_fn
 
 __all__ = ["converter", "register_structure_hook", "structure", "unstructure"]
 
@@ -148,6 +148,13 @@ def _json_fields(cls: type) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _exact_or(tp: type, convert: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def structure_scalar(value: Any, _: Any) -> Any:
+        return value if value.__class__ is tp else convert(value)
+
+    return structure_scalar
+
+
 def _configure(conv: cattrs.Converter, *, fast: bool) -> None:
     """Register the library's hooks on ``conv``: generated fast model hooks, or (for the
     diagnostic twin) cattrs' detailed ones."""
@@ -155,6 +162,8 @@ def _configure(conv: cattrs.Converter, *, fast: bool) -> None:
     conv.register_unstructure_hook(dt.datetime, lambda d: d.isoformat())
     conv.register_structure_hook(uuid.UUID, parse_uuid)
     conv.register_unstructure_hook(uuid.UUID, str)
+    for scalar, to_scalar in SCALAR_HOOKS.items():
+        conv.register_structure_hook(scalar, _exact_or(scalar, to_scalar))
 
     # A class-based hook: cattrs consults those before predicate factories, and ``str``'s
     # own hook would otherwise catch these ``str`` subclasses.
@@ -180,10 +189,13 @@ def _configure(conv: cattrs.Converter, *, fast: bool) -> None:
     def optional(tp: Any) -> Callable[[Any, Any], Any]:
         rest = tuple(arg for arg in tp.__args__ if arg is not _NONE_TYPE)
         inner_type: Any = rest[0] if len(rest) == 1 else typing.Union[rest]  # noqa: UP007
-        if inner_type in (str, int, float):
-            # What cattrs does for these (``str(value)``), without its extra frame.
+        if inner_type in SCALAR_HOOKS:
+            to_scalar = SCALAR_HOOKS[inner_type]
+
             def structure_scalar_or_none(value: Any, _: Any) -> Any:
-                return None if value is None else inner_type(value)
+                if value is None or value.__class__ is inner_type:
+                    return value
+                return to_scalar(value)
 
             return structure_scalar_or_none
         inner = conv.get_structure_hook(inner_type)

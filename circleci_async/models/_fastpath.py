@@ -31,6 +31,53 @@ __all__ = ["make_structure_fn"]
 
 _NONE_TYPE = type(None)
 _SCALARS = (str, int, float, bool)
+
+
+def _to_str(value: Any) -> str:
+    """A JSON scalar as text: numbers are tolerated (``1`` -> ``"1"``); null, booleans and
+    containers are not (``str(None)`` would turn a missing artifact path into ``"None"``)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {_json_type(value)}")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise TypeError(f"expected an integer, got {_json_type(value)}")
+    return int(value)
+
+
+def _to_float(value: Any) -> float:
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise TypeError(f"expected a number, got {_json_type(value)}")
+    return float(value)
+
+
+def _to_bool(value: Any) -> bool:
+    """Only JSON booleans: ``bool("false")`` is ``True`` and ``bool(None)`` is ``False``."""
+    if isinstance(value, bool):
+        return value
+    raise TypeError(f"expected a boolean, got {_json_type(value)}")
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", dict: "an object", list: "an array"}.get(
+        type(value), type(value).__name__
+    )
+
+
+#: The conversion of each scalar type when the JSON value is not already of that type; shared
+#: by the generated functions and the converter's own hooks, so both paths agree.
+SCALAR_HOOKS: dict[type, Callable[[Any], Any]] = {
+    str: _to_str,
+    int: _to_int,
+    float: _to_float,
+    bool: _to_bool,
+}
 _MISSING = object()
 
 HookFor = Callable[[Any], Callable[[Any, Any], Any]]
@@ -84,7 +131,7 @@ def make_structure_fn(
         "_MISSING": _MISSING,
     }
     for scalar in _SCALARS:
-        ns[scalar.__name__] = scalar
+        ns[scalar.__name__] = SCALAR_HOOKS[scalar]
     body = _model_lines(cls, "o", "r", "v", ns, hook_for, depth=0)
     function_name = f"structure_{cls.__name__}"
     source = f"def {function_name}(o, _=None):\n" + "\n".join(body) + "\n    return r\n"
@@ -168,7 +215,7 @@ def _conversion_lines(
     """Statements that turn the JSON value in ``name`` into a ``tp`` in place (leaving a
     ``None`` alone when ``nullable``)."""
     if tp in _SCALARS:
-        # Exact-type fast check, else what cattrs does (``str(value)``, ``int(value)``...).
+        # Exact-type fast check, else the strict scalar conversion (``SCALAR_HOOKS``).
         guard = f" and {name} is not None" if nullable else ""
         return [
             f"    if {name}.__class__ is not {tp.__name__}{guard}:",
