@@ -131,7 +131,8 @@ def make_structure_fn(
         "_MISSING": _MISSING,
     }
     for scalar in _SCALARS:
-        ns[scalar.__name__] = SCALAR_HOOKS[scalar]
+        ns[scalar.__name__] = scalar
+        ns[f"_to_{scalar.__name__}"] = SCALAR_HOOKS[scalar]
     body = _model_lines(cls, "o", "r", "v", ns, hook_for, depth=0)
     function_name = f"structure_{cls.__name__}"
     source = f"def {function_name}(o, _=None):\n" + "\n".join(body) + "\n    return r\n"
@@ -219,7 +220,7 @@ def _conversion_lines(
         guard = f" and {name} is not None" if nullable else ""
         return [
             f"    if {name}.__class__ is not {tp.__name__}{guard}:",
-            f"        {name} = {tp.__name__}({name})",
+            f"        {name} = _to_{tp.__name__}({name})",
         ]
     if tp is Any:
         return []
