@@ -216,10 +216,10 @@ class CircleCI(ResourceNamespaces):
 
         convert = None
         if item_type is not None:
-            model = item_type
+            model, what = item_type, f"{item_type.__name__} from {path}"
 
             def convert(data: Any) -> Any:
-                return structure(data, model, what=f"{model.__name__} from {path}")
+                return structure(data, model, what=what)
 
         return AsyncPaginator(
             fetch,
