@@ -42,7 +42,7 @@ from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
 from .transport import ChunkReader, Request, Response, StreamedResponse, Transport
 
-__all__ = ["HostSlots", "RequestPipeline", "Stream"]
+__all__ = ["HostSlots", "RequestPipeline", "Stream", "http_url_problem"]
 
 logger = logging.getLogger("circleci_async")
 
@@ -143,7 +143,14 @@ class RequestPipeline:
         url = self._urls.get(path)
         if url is None:
             if path.startswith(("https://", "http://")):
-                url = URL(path)
+                try:
+                    url = URL(path)
+                except ValueError as exc:
+                    problem: str | None = f"is malformed ({_short(exc)})"
+                else:
+                    problem = http_url_problem(url)
+                if problem is not None:
+                    raise ConfigurationError(f"cannot request this URL: it {problem}")
             else:
                 quoted = quote(path.lstrip("/"), safe=_PATH_SAFE)
                 url = URL(f"{self._base}/{quoted}", encoded=True)
@@ -381,18 +388,59 @@ class RequestPipeline:
                 f"more than {limit} redirects (a redirect loop?)", method=method, url=url
             )
         try:
-            target = url.join(URL(location))
-        except ValueError:
-            target = None
-        if target is None or target.scheme not in ("http", "https") or not target.host:
-            scheme = target.scheme if target is not None and target.scheme else "relative"
+            target: URL | None = url.join(URL(location))
+        except ValueError as exc:  # UnicodeError (IDNA) included
+            target, problem = None, f"is malformed ({_short(exc)})"
+        else:
+            problem = http_url_problem(target)
+        if problem is not None:
+            scheme = target.scheme if target is not None and target.scheme else ""
+            if scheme not in ("http", "https"):
+                problem = f"to a {scheme or 'relative'!r} URL"
+            else:
+                problem = f"whose Location {problem}"
             raise APIError(
-                f"refusing to follow a redirect to a {scheme!r} URL",
+                f"refusing to follow a redirect {problem}",
                 status=status,
                 method=method,
                 url=url,
             )
         return target
+
+
+# What a host (a name, an IPv4 or an IPv6 literal, percent-escapes included) is made of: a space,
+# a NUL or a control character in it would be sent on as they are.
+_HOST = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%:-]+")
+
+
+def http_url_problem(url: URL) -> str | None:
+    """Why ``url`` is not one the client requests (``None``: it is), said for a message:
+    not http(s), no host or a malformed one, a port out of range, or credentials embedded in
+    it (``user:password@``: never sent, and never combined with the client's own). yarl
+    computes some parts lazily and refuses them only then, so each is read here once."""
+    try:
+        scheme = url.scheme
+        host = url.raw_host
+        url.host  # noqa: B018 - IDNA decoding, which may refuse
+        url.port  # noqa: B018 - the range check
+        str(url)
+        userinfo = url.raw_user is not None or url.raw_password is not None
+    except ValueError as exc:
+        return f"is malformed ({_short(exc)})"
+    if scheme not in ("http", "https"):
+        return f"is not an http(s) URL (scheme {scheme or 'none'!r})"
+    if not host:
+        return "has no host"
+    if _HOST.fullmatch(host) is None:
+        return "has a host with characters no host name has"
+    if userinfo:
+        return "has credentials in it (user:password@), which are never sent"
+    return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any:

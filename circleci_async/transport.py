@@ -319,7 +319,13 @@ class _StreamContext:
             response.release()  # reused only if the body was read to the end
 
 
-_SEND_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, ssl.SSLError)
+_SEND_ERRORS = (
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    ConnectionError,
+    ssl.SSLError,
+    ValueError,  # UnicodeError included: a URL the stack cannot encode
+)
 _CONNECT_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ssl.SSLError)
 
 
@@ -328,6 +334,12 @@ def translate(exc: BaseException, method: str, url: URL) -> CircleCIError:
     error: CircleCIError
     if isinstance(exc, _CONNECT_ERRORS):  # TLS failures included: nothing was sent
         error = ConnectError(f"could not connect: {_describe(exc)}", method=method, url=url)
+    elif isinstance(exc, ValueError) and not isinstance(exc, aiohttp.ClientError):
+        # The stack refused to build the request (a URL it cannot encode, credentials in it
+        # next to an Authorization header): another attempt would be refused the same way.
+        error = ConfigurationError(
+            f"the request could not be sent: {_describe(exc)}", method=method, url=url
+        )
     elif isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         error = RequestTimeout(f"timed out: {_describe(exc)}", method=method, url=url)
     else:

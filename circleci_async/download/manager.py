@@ -29,7 +29,7 @@ from typing import Any
 from yarl import URL
 
 from .._core import ClientCore
-from .._pipeline import HostSlots
+from .._pipeline import HostSlots, http_url_problem
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -350,7 +350,7 @@ class _Transfer:
         writer = self.writer
         schedule: RetrySchedule | None = None  # built on the first failure
         high_water = writer.size
-        url = URL(self.artifact.url)
+        url = _artifact_url(self.artifact.url)
         while True:
             self.attempts += 1
             try:
@@ -537,6 +537,19 @@ class _Meter:
 
     def restart(self) -> None:
         self.update(0)
+
+
+def _artifact_url(text: str) -> URL:
+    """The artifact's URL, or the file's own error: a listing's URL is the server's word."""
+    try:
+        url: URL | None = URL(text)
+    except (ValueError, TypeError) as exc:  # UnicodeError included
+        url, problem = None, f"is malformed ({type(exc).__name__})"
+    else:
+        problem = http_url_problem(url)
+    if url is None or problem is not None:
+        raise DownloadError(f"cannot download this artifact: its URL {problem}")
+    return url
 
 
 def _make_root(dest: str) -> str:
