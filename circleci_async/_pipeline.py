@@ -57,6 +57,13 @@ _ERROR_BODY = 4096
 _ERROR_BODY_TIMEOUT = 5.0
 
 
+class _Default:
+    """The type of :data:`_DEFAULT`: "not given" where ``None`` is a value."""
+
+
+_DEFAULT = _Default()
+
+
 class Stream:
     """A streamed response (from :meth:`RequestPipeline.stream`): status and headers read, the
     body not yet. ``content.readchunk()`` reads it; an exception it raises is one of
@@ -112,6 +119,7 @@ class RequestPipeline:
         max_concurrency: int,
         stats: ClientStats,
         max_redirects: int = 5,
+        max_wait: float | None | _Default = _DEFAULT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -127,7 +135,10 @@ class RequestPipeline:
         self.auth = auth
         self.transport = transport
         self.limiter = limiter
-        self.policy = RetryPolicy(retry)
+        #: The longest wait a server may ask for (``RateLimitConfig.max_wait``; by default the
+        #: limiter's): the one bound of the limiter's gate and of the retry loops' sleeps.
+        self.max_wait = limiter.config.max_wait if isinstance(max_wait, _Default) else max_wait
+        self.policy = RetryPolicy(retry, max_wait=self.max_wait)
         self.stats = stats
         self._slots = Slots(max_concurrency)
         self.max_redirects = max_redirects
@@ -194,9 +205,12 @@ class RequestPipeline:
                 )
                 if not decision.retry:
                     self.stats.failures += 1
-                    if attempt > 1:
+                    if attempt > 1 or decision.refused_wait is not None:
                         logger.info("giving up on %s %s: %s", method, exc.url, decision.reason)
-                    raise
+                    final = self.policy.final_error(exc, decision)
+                    if final is exc:
+                        raise
+                    raise final from exc
                 self.stats.retries += 1
                 logger.info(
                     "retrying %s %s (attempt %d) in %.2f s: %s",

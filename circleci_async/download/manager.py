@@ -102,8 +102,8 @@ class DownloadEngine:
                 backoff_base=options.backoff_base,
                 backoff_max=options.backoff_max,
                 retry_statuses=core.retry.retry_statuses,
-                max_retry_after=core.rate_config.max_wait,
-            )
+            ),
+            max_wait=self.pipeline.max_wait,
         )
         self.strategy = WriteStrategy(self.options)
         self._slots = asyncio.Semaphore(concurrency)
@@ -392,7 +392,7 @@ class _Transfer:
                 )
                 if not decision.retry:
                     if decision.exhausted:
-                        raise _GaveUp(error) from None
+                        raise _GaveUp(policy.final_error(error, decision)) from None
                     raise
                 logger.debug(
                     "retrying %s from byte %d in %.2f s: %s",

@@ -1,0 +1,131 @@
+"""Issue 10 item 8: every wait a server asks for is bounded by ``RateLimitConfig.max_wait``.
+
+A ``Retry-After`` longer than ``max_wait``, from a 429, a 503 or any other retried status, makes
+the call raise instead of sleeping; a hostile value never holds the limiter's gate (and so the
+client's other requests) for longer than ``max_wait``. Each call is awaited under a deadline far
+shorter than the wait the server asked for: a call that slept would fail the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from circleci_async import CircleCI, RateLimitConfig, RetryConfig
+from circleci_async.download import DownloadStatus
+from circleci_async.errors import MaxWaitExceeded, RateLimitExceeded, ServerError
+
+from ._hostile import RawRequest, RawServer, response
+
+TOKEN = "limits-token-9f86d081884c7d659a2feaa0c55ad015"
+JSON = {"Content-Type": "application/json"}
+DEADLINE = 20.0  # seconds; far below every Retry-After these tests send
+
+
+def _scripted(*answers: bytes) -> RawServer:
+    """Answers requests with ``answers`` in turn, then ``"ok"`` for every request after."""
+    queue = list(answers)
+
+    async def handler(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(queue.pop(0) if queue else response(200, JSON, b'"ok"'))
+
+    return RawServer(handler)
+
+
+def _client(server: RawServer, *, max_wait: float | None, deadline: float | None) -> CircleCI:
+    return CircleCI(
+        TOKEN,
+        base_url=server.url + "/api/v2",
+        rate_limit=RateLimitConfig(initial_rate=None, max_wait=max_wait),
+        retry=RetryConfig(deadline=deadline, backoff_base=0.01, backoff_max=0.05),
+    )
+
+
+@pytest.mark.parametrize("status", [503, 500, 502, 504, 408])
+async def test_a_retry_after_from_any_status_beyond_max_wait_raises(status: int) -> None:
+    async with _scripted(response(status, {**JSON, "Retry-After": "60"}, b"{}")) as server:
+        async with _client(server, max_wait=3.0, deadline=None) as cci:
+            with pytest.raises(ServerError if status >= 500 else Exception) as info:
+                await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
+            assert "Retry-After" in str(info.value) and "max_wait=3 s" in str(info.value)
+            assert getattr(info.value, "status", None) == status
+            assert len(server.requests) == 1  # not retried
+            # The gate holds no longer than max_wait: the next request goes through.
+            assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+
+
+async def test_a_429_beyond_max_wait_raises_max_wait_exceeded() -> None:
+    async with _scripted(response(429, {"Retry-After": "60"}, b"Rate limited.")) as server:
+        async with _client(server, max_wait=3.0, deadline=300.0) as cci:
+            with pytest.raises(MaxWaitExceeded, match="max_wait=3 s") as info:
+                await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
+            assert isinstance(info.value, RateLimitExceeded) and info.value.retry_after == 60
+            assert isinstance(info.value.__cause__, RateLimitExceeded)
+            assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("retry_after", ["999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
+async def test_an_absurd_retry_after_never_blocks_the_other_requests(
+    status: int, retry_after: str
+) -> None:
+    answer = response(status, {"Retry-After": retry_after}, b"{}")
+    async with _scripted(answer) as server, _client(server, max_wait=1.0, deadline=None) as cci:
+        with pytest.raises((MaxWaitExceeded, ServerError), match="max_wait=1 s"):
+            await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
+        assert cci.rate_limit.blocked_for <= 1.0
+        # The next request waits out the (clamped) gate and goes through.
+        assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_requests_in_line_behind_an_absurd_retry_after_end_promptly(status: int) -> None:
+    answer = response(status, {"Retry-After": "999999999"}, b"{}")
+    async with _scripted(answer) as server, _client(server, max_wait=1.0, deadline=None) as cci:
+        calls = [asyncio.ensure_future(cci.request("GET", "me")) for _ in range(5)]
+        done, pending = await asyncio.wait(calls, timeout=DEADLINE)
+        assert not pending, "a request waited far longer than max_wait"
+        for call in done:  # answered, or refused for what the server asked: never a sleep
+            error = call.exception()
+            assert error is None or "max_wait=1 s" in str(error), error
+        assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+
+
+@pytest.mark.parametrize("retry_after", ["-5", "nan", "inf", "soon", "-1e9", ""])
+async def test_a_retry_after_that_means_nothing_falls_back_to_backoff(retry_after: str) -> None:
+    answer = response(429, {"Retry-After": retry_after}, b"Rate limited.")
+    async with _scripted(answer) as server:
+        async with _client(server, max_wait=1.0, deadline=None) as cci:
+            assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+    assert len(server.requests) == 2
+
+
+async def test_a_download_whose_storage_asks_for_a_long_wait_fails_alone(tmp_path: Path) -> None:
+    async def storage(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(response(503, {"Retry-After": "3600"}, b"busy"))
+
+    async def artifacts_host(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        if request.path == "/slow":
+            writer.write(response(302, {"Location": busy.url + "/object"}))
+        else:
+            writer.write(response(200, {}, b"fine"))
+
+    async with (
+        RawServer(storage) as busy,
+        RawServer(artifacts_host) as server,
+        _client(server, max_wait=2.0, deadline=None) as cci,
+    ):
+        artifacts = [
+            {"path": "slow.txt", "node_index": 0, "url": server.url + "/slow"},
+            {"path": "fine.txt", "node_index": 0, "url": server.url + "/fine"},
+        ]
+        results = await asyncio.wait_for(cci.artifacts.download(artifacts, tmp_path), DEADLINE)
+    assert results[1].status is DownloadStatus.DOWNLOADED
+    assert results[0].status is DownloadStatus.FAILED
+    assert isinstance(results[0].error, ServerError)
+    assert "max_wait=2 s" in str(results[0].error)
+    assert len(busy.requests) == 1  # refused, not retried after a shortened wait
+    assert (tmp_path / "fine.txt").read_bytes() == b"fine"
+    assert not (tmp_path / "slow.txt").exists()
