@@ -42,7 +42,7 @@ from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
 from .transport import ChunkReader, Request, Response, StreamedResponse, Transport
 
-__all__ = ["HostSlots", "RequestPipeline", "Stream", "http_url_problem"]
+__all__ = ["HostSlots", "RequestPipeline", "Stream", "http_url_problem", "parse_http_url"]
 
 logger = logging.getLogger("circleci_async")
 
@@ -119,7 +119,7 @@ class RequestPipeline:
         max_concurrency: int,
         stats: ClientStats,
         max_redirects: int = 5,
-        max_wait: float | None | _Default = _DEFAULT,
+        max_wait: float | _Default | None = _DEFAULT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -154,14 +154,10 @@ class RequestPipeline:
         url = self._urls.get(path)
         if url is None:
             if path.startswith(("https://", "http://")):
-                try:
-                    url = URL(path)
-                except ValueError as exc:
-                    problem: str | None = f"is malformed ({_short(exc)})"
-                else:
-                    problem = http_url_problem(url)
-                if problem is not None:
-                    raise ConfigurationError(f"cannot request this URL: it {problem}")
+                parsed = parse_http_url(path)
+                if isinstance(parsed, str):
+                    raise ConfigurationError(f"cannot request this URL: it {parsed}")
+                url = parsed
             else:
                 quoted = quote(path.lstrip("/"), safe=_PATH_SAFE)
                 url = URL(f"{self._base}/{quoted}", encoded=True)
@@ -401,18 +397,13 @@ class RequestPipeline:
             raise TooManyRedirects(
                 f"more than {limit} redirects (a redirect loop?)", method=method, url=url
             )
-        try:
-            target: URL | None = url.join(URL(location))
-        except ValueError as exc:  # UnicodeError (IDNA) included
-            target, problem = None, f"is malformed ({_short(exc)})"
-        else:
-            problem = http_url_problem(target)
-        if problem is not None:
-            scheme = target.scheme if target is not None and target.scheme else ""
-            if scheme not in ("http", "https"):
-                problem = f"to a {scheme or 'relative'!r} URL"
-            else:
-                problem = f"whose Location {problem}"
+        target = parse_http_url(location, base=url)
+        if isinstance(target, str):
+            scheme = location.partition(":")[0].lower() if ":" in location else ""
+            if scheme in ("http", "https"):
+                problem = f"whose Location {target}"
+            else:  # a relative one resolves to http(s): only another scheme is left
+                problem = f"to a {scheme!r} URL"
             raise APIError(
                 f"refusing to follow a redirect {problem}",
                 status=status,
@@ -450,6 +441,21 @@ def http_url_problem(url: URL) -> str | None:
     if userinfo:
         return "has credentials in it (user:password@), which are never sent"
     return None
+
+
+def parse_http_url(text: object, *, base: URL | None = None) -> URL | str:
+    """``text`` (resolved against ``base``) as a URL the client requests, or why it is not one
+    (see :func:`http_url_problem`)."""
+    if not isinstance(text, str):
+        return "is not a string"
+    try:
+        url = URL(text)
+        if base is not None:
+            url = base.join(url)
+    except ValueError as exc:  # UnicodeError (IDNA) included
+        return f"is malformed ({_short(exc)})"
+    problem = http_url_problem(url)
+    return url if problem is None else problem
 
 
 def _short(exc: BaseException) -> str:

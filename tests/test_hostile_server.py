@@ -40,6 +40,10 @@ BAD_LOCATIONS = [
 ]
 
 
+def _names(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
 def _redirecting(location: str, *, good: bytes = b"hello") -> RawServer:
     """``/redirect`` answers 302 to ``location``; ``/good`` and ``/api/...`` answer ``good``."""
 
@@ -134,7 +138,7 @@ async def test_bad_artifact_urls_and_storage_redirects_fail_their_file_alone(
         assert result.status is DownloadStatus.FAILED, result
         assert isinstance(result.error, CircleCIError), result.error
         assert not isinstance(result.error, UnicodeError)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.txt"]
+    assert _names(tmp_path) == ["ok.txt"]
 
 
 async def test_a_path_a_thousand_directories_deep_fails_its_file_alone(tmp_path: Path) -> None:
@@ -153,4 +157,4 @@ async def test_a_path_a_thousand_directories_deep_fails_its_file_alone(tmp_path:
     assert isinstance(results[0].error, UnsafePathError)
     assert "deep" in str(results[0].error) or "long" in str(results[0].error)
     assert isinstance(results[0].error, DownloadError)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.txt"]
+    assert _names(tmp_path) == ["ok.txt"]

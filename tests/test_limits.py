@@ -15,7 +15,7 @@ import pytest
 
 from circleci_async import CircleCI, RateLimitConfig, RetryConfig
 from circleci_async.download import DownloadStatus
-from circleci_async.errors import MaxWaitExceeded, RateLimitExceeded, ServerError
+from circleci_async.errors import APIError, MaxWaitExceeded, RateLimitExceeded, ServerError
 
 from ._hostile import RawRequest, RawServer, response
 
@@ -45,25 +45,26 @@ def _client(server: RawServer, *, max_wait: float | None, deadline: float | None
 
 @pytest.mark.parametrize("status", [503, 500, 502, 504, 408])
 async def test_a_retry_after_from_any_status_beyond_max_wait_raises(status: int) -> None:
-    async with _scripted(response(status, {**JSON, "Retry-After": "60"}, b"{}")) as server:
-        async with _client(server, max_wait=3.0, deadline=None) as cci:
-            with pytest.raises(ServerError if status >= 500 else Exception) as info:
-                await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
-            assert "Retry-After" in str(info.value) and "max_wait=3 s" in str(info.value)
-            assert getattr(info.value, "status", None) == status
-            assert len(server.requests) == 1  # not retried
-            # The gate holds no longer than max_wait: the next request goes through.
-            assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+    answer = response(status, {**JSON, "Retry-After": "60"}, b"{}")
+    async with _scripted(answer) as server, _client(server, max_wait=3.0, deadline=None) as cci:
+        with pytest.raises(APIError) as info:
+            await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
+        assert isinstance(info.value, ServerError) == (status >= 500)
+        assert "Retry-After" in str(info.value) and "max_wait=3 s" in str(info.value)
+        assert info.value.status == status
+        assert len(server.requests) == 1  # not retried
+        # The gate holds no longer than max_wait: the next request goes through.
+        assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
 
 
 async def test_a_429_beyond_max_wait_raises_max_wait_exceeded() -> None:
-    async with _scripted(response(429, {"Retry-After": "60"}, b"Rate limited.")) as server:
-        async with _client(server, max_wait=3.0, deadline=300.0) as cci:
-            with pytest.raises(MaxWaitExceeded, match="max_wait=3 s") as info:
-                await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
-            assert isinstance(info.value, RateLimitExceeded) and info.value.retry_after == 60
-            assert isinstance(info.value.__cause__, RateLimitExceeded)
-            assert len(server.requests) == 1
+    answer = response(429, {"Retry-After": "60"}, b"Rate limited.")
+    async with _scripted(answer) as server, _client(server, max_wait=3.0, deadline=300.0) as cci:
+        with pytest.raises(MaxWaitExceeded, match="max_wait=3 s") as info:
+            await asyncio.wait_for(cci.request("GET", "me"), DEADLINE)
+        assert isinstance(info.value, RateLimitExceeded) and info.value.retry_after == 60
+        assert isinstance(info.value.__cause__, RateLimitExceeded)
+        assert len(server.requests) == 1
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -96,9 +97,8 @@ async def test_requests_in_line_behind_an_absurd_retry_after_end_promptly(status
 @pytest.mark.parametrize("retry_after", ["-5", "nan", "inf", "soon", "-1e9", ""])
 async def test_a_retry_after_that_means_nothing_falls_back_to_backoff(retry_after: str) -> None:
     answer = response(429, {"Retry-After": retry_after}, b"Rate limited.")
-    async with _scripted(answer) as server:
-        async with _client(server, max_wait=1.0, deadline=None) as cci:
-            assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
+    async with _scripted(answer) as server, _client(server, max_wait=1.0, deadline=None) as cci:
+        assert await asyncio.wait_for(cci.request("GET", "me"), DEADLINE) == "ok"
     assert len(server.requests) == 2
 
 

@@ -29,7 +29,7 @@ from typing import Any
 from yarl import URL
 
 from .._core import ClientCore
-from .._pipeline import HostSlots, http_url_problem
+from .._pipeline import HostSlots, parse_http_url
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -541,14 +541,9 @@ class _Meter:
 
 def _artifact_url(text: str) -> URL:
     """The artifact's URL, or the file's own error: a listing's URL is the server's word."""
-    try:
-        url: URL | None = URL(text)
-    except (ValueError, TypeError) as exc:  # UnicodeError included
-        url, problem = None, f"is malformed ({type(exc).__name__})"
-    else:
-        problem = http_url_problem(url)
-    if url is None or problem is not None:
-        raise DownloadError(f"cannot download this artifact: its URL {problem}")
+    url = parse_http_url(text)
+    if isinstance(url, str):
+        raise DownloadError(f"cannot download this artifact: its URL {url}")
     return url
 
 
