@@ -29,11 +29,13 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     RequestTimeout,
+    ResponseTooLarge,
     SanitizedCause,
     TransportError,
 )
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "USER_AGENT",
     "AiohttpTransport",
     "ChunkReader",
@@ -44,6 +46,10 @@ __all__ = [
 ]
 
 USER_AGENT = f"circleci-async/{__version__} aiohttp/{aiohttp.__version__}"
+
+#: The largest API response body accepted, once decompressed (bytes): the longest CircleCI
+#: page is a few MiB; a bigger answer is a broken or hostile server.
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 
 #: Header names that carry credentials: a session sending one by default leaks it on redirects.
 CREDENTIAL_HEADERS = frozenset({"circle-token", "authorization"})
@@ -198,7 +204,8 @@ class AiohttpTransport:
 
     A session passed in is used as is and left open on :meth:`close` (its owner closes it).
     Redirects are not followed here: the pipeline follows them so that credentials are decided
-    per hop.
+    per hop. An API response's body is read in the chunks aiohttp decompresses and refused past
+    ``max_response_size`` bytes (``None``: no cap), so a gzip bomb costs at most that much.
     """
 
     def __init__(
@@ -208,7 +215,11 @@ class AiohttpTransport:
         pool_size: int = 100,
         pool_size_per_host: int = 0,
         session: aiohttp.ClientSession | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
+        if max_response_size is not None and max_response_size < 1:
+            raise ConfigurationError("max_response_size must be >= 1 (or None: no cap)")
+        self.max_response_size = max_response_size
         timeouts = timeouts or Timeouts()
         self._timeout = _client_timeout(timeouts)
         self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
@@ -253,7 +264,8 @@ class AiohttpTransport:
                 data=request.body,
                 allow_redirects=False,
             ) as resp:
-                body = await resp.read()
+                cap = self.max_response_size
+                body = await (resp.read() if cap is None else _read_capped(resp, cap, request))
                 return Response(resp.status, resp.headers, body, resp.url)
         except _SEND_ERRORS as exc:
             failure = translate(exc, request.method, request.url)
@@ -317,6 +329,40 @@ class _StreamContext:
         if response is not None:
             self._response = None
             response.release()  # reused only if the body was read to the end
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
+    """The body as decompressed, refused as soon as it passes ``cap`` bytes (what aiohttp's
+    ``read()`` would buffer whole first). A declared plain length past the cap is refused
+    before any of it is read."""
+    length = resp.content_length
+    if length is not None and length > cap and "Content-Encoding" not in resp.headers:
+        raise _too_large(resp, cap, request, f"declares {length} bytes")
+    content = resp.content
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await content.readany()
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(resp, cap, request, f"passed {size} bytes")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(
+    resp: aiohttp.ClientResponse, cap: int, request: Request, what: str
+) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the response {what} once decoded, more than max_response_size={cap} bytes; "
+        "the rest was not read",
+        limit=cap,
+        method=request.method,
+        url=request.url,
+        status=resp.status,
+    )
 
 
 _SEND_ERRORS = (

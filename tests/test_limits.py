@@ -9,18 +9,28 @@ shorter than the wait the server asked for: a call that slept would fail the tes
 from __future__ import annotations
 
 import asyncio
+import resource
+import zlib
 from pathlib import Path
 
 import pytest
 
 from circleci_async import CircleCI, RateLimitConfig, RetryConfig
 from circleci_async.download import DownloadStatus
-from circleci_async.errors import APIError, MaxWaitExceeded, RateLimitExceeded, ServerError
+from circleci_async.errors import (
+    APIError,
+    DecodeError,
+    MaxWaitExceeded,
+    RateLimitExceeded,
+    ResponseTooLarge,
+    ServerError,
+)
 
 from ._hostile import RawRequest, RawServer, response
 
 TOKEN = "limits-token-9f86d081884c7d659a2feaa0c55ad015"
 JSON = {"Content-Type": "application/json"}
+UNPACED_LIMITS = RateLimitConfig(initial_rate=None)
 DEADLINE = 20.0  # seconds; far below every Retry-After these tests send
 
 
@@ -129,3 +139,77 @@ async def test_a_download_whose_storage_asks_for_a_long_wait_fails_alone(tmp_pat
     assert len(busy.requests) == 1  # refused, not retried after a shortened wait
     assert (tmp_path / "fine.txt").read_bytes() == b"fine"
     assert not (tmp_path / "slow.txt").exists()
+
+
+# -- item 9: the size of an API response -----------------------------------------------------
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb() -> bytes:
+    """gzip of 1 GiB of zeros (about 1 MiB), compressed a chunk at a time: the GiB never
+    exists in memory."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    zeros = bytes(MiB)
+    parts = [compressor.compress(zeros) for _ in range(1024)]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
+def _serving(
+    body: bytes, headers: dict[str, str] | None = None, *, length: bool = True
+) -> RawServer:
+    async def handler(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        writer.write(response(200, {**JSON, **(headers or {})}, body, length=length))
+
+    return RawServer(handler)
+
+
+def _capped(server: RawServer, cap: int | None) -> CircleCI:
+    return CircleCI(
+        TOKEN,
+        base_url=server.url + "/api/v2",
+        rate_limit=RateLimitConfig(initial_rate=None),
+        max_response_size=cap,
+    )
+
+
+def _peak_rss() -> int:
+    """The process's peak resident set so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+async def test_a_gzip_bomb_is_refused_while_it_is_decompressed(gzip_bomb: bytes) -> None:
+    assert len(gzip_bomb) < 2 * MiB
+    before = _peak_rss()
+    async with _serving(gzip_bomb, {"Content-Encoding": "gzip"}) as server:
+        async with _capped(server, 1 * MiB) as cci:
+            with pytest.raises(ResponseTooLarge, match="max_response_size") as info:
+                await asyncio.wait_for(cci.request("GET", "bomb"), DEADLINE)
+    assert isinstance(info.value, DecodeError) and info.value.limit == MiB
+    assert _peak_rss() - before < 100 * MiB  # far below the GiB the bomb holds
+
+
+@pytest.mark.parametrize("length", [True, False])
+async def test_a_plain_body_past_the_cap_is_refused(length: bool) -> None:
+    body = b'"' + b"a" * (10 * MiB) + b'"'
+    async with _serving(body, length=length) as server, _capped(server, MiB) as cci:
+        with pytest.raises(ResponseTooLarge, match=f"max_response_size={MiB} bytes"):
+            await asyncio.wait_for(cci.request("GET", "big"), DEADLINE)
+
+
+@pytest.mark.parametrize("length", [True, False])
+async def test_a_body_exactly_at_the_cap_is_accepted(length: bool) -> None:
+    body = b'"' + b"a" * (MiB - 2) + b'"'
+    async with _serving(body, length=length) as server, _capped(server, MiB) as cci:
+        assert await asyncio.wait_for(cci.request("GET", "exact"), DEADLINE) == "a" * (MiB - 2)
+
+
+async def test_the_default_cap_is_64_mib_and_none_disables_it() -> None:
+    body = b'"' + b"a" * (2 * MiB) + b'"'
+    async with _serving(body) as server:
+        async with _capped(server, None) as cci:
+            assert len(await cci.request("GET", "x")) == 2 * MiB
+        async with CircleCI(TOKEN, base_url=server.url, rate_limit=UNPACED_LIMITS) as cci:
+            assert cci.core.transport.max_response_size == 64 * MiB  # type: ignore[attr-defined]
