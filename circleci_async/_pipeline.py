@@ -88,6 +88,10 @@ class Stream:
     def body_error(self, exc: BaseException) -> CircleCIError:
         return self._response.body_error(exc)
 
+    def interrupt(self, reason: str) -> None:
+        """Fail the pending body read as a read timeout saying ``reason`` (too slow)."""
+        self._response.interrupt(reason)
+
 
 class HostSlots:
     """At most ``per_host`` responses open at once per origin (the downloader's per-host limit,

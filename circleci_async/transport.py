@@ -125,6 +125,11 @@ class StreamedResponse(Protocol):
         ``except`` block: the original must not become its ``__context__``)."""
         ...
 
+    def interrupt(self, reason: str) -> None:
+        """Make the pending (or next) body read fail as a read timeout saying ``reason``
+        (a body arriving too slowly: no silence for the read timeout to catch)."""
+        ...
+
     async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
         """Up to ``limit`` bytes of a small body (a redirect's, an error page's); ``None`` if it
         could not be read (the connection is then not reused)."""
@@ -161,7 +166,7 @@ _SMALL_READ_ERRORS: tuple[type[BaseException], ...] = (*_BODY_ERRORS, EOFError)
 class _AiohttpStreamed:
     """:class:`StreamedResponse` over an open ``aiohttp.ClientResponse``."""
 
-    __slots__ = ("_method", "content", "content_length", "headers", "status", "url")
+    __slots__ = ("_method", "_reader", "content", "content_length", "headers", "status", "url")
 
     read_errors = _BODY_ERRORS
 
@@ -169,9 +174,13 @@ class _AiohttpStreamed:
         self.status = response.status
         self.headers = response.headers
         self.url = response.url
-        self.content = response.content
+        self.content = self._reader = response.content
         self.content_length = response.content_length
         self._method = method
+
+    def interrupt(self, reason: str) -> None:
+        # The reader raises it from the pending read, and from every read after.
+        self._reader.set_exception(aiohttp.ServerTimeoutError(reason))
 
     def body_error(self, exc: BaseException) -> CircleCIError:
         if isinstance(exc, aiohttp.ClientPayloadError):
@@ -394,16 +403,22 @@ def translate(exc: BaseException, method: str, url: URL) -> CircleCIError:
     return error
 
 
+_MAX_TEXT = 300  # characters of an exception's message kept (a parser's quotes the bytes)
+
+
+def _text(exc: BaseException) -> str:
+    """The exception's message, without ``request_info`` (it holds request headers), cut short:
+    a parser error quotes whatever the server sent."""
+    text = str(exc.message if isinstance(exc, aiohttp.ClientResponseError) else exc)
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
+
+
 def _sanitized(exc: BaseException) -> SanitizedCause:
-    text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
-    return SanitizedCause(type(exc).__name__, str(text))
+    return SanitizedCause(type(exc).__name__, _text(exc))
 
 
 def _describe(exc: BaseException) -> str:
-    """The exception's class and message, without ``request_info`` (it holds request headers)."""
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"{type(exc).__name__}: {exc.message}"
-    text = str(exc)
+    text = _text(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

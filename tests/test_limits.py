@@ -11,21 +11,26 @@ from __future__ import annotations
 import asyncio
 import resource
 import zlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from circleci_async import CircleCI, RateLimitConfig, RetryConfig
-from circleci_async.download import DownloadStatus
+from circleci_async.download import DownloadOptions, DownloadResult, DownloadStatus
 from circleci_async.errors import (
     APIError,
     DecodeError,
+    IntegrityError,
     MaxWaitExceeded,
     RateLimitExceeded,
+    RequestTimeout,
     ResponseTooLarge,
     ServerError,
+    TransportError,
 )
 
+from ._download_support import leftovers, tree
 from ._hostile import RawRequest, RawServer, response
 
 TOKEN = "limits-token-9f86d081884c7d659a2feaa0c55ad015"
@@ -183,10 +188,10 @@ def _peak_rss() -> int:
 async def test_a_gzip_bomb_is_refused_while_it_is_decompressed(gzip_bomb: bytes) -> None:
     assert len(gzip_bomb) < 2 * MiB
     before = _peak_rss()
-    async with _serving(gzip_bomb, {"Content-Encoding": "gzip"}) as server:
-        async with _capped(server, 1 * MiB) as cci:
-            with pytest.raises(ResponseTooLarge, match="max_response_size") as info:
-                await asyncio.wait_for(cci.request("GET", "bomb"), DEADLINE)
+    bomb = _serving(gzip_bomb, {"Content-Encoding": "gzip"})
+    async with bomb as server, _capped(server, 1 * MiB) as cci:
+        with pytest.raises(ResponseTooLarge, match="max_response_size") as info:
+            await asyncio.wait_for(cci.request("GET", "bomb"), DEADLINE)
     assert isinstance(info.value, DecodeError) and info.value.limit == MiB
     assert _peak_rss() - before < 100 * MiB  # far below the GiB the bomb holds
 
@@ -213,3 +218,121 @@ async def test_the_default_cap_is_64_mib_and_none_disables_it() -> None:
             assert len(await cci.request("GET", "x")) == 2 * MiB
         async with CircleCI(TOKEN, base_url=server.url, rate_limit=UNPACED_LIMITS) as cci:
             assert cci.core.transport.max_response_size == 64 * MiB  # type: ignore[attr-defined]
+
+
+# -- item 9: downloads that trickle, overrun their length or never end -------------------------
+
+
+def _download_server(
+    bodies: dict[str, Callable[[asyncio.StreamWriter], Awaitable[None]]],
+) -> RawServer:
+    async def handler(request: RawRequest, writer: asyncio.StreamWriter) -> None:
+        send = bodies.get(request.path)
+        if send is None:
+            writer.write(response(200, {}, b"fine"))
+        else:
+            await send(writer)
+
+    return RawServer(handler)
+
+
+async def _download(
+    server: RawServer, tmp_path: Path, names: list[str], options: DownloadOptions
+) -> dict[str, DownloadResult]:
+    artifacts = [{"path": name, "node_index": 0, "url": f"{server.url}/{name}"} for name in names]
+    async with CircleCI(TOKEN, base_url=server.url, rate_limit=UNPACED_LIMITS) as cci:
+        results = await asyncio.wait_for(
+            cci.artifacts.download(artifacts, tmp_path, options=options), DEADLINE
+        )
+    return {r.artifact.path: r for r in results}
+
+
+async def test_a_body_that_trickles_fails_as_too_slow(tmp_path: Path) -> None:
+    async def trickle(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(100):  # one byte every half second: never silent for read_timeout
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(0.5)
+
+    options = DownloadOptions(min_rate=50.0, min_rate_window=1.0, max_attempts=1)
+    async with _download_server({"/slow.bin": trickle}) as server:
+        results = await _download(server, tmp_path, ["slow.bin", "fine.txt"], options)
+    assert results["fine.txt"].status is DownloadStatus.DOWNLOADED
+    slow = results["slow.bin"]
+    assert slow.status is DownloadStatus.FAILED
+    assert isinstance(slow.error, RequestTimeout) and isinstance(slow.error, TransportError)
+    assert "too slowly" in str(slow.error) and "min_rate=50" in str(slow.error)
+    assert tree(tmp_path) == ["fine.txt"]
+
+
+async def test_a_fast_body_is_not_cut_by_the_rate_check(tmp_path: Path) -> None:
+    async def steady(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 40960\r\n\r\n")
+        for _ in range(40):  # 1 KiB every 10 ms: 100 KiB/s, well above min_rate
+            writer.write(b"y" * 1024)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+
+    options = DownloadOptions(min_rate=1024.0, min_rate_window=0.1, max_attempts=1)
+    async with _download_server({"/steady.bin": steady}) as server:
+        results = await _download(server, tmp_path, ["steady.bin"], options)
+    assert results["steady.bin"].status is DownloadStatus.DOWNLOADED, results["steady.bin"].error
+    assert (tmp_path / "steady.bin").read_bytes() == b"y" * 40960
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.2])
+async def test_a_body_longer_than_its_content_length_is_cut_there(
+    tmp_path: Path, pause: float
+) -> None:
+    async def overrun(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n12345")
+        if pause:
+            await writer.drain()
+            await asyncio.sleep(pause)
+        writer.write(b"EXTRA" * 20000)
+
+    # Extra bytes that come after the body land on the pooled connection, and the next request
+    # on it fails with them (then is retried on a new connection): any HTTP/1.1 client's lot.
+    options = DownloadOptions(max_attempts=2, backoff_base=0.01, backoff_max=0.01)
+    async with _download_server({"/a.bin": overrun}) as server:
+        results = await _download(server, tmp_path, ["a.bin", "fine.txt"], options)
+    assert results["fine.txt"].status is DownloadStatus.DOWNLOADED
+    result = results["a.bin"]
+    if result.status is DownloadStatus.DOWNLOADED:  # the extra bytes came after the body
+        assert (tmp_path / "a.bin").read_bytes() == b"12345"
+    else:  # they came with it: the stack refuses the connection's garbage
+        assert isinstance(result.error, TransportError), result.error
+        assert len(str(result.error)) < 1000  # the garbage is not quoted whole
+        assert not (tmp_path / "a.bin").exists()
+    assert leftovers(tmp_path) == []
+
+
+async def _endless(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+    block = b"z" * 65536
+    for _ in range(4096):  # 256 MiB at most: "endless" for a 1 MiB max_size
+        writer.write(block)
+        await writer.drain()
+
+
+async def _exactly_one_mib(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"w" * MiB)
+
+
+async def _announces_too_much(writer: asyncio.StreamWriter) -> None:
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1048577\r\n\r\n" + b"v" * 65536)
+
+
+async def test_a_body_without_length_stops_at_max_size(tmp_path: Path) -> None:
+    bodies = {"/endless": _endless, "/exact": _exactly_one_mib, "/announced": _announces_too_much}
+    options = DownloadOptions(max_size=MiB, max_attempts=1)
+    async with _download_server(bodies) as server:
+        results = await _download(server, tmp_path, ["endless", "exact", "announced"], options)
+    assert results["exact"].status is DownloadStatus.DOWNLOADED
+    assert (tmp_path / "exact").stat().st_size == MiB
+    for name, what in (("endless", "passed max_size=1048576"), ("announced", "1048577 bytes")):
+        result = results[name]
+        assert result.status is DownloadStatus.FAILED
+        assert isinstance(result.error, IntegrityError) and what in str(result.error)
+    assert tree(tmp_path) == ["exact"]
