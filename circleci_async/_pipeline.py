@@ -42,7 +42,7 @@ from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
 from .transport import ChunkReader, Request, Response, StreamedResponse, Transport
 
-__all__ = ["HostSlots", "RequestPipeline", "Stream"]
+__all__ = ["HostSlots", "RequestPipeline", "Stream", "http_url_problem", "parse_http_url"]
 
 logger = logging.getLogger("circleci_async")
 
@@ -55,6 +55,13 @@ _NO_HEADERS: Mapping[str, str] = {}
 _SMALL_BODY = 65536  # a redirect's body up to this size is read so its connection is reused
 _ERROR_BODY = 4096
 _ERROR_BODY_TIMEOUT = 5.0
+
+
+class _Default:
+    """The type of :data:`_DEFAULT`: "not given" where ``None`` is a value."""
+
+
+_DEFAULT = _Default()
 
 
 class Stream:
@@ -80,6 +87,10 @@ class Stream:
 
     def body_error(self, exc: BaseException) -> CircleCIError:
         return self._response.body_error(exc)
+
+    def interrupt(self, reason: str) -> None:
+        """Fail the pending body read as a read timeout saying ``reason`` (too slow)."""
+        self._response.interrupt(reason)
 
 
 class HostSlots:
@@ -112,6 +123,7 @@ class RequestPipeline:
         max_concurrency: int,
         stats: ClientStats,
         max_redirects: int = 5,
+        max_wait: float | _Default | None = _DEFAULT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -127,7 +139,10 @@ class RequestPipeline:
         self.auth = auth
         self.transport = transport
         self.limiter = limiter
-        self.policy = RetryPolicy(retry)
+        #: The longest wait a server may ask for (``RateLimitConfig.max_wait``; by default the
+        #: limiter's): the one bound of the limiter's gate and of the retry loops' sleeps.
+        self.max_wait = limiter.config.max_wait if isinstance(max_wait, _Default) else max_wait
+        self.policy = RetryPolicy(retry, max_wait=self.max_wait)
         self.stats = stats
         self._slots = Slots(max_concurrency)
         self.max_redirects = max_redirects
@@ -143,7 +158,10 @@ class RequestPipeline:
         url = self._urls.get(path)
         if url is None:
             if path.startswith(("https://", "http://")):
-                url = URL(path)
+                parsed = parse_http_url(path)
+                if isinstance(parsed, str):
+                    raise ConfigurationError(f"cannot request this URL: it {parsed}")
+                url = parsed
             else:
                 quoted = quote(path.lstrip("/"), safe=_PATH_SAFE)
                 url = URL(f"{self._base}/{quoted}", encoded=True)
@@ -187,9 +205,12 @@ class RequestPipeline:
                 )
                 if not decision.retry:
                     self.stats.failures += 1
-                    if attempt > 1:
+                    if attempt > 1 or decision.refused_wait is not None:
                         logger.info("giving up on %s %s: %s", method, exc.url, decision.reason)
-                    raise
+                    final = self.policy.final_error(exc, decision)
+                    if final is exc:
+                        raise
+                    raise final from exc
                 self.stats.retries += 1
                 logger.info(
                     "retrying %s %s (attempt %d) in %.2f s: %s",
@@ -380,19 +401,70 @@ class RequestPipeline:
             raise TooManyRedirects(
                 f"more than {limit} redirects (a redirect loop?)", method=method, url=url
             )
-        try:
-            target = url.join(URL(location))
-        except ValueError:
-            target = None
-        if target is None or target.scheme not in ("http", "https") or not target.host:
-            scheme = target.scheme if target is not None and target.scheme else "relative"
+        target = parse_http_url(location, base=url)
+        if isinstance(target, str):
+            scheme = location.partition(":")[0].lower() if ":" in location else ""
+            if scheme in ("http", "https"):
+                problem = f"whose Location {target}"
+            else:  # a relative one resolves to http(s): only another scheme is left
+                problem = f"to a {scheme!r} URL"
             raise APIError(
-                f"refusing to follow a redirect to a {scheme!r} URL",
+                f"refusing to follow a redirect {problem}",
                 status=status,
                 method=method,
                 url=url,
             )
         return target
+
+
+# What a host (a name, an IPv4 or an IPv6 literal, percent-escapes included) is made of: a space,
+# a NUL or a control character in it would be sent on as they are.
+_HOST = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=%:-]+")
+
+
+def http_url_problem(url: URL) -> str | None:
+    """Why ``url`` is not one the client requests (``None``: it is), said for a message:
+    not http(s), no host or a malformed one, a port out of range, or credentials embedded in
+    it (``user:password@``: never sent, and never combined with the client's own). yarl
+    computes some parts lazily and refuses them only then, so each is read here once."""
+    try:
+        scheme = url.scheme
+        host = url.raw_host
+        url.host  # noqa: B018 - IDNA decoding, which may refuse
+        url.port  # noqa: B018 - the range check
+        str(url)
+        userinfo = url.raw_user is not None or url.raw_password is not None
+    except ValueError as exc:
+        return f"is malformed ({_short(exc)})"
+    if scheme not in ("http", "https"):
+        return f"is not an http(s) URL (scheme {scheme or 'none'!r})"
+    if not host:
+        return "has no host"
+    if _HOST.fullmatch(host) is None:
+        return "has a host with characters no host name has"
+    if userinfo:
+        return "has credentials in it (user:password@), which are never sent"
+    return None
+
+
+def parse_http_url(text: object, *, base: URL | None = None) -> URL | str:
+    """``text`` (resolved against ``base``) as a URL the client requests, or why it is not one
+    (see :func:`http_url_problem`)."""
+    if not isinstance(text, str):
+        return "is not a string"
+    try:
+        url = URL(text)
+        if base is not None:
+            url = base.join(url)
+    except ValueError as exc:  # UnicodeError (IDNA) included
+        return f"is malformed ({_short(exc)})"
+    problem = http_url_problem(url)
+    return url if problem is None else problem
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any:

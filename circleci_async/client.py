@@ -22,7 +22,7 @@ from .ratelimit.bucket import RateLimitView
 from .ratelimit.limiter import AdaptiveLimiter
 from .resources import ResourceNamespaces
 from .stats import ClientStats
-from .transport import AiohttpTransport, Transport
+from .transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -74,6 +74,10 @@ class CircleCI(ResourceNamespaces):
     ``Circle-Token`` or ``Authorization`` is refused (:class:`ConfigurationError` on first use):
     those headers would follow every redirect, of API calls and artifact downloads alike, to
     any host.
+
+    ``max_response_size`` caps an API response's body once decompressed (64 MiB; ``None``: no
+    cap): a bigger one raises :class:`~circleci_async.errors.ResponseTooLarge` (artifact
+    downloads have their own limits, in ``DownloadOptions``).
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class CircleCI(ResourceNamespaces):
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         token_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         token = _resolve_token(token)
         base_url, runner_base_url = _resolve_urls(base_url, runner_base_url)
@@ -117,7 +122,10 @@ class CircleCI(ResourceNamespaces):
             auth=self._auth,
             transport=transport
             or AiohttpTransport(
-                timeouts=timeouts or Timeouts(), pool_size=pool_size, session=session
+                timeouts=timeouts or Timeouts(),
+                pool_size=pool_size,
+                session=session,
+                max_response_size=max_response_size,
             ),
             retry=retry or RetryConfig(),
             rate_limit=rate_limit or RateLimitConfig(),

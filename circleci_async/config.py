@@ -55,8 +55,8 @@ class RetryConfig:
     #: and artifact downloads: a gateway or the storage host may answer differently next time.
     retry_statuses: frozenset[int] = frozenset({408, 425, 500, 502, 503, 504})
     idempotent_methods: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-    #: The longest server-requested wait (``Retry-After`` on a 5xx, or on a 429 the limiter does
-    #: not gate) that is honoured; a longer one gives up instead. ``None``: only the deadline.
+    #: Server-requested waits (``Retry-After``, from any status) are bounded by
+    #: :attr:`RateLimitConfig.max_wait`; this, if set, only tightens that bound for retries.
     max_retry_after: float | None = attrs.field(default=None, validator=_optional_positive)
 
 
@@ -71,8 +71,11 @@ class RateLimitConfig:
 
     initial_rate: float | None = attrs.field(default=10.0, validator=_optional_positive)
     burst: int = attrs.field(default=10, validator=v.ge(1))
-    #: The longest the limiter will wait for one request (a Retry-After of an hour, a daily
-    #: window exhausted). Longer waits raise RateLimitExceeded instead. ``None``: wait forever.
+    #: The longest the client waits for one request: the limiter's wait for a slot (a daily
+    #: window exhausted) and any wait a server asks for with ``Retry-After`` (429, 503 or any
+    #: other status). A longer one raises instead of sleeping (``MaxWaitExceeded`` for a 429,
+    #: the status's error saying so otherwise), and a ``Retry-After`` never holds the other
+    #: requests for longer than this. ``None``: wait as long as asked (capped at ten years).
     max_wait: float | None = attrs.field(default=900.0, validator=_optional_positive)
     #: Requests kept unused in every advertised window, as a margin for clock and ordering jitter.
     reserve: int = attrs.field(default=1, validator=v.ge(0))

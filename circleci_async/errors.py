@@ -19,6 +19,7 @@
     │   └── RequestTimeout
     ├── TooManyRedirects            a redirect loop, or more hops than allowed
     ├── DecodeError                 a response body that is not what the API promises
+    │   └── ResponseTooLarge        an API response larger than max_response_size, decoded
     ├── PaginationError             a page token that repeats, or a page without ``items``
     ├── WaitTimeout                 a polled workflow or pipeline did not finish in time
     └── DownloadError               one artifact file could not be downloaded
@@ -65,6 +66,7 @@ __all__ = [
     "PathConflictError",
     "RateLimitExceeded",
     "RequestTimeout",
+    "ResponseTooLarge",
     "SanitizedCause",
     "ServerError",
     "TooManyRedirects",
@@ -234,6 +236,16 @@ class DecodeError(CircleCIError):
         super().__init__(message, method=method, url=url)
         self.status = status
         self.body = body[:4096] if body is not None else None
+
+
+class ResponseTooLarge(DecodeError):
+    """An API response whose body, once decompressed, is larger than the client's
+    ``max_response_size``: counted while it arrives, and the rest is never read (a gzip bomb of
+    a few hundred KiB would otherwise cost gigabytes). ``limit`` is that size, in bytes."""
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
 
 
 class TooManyRedirects(CircleCIError):

@@ -6,6 +6,12 @@ come from ``backoff``'s exponential generator with full jitter; a server's ``Ret
 honoured exactly (never shortened by jitter or by the deadline: when it does not fit before the
 deadline, the call gives up instead).
 
+Every wait a server asks for (``Retry-After`` on a 429, a 503 or any other status) is bounded
+by one number, ``RateLimitConfig.max_wait``, given to the policy as ``max_wait``: a longer one
+is not waited, and :meth:`RetryPolicy.final_error` says so in the error raised (a 429's is a
+:class:`~circleci_async.errors.MaxWaitExceeded`). ``RetryConfig.max_retry_after``, if set, only
+tightens that bound.
+
 A transfer that brought new bytes before failing made progress: its failure does not count
 against ``max_attempts`` (the next attempt resumes where it stopped, at once), up to
 :data:`PROGRESS_ATTEMPTS` times ``max_attempts`` attempts in all.
@@ -46,6 +52,8 @@ class RetryDecision:
     #: The failure was of a kind worth retrying, but a limit (attempts, deadline, max_wait)
     #: stopped it: a download keeps its partial file for a later resume.
     exhausted: bool = False
+    #: The server's ``Retry-After`` that was refused for being longer than ``max_wait``.
+    refused_wait: float | None = None
 
 
 class RetrySchedule:
@@ -83,8 +91,27 @@ class RetrySchedule:
 class RetryPolicy:
     """Decides whether an attempt that raised ``error`` is tried again."""
 
-    def __init__(self, config: RetryConfig) -> None:
+    def __init__(self, config: RetryConfig, *, max_wait: float | None = None) -> None:
         self.config = config
+        bounds = [b for b in (max_wait, config.max_retry_after) if b is not None]
+        #: The longest server-requested wait honoured (``None``: any, within the deadline).
+        self.max_wait: float | None = min(bounds) if bounds else None
+
+    def final_error(self, error: CircleCIError, decision: RetryDecision) -> CircleCIError:
+        """The error to raise when ``decision`` stops retrying ``error``: the error itself, or,
+        when the server asked for a wait longer than ``max_wait``, one that says so."""
+        wait = decision.refused_wait
+        if wait is None:
+            return error
+        refusal = f"the server asked to wait {wait:g} s (Retry-After), more than max_wait="
+        refusal += f"{self.max_wait:g} s"
+        if isinstance(error, RateLimitExceeded):
+            refused = MaxWaitExceeded(f"rate limited: {refusal}", retry_after=wait)
+            refused.method, refused.url = error.method, error.url
+            return refused
+        error.message = f"{error.message}; not retried: {refusal}"
+        error.args = (error.message,)
+        return error
 
     def is_idempotent(self, method: str) -> bool:
         return method.upper() in self.config.idempotent_methods
@@ -126,6 +153,8 @@ class RetryPolicy:
         if isinstance(error, RateLimitExceeded):
             if error.retry_after is None:
                 delay = extra = schedule.next_delay()
+            elif self.max_wait is not None and error.retry_after > self.max_wait:
+                return self._refuse(error.retry_after, "429 rate limited")
             elif error.gated:
                 delay, extra = error.retry_after, 0.0  # waited at the limiter's gate
             else:
@@ -161,15 +190,19 @@ class RetryPolicy:
         backoff_delay = schedule.next_delay()
         if not retry_after:
             return self._within_deadline(backoff_delay, backoff_delay, elapsed, reason)
-        cap = self.config.max_retry_after
+        cap = self.max_wait
         if cap is not None and retry_after > cap:
-            return RetryDecision(
-                False,
-                reason=f"{reason}; Retry-After {retry_after:g} s exceeds {cap:g} s",
-                exhausted=True,
-            )
+            return self._refuse(retry_after, reason)
         delay = max(retry_after, backoff_delay)
         return self._within_deadline(delay, delay, elapsed, reason)
+
+    def _refuse(self, retry_after: float, reason: str) -> RetryDecision:
+        return RetryDecision(
+            False,
+            reason=f"{reason}; Retry-After {retry_after:g} s exceeds max_wait {self.max_wait:g} s",
+            exhausted=True,
+            refused_wait=retry_after,
+        )
 
     def _within_deadline(
         self, wait: float, delay: float, elapsed: float, reason: str

@@ -29,11 +29,13 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     RequestTimeout,
+    ResponseTooLarge,
     SanitizedCause,
     TransportError,
 )
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "USER_AGENT",
     "AiohttpTransport",
     "ChunkReader",
@@ -44,6 +46,10 @@ __all__ = [
 ]
 
 USER_AGENT = f"circleci-async/{__version__} aiohttp/{aiohttp.__version__}"
+
+#: The largest API response body accepted, once decompressed (bytes): the longest CircleCI
+#: page is a few MiB; a bigger answer is a broken or hostile server.
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 
 #: Header names that carry credentials: a session sending one by default leaks it on redirects.
 CREDENTIAL_HEADERS = frozenset({"circle-token", "authorization"})
@@ -119,6 +125,11 @@ class StreamedResponse(Protocol):
         ``except`` block: the original must not become its ``__context__``)."""
         ...
 
+    def interrupt(self, reason: str) -> None:
+        """Make the pending (or next) body read fail as a read timeout saying ``reason``
+        (a body arriving too slowly: no silence for the read timeout to catch)."""
+        ...
+
     async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
         """Up to ``limit`` bytes of a small body (a redirect's, an error page's); ``None`` if it
         could not be read (the connection is then not reused)."""
@@ -155,7 +166,7 @@ _SMALL_READ_ERRORS: tuple[type[BaseException], ...] = (*_BODY_ERRORS, EOFError)
 class _AiohttpStreamed:
     """:class:`StreamedResponse` over an open ``aiohttp.ClientResponse``."""
 
-    __slots__ = ("_method", "content", "content_length", "headers", "status", "url")
+    __slots__ = ("_method", "_reader", "content", "content_length", "headers", "status", "url")
 
     read_errors = _BODY_ERRORS
 
@@ -163,9 +174,13 @@ class _AiohttpStreamed:
         self.status = response.status
         self.headers = response.headers
         self.url = response.url
-        self.content = response.content
+        self.content = self._reader = response.content
         self.content_length = response.content_length
         self._method = method
+
+    def interrupt(self, reason: str) -> None:
+        # The reader raises it from the pending read, and from every read after.
+        self._reader.set_exception(aiohttp.ServerTimeoutError(reason))
 
     def body_error(self, exc: BaseException) -> CircleCIError:
         if isinstance(exc, aiohttp.ClientPayloadError):
@@ -198,7 +213,8 @@ class AiohttpTransport:
 
     A session passed in is used as is and left open on :meth:`close` (its owner closes it).
     Redirects are not followed here: the pipeline follows them so that credentials are decided
-    per hop.
+    per hop. An API response's body is read in the chunks aiohttp decompresses and refused past
+    ``max_response_size`` bytes (``None``: no cap), so a gzip bomb costs at most that much.
     """
 
     def __init__(
@@ -208,7 +224,11 @@ class AiohttpTransport:
         pool_size: int = 100,
         pool_size_per_host: int = 0,
         session: aiohttp.ClientSession | None = None,
+        max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
+        if max_response_size is not None and max_response_size < 1:
+            raise ConfigurationError("max_response_size must be >= 1 (or None: no cap)")
+        self.max_response_size = max_response_size
         timeouts = timeouts or Timeouts()
         self._timeout = _client_timeout(timeouts)
         self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
@@ -253,7 +273,8 @@ class AiohttpTransport:
                 data=request.body,
                 allow_redirects=False,
             ) as resp:
-                body = await resp.read()
+                cap = self.max_response_size
+                body = await (resp.read() if cap is None else _read_capped(resp, cap, request))
                 return Response(resp.status, resp.headers, body, resp.url)
         except _SEND_ERRORS as exc:
             failure = translate(exc, request.method, request.url)
@@ -319,7 +340,47 @@ class _StreamContext:
             response.release()  # reused only if the body was read to the end
 
 
-_SEND_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, ssl.SSLError)
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
+    """The body as decompressed, refused as soon as it passes ``cap`` bytes (what aiohttp's
+    ``read()`` would buffer whole first). A declared plain length past the cap is refused
+    before any of it is read."""
+    length = resp.content_length
+    if length is not None and length > cap and "Content-Encoding" not in resp.headers:
+        raise _too_large(resp, cap, request, f"declares {length} bytes")
+    content = resp.content
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await content.readany()
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(resp, cap, request, f"passed {size} bytes")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(
+    resp: aiohttp.ClientResponse, cap: int, request: Request, what: str
+) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the response {what} once decoded, more than max_response_size={cap} bytes; "
+        "the rest was not read",
+        limit=cap,
+        method=request.method,
+        url=request.url,
+        status=resp.status,
+    )
+
+
+_SEND_ERRORS = (
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    ConnectionError,
+    ssl.SSLError,
+    ValueError,  # UnicodeError included: a URL the stack cannot encode
+)
 _CONNECT_ERRORS = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ssl.SSLError)
 
 
@@ -328,6 +389,12 @@ def translate(exc: BaseException, method: str, url: URL) -> CircleCIError:
     error: CircleCIError
     if isinstance(exc, _CONNECT_ERRORS):  # TLS failures included: nothing was sent
         error = ConnectError(f"could not connect: {_describe(exc)}", method=method, url=url)
+    elif isinstance(exc, ValueError) and not isinstance(exc, aiohttp.ClientError):
+        # The stack refused to build the request (a URL it cannot encode, credentials in it
+        # next to an Authorization header): another attempt would be refused the same way.
+        error = ConfigurationError(
+            f"the request could not be sent: {_describe(exc)}", method=method, url=url
+        )
     elif isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         error = RequestTimeout(f"timed out: {_describe(exc)}", method=method, url=url)
     else:
@@ -336,16 +403,22 @@ def translate(exc: BaseException, method: str, url: URL) -> CircleCIError:
     return error
 
 
+_MAX_TEXT = 300  # characters of an exception's message kept (a parser's quotes the bytes)
+
+
+def _text(exc: BaseException) -> str:
+    """The exception's message, without ``request_info`` (it holds request headers), cut short:
+    a parser error quotes whatever the server sent."""
+    text = str(exc.message if isinstance(exc, aiohttp.ClientResponseError) else exc)
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "..."
+
+
 def _sanitized(exc: BaseException) -> SanitizedCause:
-    text = exc.message if isinstance(exc, aiohttp.ClientResponseError) else str(exc)
-    return SanitizedCause(type(exc).__name__, str(text))
+    return SanitizedCause(type(exc).__name__, _text(exc))
 
 
 def _describe(exc: BaseException) -> str:
-    """The exception's class and message, without ``request_info`` (it holds request headers)."""
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return f"{type(exc).__name__}: {exc.message}"
-    text = str(exc)
+    text = _text(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

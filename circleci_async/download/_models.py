@@ -133,6 +133,18 @@ class DownloadOptions:
     connect_timeout: float | None = attrs.field(default=30.0, validator=_positive)
     #: The longest silence while reading a body. There is no total timeout: big files take long.
     read_timeout: float | None = attrs.field(default=60.0, validator=_positive)
+    #: The slowest a body may arrive, in bytes per second averaged over each
+    #: ``min_rate_window`` seconds: a server trickling a byte at a time never goes silent long
+    #: enough for ``read_timeout``. A slower attempt fails as a ``RequestTimeout`` (retried and
+    #: resumed like a dropped connection). Checked on a timer, not per chunk. ``None``: no
+    #: minimum.
+    min_rate: float | None = attrs.field(default=1024.0, validator=_positive)
+    min_rate_window: float = attrs.field(default=60.0, validator=_positive)
+    #: The largest file accepted, in bytes: a body without ``Content-Length`` is cut and the
+    #: file fails (``IntegrityError``) past it, and an announced size past it is refused before
+    #: any byte is written. ``None`` (the default): no maximum. A body longer than its
+    #: ``Content-Length`` is never written past it, whatever this says.
+    max_size: int | None = attrs.field(default=None, validator=_positive)
     max_redirects: int = attrs.field(default=5, validator=attrs.validators.ge(0))
     buffer_size: int = attrs.field(default=MiB, validator=attrs.validators.ge(4096))
     min_write: int = attrs.field(default=128 * 1024, validator=attrs.validators.ge(4096))

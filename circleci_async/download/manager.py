@@ -29,7 +29,7 @@ from typing import Any
 from yarl import URL
 
 from .._core import ClientCore
-from .._pipeline import HostSlots
+from .._pipeline import HostSlots, Stream, parse_http_url
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -58,6 +58,7 @@ _NOTHING = Existing()
 _PROGRESS = 64 * 1024
 _PROGRESS_STEP = 256 * 1024  # bytes between progress reports
 _EXPECT = frozenset({416})  # handed over by the stream: the partial file may be complete
+_UNLIMITED = 1 << 62  # bytes: no max_size
 
 
 class DownloadEngine:
@@ -102,8 +103,8 @@ class DownloadEngine:
                 backoff_base=options.backoff_base,
                 backoff_max=options.backoff_max,
                 retry_statuses=core.retry.retry_statuses,
-                max_retry_after=core.rate_config.max_wait,
-            )
+            ),
+            max_wait=self.pipeline.max_wait,
         )
         self.strategy = WriteStrategy(self.options)
         self._slots = asyncio.Semaphore(concurrency)
@@ -350,7 +351,7 @@ class _Transfer:
         writer = self.writer
         schedule: RetrySchedule | None = None  # built on the first failure
         high_water = writer.size
-        url = URL(self.artifact.url)
+        url = _artifact_url(self.artifact.url)
         while True:
             self.attempts += 1
             try:
@@ -392,7 +393,7 @@ class _Transfer:
                 )
                 if not decision.retry:
                     if decision.exhausted:
-                        raise _GaveUp(error) from None
+                        raise _GaveUp(policy.final_error(error, decision)) from None
                     raise
                 logger.debug(
                     "retrying %s from byte %d in %.2f s: %s",
@@ -466,6 +467,15 @@ class _Transfer:
                 )
             self.validator = strong_validator(headers) or self.validator
             total = self.total
+            options = engine.options
+            max_size = options.max_size
+            if max_size is not None and total is not None and total > max_size:
+                raise IntegrityError(
+                    f"the server announced {total} bytes, more than max_size={max_size}",
+                    expected=total,
+                    method="GET",
+                    url=response.url,
+                )
             if (
                 engine.resume
                 and total is not None
@@ -475,9 +485,12 @@ class _Transfer:
                 writer.keep_resume_record(ResumeRecord(self.artifact.url, total, self.validator))
             meter = self.meter
             meter.start(total)
-            # The body, inline here: every await below resumes through one frame less.
+            # The body, inline here: every await below resumes through one frame less. Its
+            # limits cost one comparison per chunk (the size) and a timer (the rate).
             content = response.content
             failure: CircleCIError | None = None
+            stop_at = self.transferred + (max_size - writer.size) if max_size else _UNLIMITED
+            watch = _RateWatch(self, response, options) if options.min_rate else None
             try:
                 while True:
                     chunk, end_of_http_chunk = await content.readchunk()
@@ -486,12 +499,21 @@ class _Transfer:
                             continue
                         break
                     self.transferred += len(chunk)
+                    if self.transferred > stop_at:
+                        raise IntegrityError(
+                            f"the body passed max_size={max_size} bytes; it was cut there",
+                            method="GET",
+                            url=response.url,
+                        )
                     if writer.feed(chunk):
                         await writer.flush()
                     if meter.enabled and writer.size - meter.reported >= _PROGRESS_STEP:
                         meter.update(writer.size)
             except response.read_errors as exc:
                 failure = response.body_error(exc)
+            finally:
+                if watch is not None:
+                    watch.cancel()
             if failure is not None:  # raised outside the except: the HTTP stack's error stays out
                 # Keep what arrived: it is valid, and a resume continues after it.
                 await writer.flush()
@@ -502,6 +524,39 @@ class _Transfer:
     async def _restart(self) -> None:
         self.meter.restart()
         await self.writer.restart()
+
+
+class _RateWatch:
+    """Fails a transfer whose body arrives slower than ``min_rate``: every ``min_rate_window``
+    seconds a timer compares the bytes received since its last look (the loop itself reads no
+    clock)."""
+
+    __slots__ = ("_handle", "_loop", "_min_bytes", "_response", "_seen", "_transfer", "_window")
+
+    def __init__(self, transfer: _Transfer, response: Stream, options: DownloadOptions) -> None:
+        assert options.min_rate is not None
+        self._transfer = transfer
+        self._response = response
+        self._window = options.min_rate_window
+        self._min_bytes = options.min_rate * options.min_rate_window
+        self._seen = transfer.transferred
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(self._window, self._look)
+
+    def _look(self) -> None:
+        received = self._transfer.transferred - self._seen
+        if received < self._min_bytes:
+            rate = received / self._window
+            self._response.interrupt(
+                f"the body arrives too slowly: {rate:.1f} bytes/s over the last "
+                f"{self._window:g} s, below min_rate={self._min_bytes / self._window:g}"
+            )
+            return
+        self._seen += received
+        self._handle = self._loop.call_later(self._window, self._look)
+
+    def cancel(self) -> None:
+        self._handle.cancel()
 
 
 class _GaveUp(Exception):
@@ -537,6 +592,14 @@ class _Meter:
 
     def restart(self) -> None:
         self.update(0)
+
+
+def _artifact_url(text: str) -> URL:
+    """The artifact's URL, or the file's own error: a listing's URL is the server's word."""
+    url = parse_http_url(text)
+    if isinstance(url, str):
+        raise DownloadError(f"cannot download this artifact: its URL {url}")
+    return url
 
 
 def _make_root(dest: str) -> str:

@@ -11,6 +11,10 @@ as untrusted input:
 - NUL and other control characters, and text that cannot be encoded (lone surrogates), are
   refused; so are components longer than the file system allows once the partial-file suffix is
   added, and the names this package reserves for its own partial files;
+- paths deeper than :data:`MAX_DEPTH` directories or longer than :data:`MAX_PATH_BYTES` are
+  refused: no artifact tree needs them, the local file system would refuse them anyway (Linux's
+  ``PATH_MAX`` is 4096 bytes, the destination included), and walking a thousand levels costs
+  recursion (``os.makedirs``) that a hostile listing must not be able to exhaust;
 - on Windows, reserved device names (``CON``, ``NUL``, ``COM1``...), the characters
   ``<>:"|?*`` and trailing dots or spaces are refused as well.
 
@@ -32,6 +36,8 @@ from .errors import UnsafePathError
 
 __all__ = [
     "MAX_COMPONENT_BYTES",
+    "MAX_DEPTH",
+    "MAX_PATH_BYTES",
     "PARTIAL_SUFFIX",
     "SIDECAR_SUFFIX",
     "collision_key",
@@ -48,6 +54,12 @@ SIDECAR_SUFFIX = PARTIAL_SUFFIX + ".json"
 _NAME_MAX = 255  # bytes, ext4/xfs/btrfs/APFS; NTFS counts 255 UTF-16 units, which is more
 #: The longest component accepted, so that the temporary names built from it still fit.
 MAX_COMPONENT_BYTES = _NAME_MAX - len(".01234567" + PARTIAL_SUFFIX)
+
+#: The most directories an artifact path may nest (the mirror adds a few levels above it).
+MAX_DEPTH = 128
+#: The longest artifact path accepted, in UTF-8 bytes, leaving room under ``PATH_MAX`` (4096)
+#: for the destination, the mirror's own levels and the temporary-name suffix.
+MAX_PATH_BYTES = 3072
 
 _TEMPORARY = re.compile(r".+\.[0-9a-f]{8}" + re.escape(PARTIAL_SUFFIX), re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -78,6 +90,10 @@ def safe_relative_path(raw: object, *, windows: bool | None = None) -> str:
         raw.encode("utf-8")
     except UnicodeEncodeError:
         raise UnsafePathError("the artifact path is not valid Unicode", path=raw) from None
+    if len(raw) > MAX_PATH_BYTES or len(raw.encode("utf-8")) > MAX_PATH_BYTES:
+        raise UnsafePathError(
+            f"the artifact path is longer than {MAX_PATH_BYTES} bytes", path=_abridged(raw)
+        )
     text = raw.replace("\\", "/")
     if text.startswith("/"):
         raise UnsafePathError("the artifact path is absolute", path=raw)
@@ -93,12 +109,21 @@ def safe_relative_path(raw: object, *, windows: bool | None = None) -> str:
         parts.append(part)
     if not parts:
         raise UnsafePathError("the artifact path names no file", path=raw)
+    if len(parts) > MAX_DEPTH + 1:
+        raise UnsafePathError(
+            f"the artifact path is more than {MAX_DEPTH} directories deep", path=_abridged(raw)
+        )
     last = parts[-1]
     if last.endswith((PARTIAL_SUFFIX, SIDECAR_SUFFIX)):
         raise UnsafePathError(
             f"names ending in {PARTIAL_SUFFIX!r} are reserved for partial downloads", path=raw
         )
     return "/".join(parts)
+
+
+def _abridged(raw: str) -> str:
+    """A long path as an error shows it: its start and end."""
+    return raw if len(raw) <= 200 else f"{raw[:100]}...{raw[-60:]}"
 
 
 def _check_component(part: str, raw: str, windows: bool) -> None:

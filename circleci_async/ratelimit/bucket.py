@@ -8,8 +8,10 @@ later) whose rate is re-derived from every response:
   ``(remaining - in-flight - reserve) / time-to-reset`` requests per second; the lowest binds.
   That spends a window's budget evenly over what is left of it, so a long window (an hour, a
   day) never burns out in a burst and leaves pollers idle until it resets.
-* A window with nothing left closes a gate until it resets; so does ``Retry-After`` on a 429,
-  and the gate holds every waiter, not only the request that was refused.
+* A window with nothing left closes a gate until it resets; so does ``Retry-After`` on a 429
+  (or a 503), and the gate holds every waiter, not only the request that was refused. A
+  ``Retry-After`` longer than ``max_wait`` closes it for ``max_wait`` only: the request told
+  so fails at once, and a hostile value cannot hold every other request for years.
 * The first request goes alone; its answer sets the pace for the rest. Without any header, the
   rate is the configured polite start; a 429 without any header halves it, and it climbs back
   linearly (AIMD).
@@ -176,8 +178,14 @@ class BucketState:
         """Learn from one response. Call it before :meth:`release` for that request."""
         self.probing = False
         others = max(self.in_flight - 1, 0)
-        if snapshot.retry_after is not None and (status == 429 or status == 503):
-            self.close_gate(now + snapshot.retry_after, now)
+        retry_after = snapshot.retry_after
+        if retry_after is not None and (status == 429 or status == 503):
+            # Never longer than max_wait: the request that was told so fails at once (the retry
+            # policy refuses the wait), and the others must not be held for what it was told.
+            max_wait = self.config.max_wait
+            if max_wait is not None and retry_after > max_wait:
+                retry_after = max_wait
+            self.close_gate(now + retry_after, now)
         for obs in snapshot.observations:
             self._remember(obs, now, wall)
         if status == 429 and not snapshot.observations:
