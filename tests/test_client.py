@@ -612,8 +612,6 @@ async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client:
 
 # -- the pytest plugin's client fixture --------------------------------------------------------
 
-pytest_plugins = ["circleci_async.testing.pytest_plugin"]
-
 
 async def test_plugin_client_fixture_talks_to_the_plugin_fake(
     fake_circleci: FakeCircleCI, circleci_client: CircleCI

@@ -48,8 +48,6 @@ from ._download_support import (
     tree,
 )
 
-pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
-
 MiB = 1024 * 1024
 FAST = DownloadOptions(backoff_base=0.01, backoff_max=0.05, max_attempts=3)
 #: Tests of the write path run with writes on the event loop (auto) and on the thread pool.
