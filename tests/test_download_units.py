@@ -38,7 +38,6 @@ from circleci_async.testing.artifacts import (
 
 from ._download_support import SLUG, TOKEN, UNPACED
 
-
 # -- pure helpers -------------------------------------------------------------------------------
 
 
