@@ -12,8 +12,10 @@ import pytest
 from circleci_async import CircleCI
 from circleci_async.testing import FakeCircleCI
 
-# The only declaration in the suite's conftest; test modules need none for the fake.
-pytest_plugins = ["circleci_async.testing.pytest_plugin"]
+# The suite's one declaration (test modules declare none): the shipped plugin's fixtures, and
+# the download tests' loopback servers (``api``, ``hosts``, ``cci``; a module that defines a
+# fixture of the same name uses its own).
+pytest_plugins = ["circleci_async.testing.pytest_plugin", "tests._download_support"]
 
 # Shared fixtures and helpers of the download tests live in a plain module; let pytest rewrite
 # its asserts like a test module's.

@@ -45,6 +45,7 @@ from ._cli_support import (
     start,
     write_ca,
 )
+from ._waiting import wait_until
 
 
 @pytest.fixture
@@ -480,10 +481,11 @@ async def test_the_live_display_draws_files_bytes_and_the_rate_limit(
 
 async def polled(api: FakeCircleCI, count: int = 1, timeout: float = 10.0) -> None:
     """Until the child has listed the project's pipelines ``count`` times."""
-    deadline = time.monotonic() + timeout
-    while sum(r.path.endswith(f"{SLUG}/pipeline") for r in api.requests) < count:
-        assert time.monotonic() < deadline, "the watcher never polled"
-        await asyncio.sleep(0.02)
+    await wait_until(
+        lambda: sum(r.path.endswith(f"{SLUG}/pipeline") for r in api.requests) >= count,
+        timeout=timeout,
+        what=f"the watcher listed the pipelines {count} times",
+    )
 
 
 async def test_watch_follows_a_new_pipeline_until_it_finishes(api: FakeCircleCI) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import logging
-import time
 import traceback
 from email.utils import formatdate
+from typing import Any
 
 import attrs
 import pytest
 
-from circleci_async import CircleCI, RateLimitConfig, RetryConfig, Timeouts
+from circleci_async import AdaptiveLimiter, CircleCI, RateLimitConfig, RetryConfig, Timeouts
 from circleci_async.errors import (
     APIError,
     BadRequest,
@@ -32,10 +33,37 @@ from circleci_async.errors import (
 )
 from circleci_async.testing import FakeCircleCI, Fault, RateLimitPolicy, Window
 
+from ._waiting import wait_until
 from .conftest import TOKEN
 
 UNPACED = RateLimitConfig(initial_rate=None)
 SLUG = "gh/acme/widgets"
+
+
+class Clock:
+    """A clock that moves only when the test moves it. Given to a limiter, its gate opens when
+    the test says so, and the seconds it reports waiting are exactly the steps the test took:
+    waits are asserted as counts, whatever the machine's speed."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def held(cci: CircleCI, call: asyncio.Task[Any], *, sent: int) -> bool:
+    """``call`` has started, ``cci`` has sent ``sent`` requests, none is in flight, and the call
+    is suspended: it waits at the limiter (a slot is free, so nothing else holds it).
+
+    Between reading an answer and sending the next request the client does not yield to the
+    loop, so a client that did not wait is never seen in this state.
+    """
+    return (
+        inspect.getcoroutinestate(call.get_coro()) == inspect.CORO_SUSPENDED  # type: ignore[arg-type]
+        and cci.stats.requests == sent
+        and cci.rate_limit.in_flight == 0
+    )
 
 
 # -- construction and auth ---------------------------------------------------------------------
@@ -222,7 +250,9 @@ async def test_connection_refused_is_connect_error() -> None:
 
 
 async def test_slow_answer_times_out(fake: FakeCircleCI) -> None:
-    fake.inject(Fault(kind="delay", delay=2.0))
+    # The answer would come after a minute, and a call that waited for it would succeed: the
+    # RequestTimeout itself shows the client gave up at its own deadline.
+    fake.inject(Fault(kind="delay", delay=60.0))
     async with CircleCI(
         TOKEN,
         base_url=fake.url,
@@ -230,10 +260,10 @@ async def test_slow_answer_times_out(fake: FakeCircleCI) -> None:
         retry=RetryConfig(max_attempts=1),
         rate_limit=UNPACED,
     ) as cci:
-        t0 = time.monotonic()
         with pytest.raises(RequestTimeout):
             await cci.request("GET", "me")
-        assert time.monotonic() - t0 < 1.5
+        assert cci.stats.requests == 1 and cci.stats.failures == 1
+    assert len(fake.requests) == 1
 
 
 # -- retries -----------------------------------------------------------------------------------
@@ -269,20 +299,42 @@ async def test_dropped_connection_on_get_is_retried(fake: FakeCircleCI) -> None:
         assert cci.stats.retries == 1
 
 
-async def test_429_waits_retry_after_seconds(fake: FakeCircleCI, client: CircleCI) -> None:
+async def test_429_waits_retry_after_seconds(fake: FakeCircleCI) -> None:
     fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "1"}))
-    t0 = time.monotonic()
-    await client.request("GET", "me")
-    assert time.monotonic() - t0 >= 0.99
-    assert client.stats.rate_limited == 1 and client.stats.retries == 1
+    clock = Clock()
+    async with CircleCI(
+        TOKEN, base_url=fake.url, limiter=AdaptiveLimiter(UNPACED, clock=clock)
+    ) as cci:
+        call = asyncio.create_task(cci.request("GET", "me"))
+        await wait_until(lambda: held(cci, call, sent=1))
+        # The 429 closed the gate for exactly Retry-After seconds; the retry waits behind it.
+        assert cci.rate_limit.blocked_for == 1.0 and len(fake.requests) == 1
+        clock.now += 1.0  # the gate opens
+        assert "id" in await asyncio.wait_for(call, 10)
+        assert cci.stats.waited == 1.0  # all of it at the gate, none in backoff on top
+        assert cci.stats.rate_limited == 1 and cci.stats.retries == 1
+    assert len(fake.requests) == 2
 
 
-async def test_429_waits_retry_after_http_date(fake: FakeCircleCI, client: CircleCI) -> None:
-    when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: waits 1-2 s
-    fake.inject(Fault(kind="status", status=429, headers={"Retry-After": when}))
-    t0 = time.monotonic()
-    await client.request("POST", f"project/{SLUG}/pipeline", json={})  # 429 is retried for POST
-    assert time.monotonic() - t0 >= 0.9
+async def test_429_waits_retry_after_http_date(fake: FakeCircleCI) -> None:
+    # Measured against the answer's own Date (no clock skew): one second, exactly.
+    date = 1_800_000_000
+    headers = {
+        "Date": formatdate(date, usegmt=True),
+        "Retry-After": formatdate(date + 1, usegmt=True),
+    }
+    fake.inject(Fault(kind="status", status=429, headers=headers))
+    clock = Clock()
+    async with CircleCI(
+        TOKEN, base_url=fake.url, limiter=AdaptiveLimiter(UNPACED, clock=clock)
+    ) as cci:
+        # 429 is retried for POST: the request was refused, not processed.
+        call = asyncio.create_task(cci.request("POST", f"project/{SLUG}/pipeline", json={}))
+        await wait_until(lambda: held(cci, call, sent=1))
+        assert cci.rate_limit.blocked_for == 1.0 and len(fake.requests) == 1
+        clock.now += 1.0
+        await asyncio.wait_for(call, 10)
+        assert cci.stats.waited == 1.0 and cci.stats.retries == 1
     assert sum(r.method == "POST" for r in fake.requests) == 2
 
 
@@ -299,41 +351,48 @@ async def test_429_with_plain_text_body(fake: FakeCircleCI) -> None:
 
 async def test_retry_after_past_the_deadline_fails_fast(fake: FakeCircleCI) -> None:
     fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "30"}))
+    limiter = AdaptiveLimiter(UNPACED, clock=Clock())
     async with CircleCI(
-        TOKEN, base_url=fake.url, retry=RetryConfig(deadline=5.0), rate_limit=UNPACED
+        TOKEN, base_url=fake.url, retry=RetryConfig(deadline=5.0), limiter=limiter
     ) as cci:
-        t0 = time.monotonic()
         with pytest.raises(RateLimitExceeded) as info:
             await cci.request("GET", "me")
-        assert time.monotonic() - t0 < 1.0
+        # Given up at once: no retry, nothing waited, and the gate it would have waited at is
+        # still closed for all of its 30 s (the limiter's clock has not moved).
+        assert cci.stats.retries == 0 and cci.stats.waited == 0.0
+        assert cci.rate_limit.blocked_for == 30.0
     assert info.value.retry_after == 30.0 and info.value.status == 429
+    assert len(fake.requests) == 1
 
 
 async def test_wait_longer_than_max_wait_raises(fake: FakeCircleCI) -> None:
     fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "3600"}))
+    limiter = AdaptiveLimiter(RateLimitConfig(initial_rate=None, max_wait=2.0), clock=Clock())
     async with CircleCI(
-        TOKEN,
-        base_url=fake.url,
-        retry=RetryConfig(deadline=None),
-        rate_limit=RateLimitConfig(initial_rate=None, max_wait=2.0),
+        TOKEN, base_url=fake.url, retry=RetryConfig(deadline=None), limiter=limiter
     ) as cci:
-        t0 = time.monotonic()
         with pytest.raises(MaxWaitExceeded, match="max_wait") as info:
             await cci.request("GET", "me")
-        assert time.monotonic() - t0 < 1.0
+        # Refused instead of slept: the retry never went out and nothing was waited.
+        assert cci.stats.waited == 0.0 and cci.stats.requests == 1
+        assert cci.rate_limit.blocked_for == 3600.0
     assert isinstance(info.value, RateLimitExceeded) and info.value.status is None
-    assert info.value.retry_after == pytest.approx(3600, abs=1)
+    assert info.value.retry_after == 3600.0
+    assert len(fake.requests) == 1
 
 
 async def test_real_rate_limit_is_learned_and_respected(fake: FakeCircleCI) -> None:
     fake.rate_limit = RateLimitPolicy(windows=(Window(limit=5, seconds=1),))
     async with CircleCI(TOKEN, base_url=fake.url) as cci:
-        t0 = time.monotonic()
-        await asyncio.gather(*(cci.request("GET", "me") for _ in range(15)))
-        elapsed = time.monotonic() - t0
+        answers = await asyncio.gather(*(cci.request("GET", "me") for _ in range(15)))
         view = cci.rate_limit
+        waited = cci.stats.waited
+    assert all("id" in answer for answer in answers)
+    # Paced by the client, not refused by the server: at most the first burst meets a 429...
     assert fake.rate_limited_count <= 1
-    assert elapsed >= 1.5  # 15 requests at <= 5 per aligned second
+    assert waited > 0  # ...because the client held requests back at its limiter,
+    # and the server saw them spread over at least three of its one-second windows.
+    assert len({int(r.time) for r in fake.requests}) >= 3
     assert view.limit == 5 and view.window == 1
 
 
@@ -368,17 +427,27 @@ async def test_one_limiter_per_token_across_clients(fake: FakeCircleCI) -> None:
 
 async def test_429_seen_by_one_client_pauses_the_other(fake: FakeCircleCI) -> None:
     fake.inject(Fault(kind="status", status=429, headers={"Retry-After": "1"}, path="/me$"))
+    clock = Clock()
+    # One limiter for both, as the process-wide one for a token is (see the test above).
+    limiter = AdaptiveLimiter(UNPACED, clock=clock)
     async with (
-        CircleCI(TOKEN, base_url=fake.url, rate_limit=UNPACED) as a,
-        CircleCI(TOKEN, base_url=fake.url, rate_limit=UNPACED) as b,
+        CircleCI(TOKEN, base_url=fake.url, limiter=limiter) as a,
+        CircleCI(TOKEN, base_url=fake.url, limiter=limiter) as b,
     ):
-        task_a = asyncio.create_task(a.request("GET", "me"))
-        await asyncio.sleep(0.2)  # a has met the 429 and closed the gate
-        t0 = time.monotonic()
-        await b.request("GET", f"project/{SLUG}")
-        assert time.monotonic() - t0 >= 0.6
-        await task_a
+        call_a = asyncio.create_task(a.request("GET", "me"))
+        await wait_until(lambda: held(a, call_a, sent=1))  # a met the 429: the gate is closed
+        call_b = asyncio.create_task(b.request("GET", f"project/{SLUG}"))
+        await wait_until(lambda: held(b, call_b, sent=0))  # b waits at the same gate
+        assert len(fake.requests) == 1 and limiter.view().blocked_for == 1.0
+        clock.now += 1.0  # the gate opens: a, first in line, retries
+        assert "id" in await asyncio.wait_for(call_a, 10)
+        clock.now += 1.0  # b follows at the pace the 429 cut
+        await asyncio.wait_for(call_b, 10)
+        # On the test's clock: b's wait spanned the gate's whole second (and the pace after).
+        assert b.stats.waited >= 1.0
         assert a.stats.rate_limited == 1 and b.stats.rate_limited == 0
+    assert [r.path for r in fake.requests][-1] == f"/api/v2/project/{SLUG}"
+    assert len(fake.requests) == 3
 
 
 # -- credentials on redirects ------------------------------------------------------------------
@@ -547,7 +616,8 @@ async def test_read_ahead_requests_the_next_page_early(
     pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     it = pager.pages()
     page1 = await it.__anext__()
-    await asyncio.sleep(0.2)  # the read-ahead lands
+    # The next page is asked for before anyone asks for it.
+    await wait_until(lambda: len(fake.requests) == 2)
     tokens = [r.query.get("page-token") for r in fake.requests]
     assert tokens == [None, page1.next_page_token]
     page2 = await it.__anext__()
@@ -560,13 +630,16 @@ async def test_only_typed_walks_read_ahead_by_default(fake: FakeCircleCI, client
     fake.seed_pipelines(SLUG, count=12)
     plain = client.paginate(f"project/{SLUG}/pipeline")
     await plain.pages().__anext__()
-    await asyncio.sleep(0.1)
-    assert len(fake.requests) == 1
+    # A read-ahead would have been started before the page was handed over; one more round
+    # trip gives it every chance to go out, and the client counts what it sends.
+    await client.request("GET", "me")
+    assert client.stats.requests == 2 and client.rate_limit.in_flight == 0
+    assert [r.path for r in fake.requests] == [f"/api/v2/project/{SLUG}/pipeline", "/api/v2/me"]
     fake.clear_requests()
     typed = client.paginate(f"project/{SLUG}/pipeline", item_type=MiniPipeline)
     await typed.pages().__anext__()
-    await asyncio.sleep(0.1)
-    assert len(fake.requests) == 2
+    await wait_until(lambda: len(fake.requests) == 2)
+    assert fake.requests[1].query.get("page-token") == typed.next_page_token
     await typed.aclose()
 
 
@@ -590,29 +663,38 @@ async def test_read_ahead_stops_at_max_items(fake: FakeCircleCI, client: CircleC
     items = await client.paginate(
         f"project/{SLUG}/pipeline", max_items=10, read_ahead=True
     ).collect()
-    await asyncio.sleep(0.1)
     assert len(items) == 10
-    assert len(fake.requests) == 2  # nothing read past what max_items allows
+    # Nothing read past what max_items allows: after one more round trip (time enough for a
+    # stray read-ahead to go out), the client has sent the two pages and that request only.
+    await client.request("GET", "me")
+    assert client.stats.requests == 3 and client.rate_limit.in_flight == 0
+    assert [r.path for r in fake.requests].count(f"/api/v2/project/{SLUG}/pipeline") == 2
 
 
 async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client: CircleCI) -> None:
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=20)
     fake.inject(Fault(kind="delay", delay=0.01))
-    fake.inject(Fault(kind="delay", delay=2.0))  # the read-ahead is slow
+    fake.inject(Fault(kind="delay", delay=60.0))  # the read-ahead's answer is a minute away
     pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
     async for _ in pager:
         break
-    t0 = time.monotonic()
-    await pager.aclose()
-    assert time.monotonic() - t0 < 1.0  # cancelled, not waited for
+    await wait_until(lambda: len(fake.requests) == 2)  # the read-ahead reached the server
+    assert client.rate_limit.in_flight == 1
+    # Cancelled, not waited for: it returns with the answer still a minute away, and nothing
+    # of the walk is left in flight.
+    closing = asyncio.ensure_future(pager.aclose())
+    try:
+        await wait_until(closing.done, timeout=10, what="aclose() returned")
+    finally:
+        closing.cancel()  # (only if it did not return: a cancelled wait would look like one)
+    assert closing.result() is None
+    assert client.rate_limit.in_flight == 0
     assert pager.resume_token is None  # the rest of the first page is still to come
     assert pager.items_yielded == 1
 
 
 # -- the pytest plugin's client fixture --------------------------------------------------------
-
-pytest_plugins = ["circleci_async.testing.pytest_plugin"]
 
 
 async def test_plugin_client_fixture_talks_to_the_plugin_fake(

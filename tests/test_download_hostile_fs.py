@@ -31,8 +31,6 @@ from ._cli_support import spawn
 from ._download_support import UNPACED, leftovers, tree
 from ._waiting import wait_until
 
-pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
-
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX links, FIFOs and flock")
 
 MiB = 1024 * 1024

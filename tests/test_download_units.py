@@ -38,9 +38,6 @@ from circleci_async.testing.artifacts import (
 
 from ._download_support import SLUG, TOKEN, UNPACED
 
-pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
-
-
 # -- pure helpers -------------------------------------------------------------------------------
 
 

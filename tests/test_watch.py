@@ -32,8 +32,6 @@ from circleci_async.watching import PollScheduler, StateChange, Watcher
 
 from ._waiting import wait_until
 
-pytest_plugins = ["circleci_async.testing.pytest_plugin"]
-
 SLUG = "gh/acme/widgets"
 FAST = PollSchedule(interval=0.005, max_interval=0.02, backoff=2.0)
 MISSING = "00000000-0000-4000-8000-000000000000"
