@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,7 @@ from ._download_support import (
     leftovers,
     tree,
 )
-
-pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
+from ._waiting import wait_until
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()
 
@@ -213,10 +211,10 @@ async def test_an_interrupted_mirror_is_finished_by_the_next_run(
             hosts.add_fault(item.url, TransferFault("slow", delay=0.01, times=None))
     progress = RecordingProgress()
     task = asyncio.ensure_future(cci.artifacts.mirror(SLUG, tmp_path, progress=progress))
-    deadline = time.monotonic() + 10
-    while not any(kind == "finish" for kind, *_ in progress.calls) or not leftovers(tmp_path):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.005)
+    await wait_until(
+        lambda: any(kind == "finish" for kind, *_ in progress.calls) and leftovers(tmp_path),
+        timeout=10,
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -45,8 +45,6 @@ from circleci_async.testing.artifacts import (
 from ._download_support import SLUG, RecordingProgress, leftovers, tree
 from ._waiting import wait_until
 
-pytest_plugins = ["tests._download_support"]  # its fixtures: api, hosts, cci
-
 
 def one_job(
     api: FakeCircleCI,
