@@ -19,6 +19,7 @@ from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
 from .ratelimit.bucket import RateLimitView
+from .ratelimit.backends import LimiterBackend
 from .ratelimit.limiter import AdaptiveLimiter
 from .resources import ResourceNamespaces
 from .stats import ClientStats
@@ -69,6 +70,8 @@ class CircleCI(ResourceNamespaces):
     Every client using the same token against the same API in one process shares one rate
     limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
     in flight for this client; the limiter bounds their rate. Both are separate knobs.
+    ``limiter_backend=`` (e.g. :class:`~circleci_async.ratelimit.redis.RedisBackend`) shares that
+    budget with every process and machine on the same backend; the caller closes it.
 
     A ``session=`` of your own is used as is, but one whose default headers carry
     ``Circle-Token`` or ``Authorization`` is refused (:class:`ConfigurationError` on first use):
@@ -87,6 +90,7 @@ class CircleCI(ResourceNamespaces):
         retry: RetryConfig | None = None,
         rate_limit: RateLimitConfig | None = None,
         limiter: AdaptiveLimiter | None = None,
+        limiter_backend: LimiterBackend | None = None,
         max_concurrency: int = 32,
         pool_size: int = 100,
         session: aiohttp.ClientSession | None = None,
@@ -123,6 +127,7 @@ class CircleCI(ResourceNamespaces):
             rate_limit=rate_limit or RateLimitConfig(),
             max_concurrency=max_concurrency,
             limiter=limiter,
+            limiter_backend=limiter_backend,
         )
         self.stats: ClientStats = self.core.stats
 

@@ -13,13 +13,20 @@ asynchronously" otherwise (``None`` / ``False``: a network backend, always, by i
 
 from __future__ import annotations
 
+import hashlib
 from typing import Protocol
 
 from ..config import RateLimitConfig
 from .bucket import BucketState, RateLimitView
 from .headers import RateLimitSnapshot
 
-__all__ = ["InMemoryBackend", "LimiterBackend", "SharedBackend"]
+__all__ = ["InMemoryBackend", "LimiterBackend", "SharedBackend", "budget_key"]
+
+
+def budget_key(fingerprint: str, origin: str) -> str:
+    """The key of one budget as the server counts it: a token fingerprint and the API origin
+    (hashed, so the key is short and safe in any store), never the token."""
+    return f"{fingerprint}:{hashlib.sha256(origin.encode()).hexdigest()[:12]}"
 
 
 class LimiterBackend(Protocol):

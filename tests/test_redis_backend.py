@@ -1,0 +1,321 @@
+"""The Redis limiter backend against a real redis-server (tests/_redis_server.py): the Lua
+arithmetic against BucketState, one budget across clients and processes, leases, NOSCRIPT,
+the keys, and Redis killed mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import sys
+import textwrap
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from circleci_async import CircleCI, RateLimitConfig
+from circleci_async.ratelimit.bucket import BucketState
+from circleci_async.ratelimit.headers import Observation, RateLimitSnapshot
+from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
+
+from ._redis_server import RedisServer, redis_server
+from ._waiting import wait_until
+from .conftest import TOKEN
+
+redis_asyncio = pytest.importorskip("redis.asyncio")
+from circleci_async.ratelimit.redis import RedisBackend, RedisScripts  # noqa: E402
+
+__all__ = ["redis_server"]  # the fixture, imported for pytest
+
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def client(redis_server: RedisServer) -> AsyncIterator[Any]:
+    c = redis_asyncio.from_url(redis_server.url)
+    try:
+        yield c
+    finally:
+        await c.aclose()
+
+
+def _backend(url: str, **kwargs: Any) -> RedisBackend:
+    return RedisBackend.from_url(url, timeout=1.0, **kwargs)
+
+
+# -- the Lua arithmetic is BucketState's ------------------------------------------------------
+
+
+def _window(limit: int, remaining: int, reset_after: float | None, window: float = 1.0) -> Any:
+    source = "ietf-fields" if reset_after is not None else "x-ratelimit-window"
+    return Observation(source, None, window, limit, remaining, reset_after)
+
+
+def _events() -> list[tuple[Any, ...]]:
+    """A run: the probe, a pace from headers, a window running out, a 429 with Retry-After,
+    a header-less 429 (AIMD), Kong windows with no reset."""
+    t = 1000.0
+    ev: list[tuple[Any, ...]] = [("acquire", t), ("acquire", t + 0.01)]
+    ev.append(("observe", t + 0.1, RateLimitSnapshot((_window(10, 9, 0.9),)), 200))
+    ev.append(("release", t + 0.1))
+    used: Counter[int] = Counter()
+    for i in range(40):
+        now = t + 0.1 + i * 0.037
+        ev.append(("acquire", now))
+        if i % 3 == 0:  # a server counting fixed one-second windows from t
+            period = math.floor(now + 0.01 - t)
+            used[period] += 2
+            reset_after = period + 1 - (now + 0.01 - t)
+            snap = RateLimitSnapshot((_window(10, max(10 - used[period], 0), reset_after),))
+            ev.append(("observe", now + 0.01, snap, 200))
+            ev.append(("release", now + 0.01))
+    ev.append(("observe", t + 2, RateLimitSnapshot((), retry_after=1.5), 429))
+    ev += [("acquire", t + 2 + k * 0.3) for k in range(8)]
+    ev.append(("observe", t + 5, RateLimitSnapshot(), 429))  # no header: halve, climb back
+    ev += [("acquire", t + 5 + k * 0.11) for k in range(20)]
+    kong = RateLimitSnapshot((_window(30, 20, None, 60.0), _window(5, 3, None, 1.0)))
+    ev.append(("observe", t + 8.2, kong, 200))
+    ev += [("acquire", t + 8.2 + k * 0.05) for k in range(30)]
+    ev.append(("release", t + 10))
+    return ev
+
+
+async def test_the_lua_scripts_decide_as_bucket_state_does(client: Any) -> None:
+    config = RateLimitConfig()
+    scripts = RedisScripts(
+        client, config, worker="w", lease_ttl=1e6, idle_ttl=60, worker_ttl=1e6
+    )
+    bucket = BucketState(config)
+    leases: list[str] = []
+    decisions = 0
+    for n, event in enumerate(_events()):
+        kind, now = event[0], event[1]
+        if kind == "acquire":
+            expected = bucket.try_acquire(now)
+            reply = await scripts.acquire("eq", f"lease{n}", now=now)
+            assert math.isclose(reply.wait, expected, rel_tol=1e-6, abs_tol=1e-6), (n, event)
+            if reply.wait <= 0:
+                leases.append(f"lease{n}")
+            decisions += expected > 0
+        elif kind == "observe":
+            bucket.observe(event[2], status=event[3], now=now, wall=now)
+            reply = await scripts.observe("eq", event[2], event[3], now=now)
+        elif leases:
+            bucket.release()
+            reply = await scripts.release("eq", leases.pop(0), now=now)
+        else:
+            continue  # nothing in flight to release
+        want = bucket.view(now)
+        got = reply.view
+        assert (got.source, got.limit, got.remaining, got.window) == (
+            want.source,
+            want.limit,
+            want.remaining,
+            want.window,
+        ), (n, event)
+        assert got.in_flight == want.in_flight, (n, event)
+        if want.rate is None:
+            assert got.rate is None
+        else:
+            assert got.rate is not None and math.isclose(got.rate, want.rate, rel_tol=1e-6)
+        assert math.isclose(got.blocked_for, want.blocked_for, abs_tol=1e-6), (n, event)
+    assert decisions > 10  # the run was paced, not waved through
+
+
+# -- one budget across clients and processes --------------------------------------------------
+
+
+async def test_clients_on_one_token_share_one_budget(redis_server: RedisServer) -> None:
+    async with FakeCircleCI(token=TOKEN) as fake:
+        fake.rate_limit = RateLimitPolicy(windows=(Window(limit=8, seconds=1),))
+        backends = [_backend(redis_server.url) for _ in range(3)]
+        clients = [CircleCI(TOKEN, base_url=fake.url, limiter_backend=b) for b in backends]
+        try:
+            for c in clients:
+                await c.__aenter__()
+
+            async def run(c: CircleCI) -> int:
+                done = 0
+                for _ in range(8):
+                    await c.request("GET", "me")
+                    done += 1
+                return done
+
+            done = await asyncio.gather(*(run(c) for c in clients))
+        finally:
+            for c in clients:
+                await c.close()
+            for b in backends:
+                await b.aclose()
+    assert done == [8, 8, 8]
+    assert fake.rate_limited_count == 0
+    per_second = Counter(math.floor(r.time) for r in fake.requests)
+    assert max(per_second.values()) <= 8
+    assert not any(b.down for b in backends)
+
+
+_WORKER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from circleci_async import CircleCI
+    from circleci_async.ratelimit.redis import RedisBackend
+
+    async def main(url, redis_url, token, n):
+        backend = RedisBackend.from_url(redis_url, timeout=1.0)
+        async with CircleCI(token, base_url=url, limiter_backend=backend) as cci:
+            await asyncio.gather(*(cci.request("GET", "me") for _ in range(n)))
+        await backend.aclose()
+        print("done", n)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    """
+)
+
+
+async def test_processes_on_one_token_share_one_budget(redis_server: RedisServer) -> None:
+    env = {**os.environ, "PYTHONPATH": str(_ROOT)}
+    async with FakeCircleCI(token=TOKEN) as fake:
+        fake.rate_limit = RateLimitPolicy(windows=(Window(limit=8, seconds=1),))
+        procs = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                _WORKER,
+                fake.url,
+                redis_server.url,
+                TOKEN,
+                "10",
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            for _ in range(3)
+        ]
+        try:
+            outputs = await asyncio.wait_for(
+                asyncio.gather(*(p.communicate() for p in procs)), 120
+            )
+        finally:
+            for p in procs:
+                if p.returncode is None:
+                    p.kill()
+                    await p.wait()
+    for p, (out, err) in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, err.decode()
+        assert out.decode().strip() == "done 10"
+    assert fake.rate_limited_count == 0
+    assert len(fake.requests) == 30
+    per_second = Counter(math.floor(r.time) for r in fake.requests)
+    assert max(per_second.values()) <= 8
+
+
+# -- leases, scripts, keys --------------------------------------------------------------------
+
+
+async def test_a_lease_never_released_expires(redis_server: RedisServer, client: Any) -> None:
+    crashed = RedisBackend(client, lease_ttl=0.3)
+    other = RedisBackend(client, lease_ttl=0.3)
+    try:
+        # The probe, never released nor renewed (the scripts alone: no heartbeat runs).
+        assert (await crashed.scripts.acquire("k", "lost")).wait == 0.0
+        assert await other.try_acquire("k", 0.0) > 0  # one probe at a time
+        # After the lease TTL, the crashed worker's request stops counting.
+        await wait_until(lambda: _not_waiting(other, "k"), timeout=10.0)
+
+        async def flying() -> Any:
+            return (await other.scripts.release("k", "none")).view.in_flight
+
+        assert await flying() == 1  # other's own probe, not the crashed one's
+    finally:
+        await crashed.aclose()
+        await other.aclose()
+
+
+async def _not_waiting(backend: RedisBackend, key: str) -> bool:
+    return await backend.try_acquire(key, 0.0) == 0.0
+
+
+async def test_scripts_are_reloaded_after_script_flush(
+    redis_server: RedisServer, client: Any
+) -> None:
+    async with FakeCircleCI(token=TOKEN) as fake:
+        backend = RedisBackend(client)
+        async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
+            for _ in range(3):
+                await cci.request("GET", "me")
+            await client.script_flush()
+            for _ in range(3):
+                await cci.request("GET", "me")
+            assert not backend.down
+        await backend.aclose()
+    loaded = await client.script_exists(*backend.scripts.loaded())
+    assert loaded and all(loaded)
+
+
+async def test_keys_hold_no_token_share_one_hash_tag_and_expire(
+    redis_server: RedisServer, client: Any
+) -> None:
+    async with FakeCircleCI(token=TOKEN) as fake:
+        fake.rate_limit = RateLimitPolicy(windows=(Window(limit=50, seconds=1),))
+        backend = RedisBackend(client, idle_ttl=120)
+        async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
+            await asyncio.gather(*(cci.request("GET", "me") for _ in range(5)))
+        await backend.aclose()
+    keys = [k.decode() for k in await client.keys("*")]
+    assert len(keys) >= 3
+    tags = {k[: k.index("}") + 1] for k in keys}
+    assert len(tags) == 1 and next(iter(tags)).startswith("{cci:")
+    for k in keys:
+        assert TOKEN not in k and TOKEN[-12:] not in k
+        assert 0 < await client.ttl(k) <= 120
+        if k.endswith(":state"):
+            for value in (await client.hgetall(k)).values():
+                assert TOKEN.encode() not in value
+
+
+# -- Redis killed mid-run ---------------------------------------------------------------------
+
+
+async def test_redis_killed_mid_run_falls_back_and_comes_back(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="circleci_async.ratelimit.redis")
+    backend = _backend(redis_server.url, retry_interval=0.2)
+    async with FakeCircleCI(token=TOKEN) as fake:
+        fake.rate_limit = RateLimitPolicy(windows=(Window(limit=20, seconds=1),))
+        async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
+            failures = 0
+
+            async def some(n: int) -> None:
+                nonlocal failures
+                results = await asyncio.gather(
+                    *(cci.request("GET", "me") for _ in range(n)), return_exceptions=True
+                )
+                failures += sum(isinstance(r, BaseException) for r in results)
+
+            await some(5)
+            assert not backend.down
+            redis_server.kill()
+            for _ in range(50):
+                await some(2)
+                if backend.down:
+                    break
+            assert backend.down
+            await some(5)  # through the fallback
+            redis_server.start()  # the same port
+            for _ in range(200):
+                await some(1)
+                if not backend.down:
+                    break
+            assert not backend.down
+            await some(3)
+        await backend.aclose()
+    assert failures == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("not answering" in m for m in messages) == 1, messages
+    assert sum("answers again" in m for m in messages) == 1, messages
+    assert fake.rate_limited_count == 0
