@@ -18,8 +18,8 @@ from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
-from .ratelimit.bucket import RateLimitView
 from .ratelimit.backends import LimiterBackend
+from .ratelimit.bucket import RateLimitView
 from .ratelimit.limiter import AdaptiveLimiter
 from .resources import ResourceNamespaces
 from .stats import ClientStats

@@ -35,8 +35,6 @@ __all__ = [
 T = TypeVar("T")
 
 
-
-
 @attrs.frozen(kw_only=True)
 class PipelineOutcome:
     """A pipeline and its workflows as one poll saw them (``cci.pipelines.wait`` returns the

@@ -60,7 +60,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - the redis-server found on PATH
             [
                 self.binary,
                 "--port",

@@ -5,6 +5,7 @@ the keys, and Redis killed mid-run."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import os
@@ -27,6 +28,7 @@ from ._waiting import wait_until
 from .conftest import TOKEN
 
 redis_asyncio = pytest.importorskip("redis.asyncio")
+from circleci_async.ratelimit._redis_lua import ACQUIRE, RELEASE  # noqa: E402
 from circleci_async.ratelimit.redis import RedisBackend, RedisScripts  # noqa: E402
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
@@ -84,15 +86,55 @@ def _events() -> list[tuple[Any, ...]]:
     return ev
 
 
-async def test_the_lua_scripts_decide_as_bucket_state_does(client: Any) -> None:
-    config = RateLimitConfig()
-    scripts = RedisScripts(
-        client, config, worker="w", lease_ttl=1e6, idle_ttl=60, worker_ttl=1e6
-    )
+def _fast_events() -> list[tuple[Any, ...]]:
+    """A fast window (bursts sized from the pace, a new pace on every answer), then an unpaced
+    client's header-less 429."""
+    t = 50.0
+    ev: list[tuple[Any, ...]] = [("acquire", t)]
+    ev.append(("observe", t + 0.01, RateLimitSnapshot((_window(3000, 2990, 0.99),)), 200))
+    ev.append(("release", t + 0.01))
+    remaining = 2990
+    for i in range(400):
+        now = t + 0.02 + i * 0.00001
+        ev.append(("acquire", now))
+        if i % 200 == 199:
+            remaining -= 200
+            snap = RateLimitSnapshot((_window(3000, remaining, 0.99 - (now - t)),))
+            ev.append(("observe", now, snap, 200))
+            ev.append(("release", now))
+    ev.append(("observe", t + 3, RateLimitSnapshot(), 429))
+    ev += [("acquire", t + 3 + k * 0.07) for k in range(30)]
+    return ev
+
+
+def _aimd_events() -> list[tuple[Any, ...]]:
+    """No header ever: the configured pace, then halved by a 429 and climbing back."""
+    t = 7.0
+    ev: list[tuple[Any, ...]] = [("acquire", t), ("observe", t, RateLimitSnapshot(), 200)]
+    ev.append(("release", t))
+    ev += [("acquire", t + 0.01 + k * 0.05) for k in range(20)]
+    ev.append(("observe", t + 1.5, RateLimitSnapshot(), 429))
+    ev += [("acquire", t + 1.5 + k * 0.1) for k in range(40)]
+    return ev
+
+
+@pytest.mark.parametrize(
+    ("config", "events"),
+    [
+        (RateLimitConfig(), _events()),
+        (RateLimitConfig(initial_rate=None, burst=3), _fast_events()),
+        (RateLimitConfig(burst=2, recovery=3.0), _aimd_events()),
+    ],
+    ids=["paced", "fast-and-unpaced", "aimd"],
+)
+async def test_the_lua_scripts_decide_as_bucket_state_does(
+    client: Any, config: RateLimitConfig, events: list[tuple[Any, ...]]
+) -> None:
+    scripts = RedisScripts(client, config, worker="w", lease_ttl=1e6, idle_ttl=60, worker_ttl=1e6)
     bucket = BucketState(config)
     leases: list[str] = []
     decisions = 0
-    for n, event in enumerate(_events()):
+    for n, event in enumerate(events):
         kind, now = event[0], event[1]
         if kind == "acquire":
             expected = bucket.try_acquire(now)
@@ -123,7 +165,7 @@ async def test_the_lua_scripts_decide_as_bucket_state_does(client: Any) -> None:
         else:
             assert got.rate is not None and math.isclose(got.rate, want.rate, rel_tol=1e-6)
         assert math.isclose(got.blocked_for, want.blocked_for, abs_tol=1e-6), (n, event)
-    assert decisions > 10  # the run was paced, not waved through
+    assert decisions > 5  # the run was paced, not waved through
 
 
 # -- one budget across clients and processes --------------------------------------------------
@@ -196,9 +238,7 @@ async def test_processes_on_one_token_share_one_budget(redis_server: RedisServer
             for _ in range(3)
         ]
         try:
-            outputs = await asyncio.wait_for(
-                asyncio.gather(*(p.communicate() for p in procs)), 120
-            )
+            outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in procs)), 120)
         finally:
             for p in procs:
                 if p.returncode is None:
@@ -252,8 +292,9 @@ async def test_scripts_are_reloaded_after_script_flush(
                 await cci.request("GET", "me")
             assert not backend.down
         await backend.aclose()
-    loaded = await client.script_exists(*backend.scripts.loaded())
-    assert loaded and all(loaded)
+    # Used after the flush, so loaded again (SHA1 of the script text, as Redis names them).
+    used = [hashlib.sha1(s.encode()).hexdigest() for s in (ACQUIRE, RELEASE)]  # noqa: S324
+    assert await client.script_exists(*used) == [True, True]
 
 
 async def test_keys_hold_no_token_share_one_hash_tag_and_expire(

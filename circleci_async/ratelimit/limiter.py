@@ -206,8 +206,6 @@ def shared_limiter(
         if backend is None:
             limiter = AdaptiveLimiter(config, key=fingerprint)
         else:  # (the limiter holds the backend, so its id stays unique while it lives)
-            limiter = AdaptiveLimiter(
-                config, key=budget_key(fingerprint, origin), backend=backend
-            )
+            limiter = AdaptiveLimiter(config, key=budget_key(fingerprint, origin), backend=backend)
         per_loop[key] = limiter
     return limiter

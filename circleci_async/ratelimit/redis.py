@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Awaitable
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -61,9 +61,9 @@ class SharedLimitUnavailable(CircleCIError):
 class RedisClient(Protocol):
     """What the backend needs of a client: redis-py's and valkey's asyncio clients have it."""
 
-    async def evalsha(self, sha: str, numkeys: int, *keys_and_args: str) -> Any: ...
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: str) -> Awaitable[Any]: ...
 
-    async def script_load(self, script: str) -> Any: ...
+    def script_load(self, script: str) -> Awaitable[Any]: ...
 
 
 def budget_tag(key: str) -> str:
@@ -156,10 +156,6 @@ class RedisScripts:
         self._config = _config_json(config)
         self._common = (str(int(idle_ttl * 1000)), worker, repr(worker_ttl))
         self._shas: dict[str, str] = {}
-
-    def loaded(self) -> list[str]:
-        """The SHAs of the scripts loaded so far."""
-        return list(self._shas.values())
 
     @staticmethod
     def keys(key: str) -> tuple[str, str, str, str]:
@@ -271,9 +267,7 @@ class RedisBackend(SharedBackend):
         import redis.asyncio
 
         timeout = kwargs.get("timeout", 0.25)
-        client = redis.asyncio.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
+        client = redis.asyncio.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         return cls(client, owns_client=True, **kwargs)
 
     def __repr__(self) -> str:  # never the URL: it may hold a password
@@ -375,10 +369,8 @@ class RedisBackend(SharedBackend):
 
     # -- Redis' health ------------------------------------------------------------------------
 
-    async def _ask(self, call: Any) -> Reply:
-        async with asyncio.timeout(self.timeout):
-            reply: Reply = await call
-            return reply
+    async def _ask(self, call: Awaitable[Reply]) -> Reply:
+        return await asyncio.wait_for(call, self.timeout)
 
     def _failed(self, exc: BaseException, now: float) -> None:
         if self._closed:
