@@ -46,7 +46,7 @@ async def client(redis_server: RedisServer) -> AsyncIterator[Any]:
 
 
 def _backend(url: str, **kwargs: Any) -> RedisBackend:
-    return RedisBackend.from_url(url, timeout=1.0, **kwargs)
+    return RedisBackend.from_url(url, timeout=2.0, **kwargs)
 
 
 # -- the Lua arithmetic is BucketState's ------------------------------------------------------
@@ -257,8 +257,8 @@ async def test_processes_on_one_token_share_one_budget(redis_server: RedisServer
 
 
 async def test_a_lease_never_released_expires(redis_server: RedisServer, client: Any) -> None:
-    crashed = RedisBackend(client, lease_ttl=0.3)
-    other = RedisBackend(client, lease_ttl=0.3)
+    crashed = RedisBackend(client, lease_ttl=0.3, timeout=2.0)
+    other = RedisBackend(client, lease_ttl=0.3, timeout=2.0)
     try:
         # The probe, never released nor renewed (the scripts alone: no heartbeat runs).
         assert (await crashed.scripts.acquire("k", "lost")).wait == 0.0
@@ -283,7 +283,7 @@ async def test_scripts_are_reloaded_after_script_flush(
     redis_server: RedisServer, client: Any
 ) -> None:
     async with FakeCircleCI(token=TOKEN) as fake:
-        backend = RedisBackend(client)
+        backend = RedisBackend(client, timeout=2.0)
         async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
             for _ in range(3):
                 await cci.request("GET", "me")
@@ -302,7 +302,7 @@ async def test_keys_hold_no_token_share_one_hash_tag_and_expire(
 ) -> None:
     async with FakeCircleCI(token=TOKEN) as fake:
         fake.rate_limit = RateLimitPolicy(windows=(Window(limit=50, seconds=1),))
-        backend = RedisBackend(client, idle_ttl=120)
+        backend = RedisBackend(client, idle_ttl=120, timeout=2.0)
         async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
             await asyncio.gather(*(cci.request("GET", "me") for _ in range(5)))
         await backend.aclose()
@@ -360,3 +360,49 @@ async def test_redis_killed_mid_run_falls_back_and_comes_back(
     assert sum("not answering" in m for m in messages) == 1, messages
     assert sum("answers again" in m for m in messages) == 1, messages
     assert fake.rate_limited_count == 0
+
+
+async def test_a_late_answer_never_raises_the_budget(client: Any) -> None:
+    scripts = RedisScripts(
+        client, RateLimitConfig(), worker="w", lease_ttl=60, idle_ttl=60, worker_ttl=60
+    )
+
+    async def seen(remaining: int, reset_after: float, now: float) -> int | None:
+        snap = RateLimitSnapshot((_window(10, remaining, reset_after),))
+        return (await scripts.observe("late", snap, 200, now=now)).view.remaining
+
+    assert await seen(5, 0.8, now=100.2) == 5
+    assert await seen(8, 0.7, now=100.3) == 5  # sent earlier, answered later: ignored
+    assert await seen(3, 0.6, now=100.4) == 3  # the newest count of this window
+    assert await seen(9, 0.9, now=101.1) == 9  # the next window
+
+
+@pytest.mark.parametrize("mode", ["raise", "wait"])
+async def test_redis_away_raises_or_waits_when_asked(redis_server: RedisServer, mode: str) -> None:
+    from circleci_async.errors import CircleCIError
+    from circleci_async.ratelimit.redis import SharedLimitUnavailable
+
+    backend = _backend(redis_server.url, on_failure=mode)
+    try:
+        assert await backend.try_acquire("k", 0.0) == 0.0
+        redis_server.kill()
+        if mode == "raise":
+            with pytest.raises(SharedLimitUnavailable) as caught:
+                await backend.try_acquire("k", 1.0)
+            assert isinstance(caught.value, CircleCIError)
+        else:
+            assert await backend.try_acquire("k", 1.0) > 0
+        assert backend.down
+    finally:
+        await backend.aclose()
+
+
+async def test_absurd_stored_times_are_clamped_to_max_wait(client: Any) -> None:
+    """A clock that jumped back (a failover) or a corrupt value holds no one past max_wait."""
+    scripts = RedisScripts(
+        client, RateLimitConfig(max_wait=5.0), worker="w", lease_ttl=60, idle_ttl=60, worker_ttl=60
+    )
+    assert (await scripts.acquire("clamp", "a", now=10.0)).wait == 0.0
+    await client.hset(RedisScripts.keys("clamp")[0], mapping={"gate": "1e12", "tat": "1e12"})
+    wait = (await scripts.acquire("clamp", "b", now=20.0)).wait
+    assert 0 < wait <= 5.0

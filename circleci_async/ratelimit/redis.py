@@ -309,7 +309,7 @@ class RedisBackend(SharedBackend):
             try:
                 reply = await self._ask(self.scripts.acquire(key, lease))
             except Exception as exc:
-                self._failed(exc, now)
+                await self._failed(exc, now)
             else:
                 self._learned(budget, reply, now)
                 if reply.wait <= 0:
@@ -340,7 +340,7 @@ class RedisBackend(SharedBackend):
         try:
             reply = await self._ask(self.scripts.release(key, lease))
         except Exception as exc:
-            self._failed(exc, now)
+            await self._failed(exc, now)
         else:
             self._learned(budget, reply, now)
 
@@ -352,7 +352,7 @@ class RedisBackend(SharedBackend):
             try:
                 reply = await self._ask(self.scripts.observe(key, snapshot, status))
             except Exception as exc:
-                self._failed(exc, now)
+                await self._failed(exc, now)
             else:
                 self._learned(budget, reply, now)
                 return
@@ -372,7 +372,7 @@ class RedisBackend(SharedBackend):
     async def _ask(self, call: Awaitable[Reply]) -> Reply:
         return await asyncio.wait_for(call, self.timeout)
 
-    def _failed(self, exc: BaseException, now: float) -> None:
+    async def _failed(self, exc: BaseException, now: float) -> None:
         if self._closed:
             return  # a release still on its way as the backend closed: the lease expires
         self._retry_at = now + self.retry_interval
@@ -387,6 +387,13 @@ class RedisBackend(SharedBackend):
                     "wait": "requests wait until it is back",
                 }[self.on_failure],
             )
+            # Drop every pooled connection: after a restart, none of them works any more, and
+            # each would fail once (a second warning) before reconnecting.
+            pool = getattr(self.scripts.client, "connection_pool", None)
+            disconnect = getattr(pool, "disconnect", None)
+            if disconnect is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(disconnect(), self.timeout)
 
     def _learned(self, budget: _Budget, reply: Reply, now: float) -> None:
         budget.view, budget.view_at, budget.workers = reply.view, now, reply.workers
