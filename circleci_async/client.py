@@ -104,6 +104,8 @@ class CircleCI(ResourceNamespaces):
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be >= 1")
+        if limiter is not None and limiter_backend is not None:
+            raise ConfigurationError("pass a limiter or a limiter_backend, not both")
         runner = URL(runner_base_url.rstrip("/"))
         if runner.scheme not in ("http", "https") or not runner.host:
             raise ConfigurationError(

@@ -59,6 +59,11 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def socket(self) -> Path:
+        """It listens on a unix socket in its temporary directory too."""
+        return self.workdir / "redis.sock"
+
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - the redis-server found on PATH
             [
@@ -73,6 +78,8 @@ class RedisServer:
                 "no",
                 "--dir",
                 str(self.workdir),
+                "--unixsocket",
+                str(self.socket),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -406,3 +406,41 @@ async def test_absurd_stored_times_are_clamped_to_max_wait(client: Any) -> None:
     await client.hset(RedisScripts.keys("clamp")[0], mapping={"gate": "1e12", "tat": "1e12"})
     wait = (await scripts.acquire("clamp", "b", now=20.0)).wait
     assert 0 < wait <= 5.0
+
+
+async def test_a_unix_socket_url_works(redis_server: RedisServer) -> None:
+    async with RedisBackend.from_url(f"unix://{redis_server.socket}", timeout=2.0) as backend:
+        assert await backend.try_acquire("k", 0.0) == 0.0
+        await backend.release("k")
+        assert not backend.down
+
+
+async def test_the_fallback_holds_this_workers_share(redis_server: RedisServer) -> None:
+    """Two workers seen on one budget: with Redis gone, each paces on half of what is left."""
+    one, two = _backend(redis_server.url), _backend(redis_server.url)
+    try:
+        assert await one.try_acquire("k", 0.0) == 0.0
+        snap = RateLimitSnapshot((Observation("ietf-fields", None, 60.0, 40, 30, 50.0),))
+        await one.observe("k", snap, status=200, now=0.0, wall=0.0)
+        await one.release("k")
+        assert await two.try_acquire("k", 0.0) == 0.0
+        assert await one.try_acquire("k", 0.0) == 0.0  # now it has seen two workers
+        assert one.view("k", 0.0).remaining == 30
+        redis_server.kill()
+        assert await one.try_acquire("k", 1.0) >= 0.0  # through the fallback
+        assert one.down
+        view = one.view("k", 1.0)
+        assert (view.limit, view.remaining) == (20, 15)
+    finally:
+        await one.aclose()
+        await two.aclose()
+
+
+def test_a_limiter_and_a_limiter_backend_are_refused_together() -> None:
+    from circleci_async import AdaptiveLimiter
+    from circleci_async.errors import ConfigurationError
+    from circleci_async.ratelimit.backends import InMemoryBackend
+
+    config = RateLimitConfig()
+    with pytest.raises(ConfigurationError, match="not both"):
+        CircleCI(TOKEN, limiter=AdaptiveLimiter(config), limiter_backend=InMemoryBackend(config))

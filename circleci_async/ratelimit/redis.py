@@ -279,6 +279,12 @@ class RedisBackend(SharedBackend):
         """Whether Redis failed last time it was asked (the fallback is in use)."""
         return self._down
 
+    async def __aenter__(self) -> RedisBackend:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
         """Stop renewing leases; close the client if this backend created it."""
         self._closed = True
