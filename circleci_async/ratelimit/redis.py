@@ -256,6 +256,9 @@ class RedisBackend(SharedBackend):
         self._owns_client = owns_client
         self._budgets: dict[str, _Budget] = {}
         self._down = False
+        # Counts transitions (down, up): an answer or a failure of a call that started before
+        # the latest one is stale, and moves nothing (no flapping on calls in flight).
+        self._epoch = 0
         self._retry_at = 0.0
         self._heartbeat: asyncio.Task[None] | None = None
         self._closed = False
@@ -311,13 +314,13 @@ class RedisBackend(SharedBackend):
         if self._heartbeat is None:
             self._heartbeat = asyncio.ensure_future(self._renew_forever())
         if not self._down or now >= self._retry_at:
-            lease = uuid.uuid4().hex
+            lease, epoch = uuid.uuid4().hex, self._epoch
             try:
                 reply = await self._ask(self.scripts.acquire(key, lease))
             except Exception as exc:
-                await self._failed(exc, now)
+                await self._failed(exc, now, epoch)
             else:
-                self._learned(budget, reply, now)
+                self._learned(budget, reply, now, epoch)
                 if reply.wait <= 0:
                     budget.leases.append(lease)
                 return reply.wait
@@ -342,25 +345,26 @@ class RedisBackend(SharedBackend):
             return
         if self._down:
             return  # it expires
-        now = time.monotonic()
+        now, epoch = time.monotonic(), self._epoch
         try:
             reply = await self._ask(self.scripts.release(key, lease))
         except Exception as exc:
-            await self._failed(exc, now)
+            await self._failed(exc, now, epoch)
         else:
-            self._learned(budget, reply, now)
+            self._learned(budget, reply, now, epoch)
 
     async def observe(
         self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
     ) -> None:
         budget = self._budget(key)
         if not self._down:
+            epoch = self._epoch
             try:
                 reply = await self._ask(self.scripts.observe(key, snapshot, status))
             except Exception as exc:
-                await self._failed(exc, now)
+                await self._failed(exc, now, epoch)
             else:
-                self._learned(budget, reply, now)
+                self._learned(budget, reply, now, epoch)
                 return
         if budget.fallback is not None:
             budget.fallback.observe(
@@ -378,12 +382,12 @@ class RedisBackend(SharedBackend):
     async def _ask(self, call: Awaitable[Reply]) -> Reply:
         return await asyncio.wait_for(call, self.timeout)
 
-    async def _failed(self, exc: BaseException, now: float) -> None:
-        if self._closed:
-            return  # a release still on its way as the backend closed: the lease expires
+    async def _failed(self, exc: BaseException, now: float, epoch: int) -> None:
+        if self._closed or epoch != self._epoch:
+            return  # closing, or a call from before Redis came back: its lease expires
         self._retry_at = now + self.retry_interval
         if not self._down:
-            self._down = True
+            self._down, self._epoch = True, epoch + 1
             _log.warning(
                 "shared rate limit: Redis is not answering (%s); %s",
                 type(exc).__name__,
@@ -401,10 +405,10 @@ class RedisBackend(SharedBackend):
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(disconnect(), self.timeout)
 
-    def _learned(self, budget: _Budget, reply: Reply, now: float) -> None:
+    def _learned(self, budget: _Budget, reply: Reply, now: float, epoch: int) -> None:
         budget.view, budget.view_at, budget.workers = reply.view, now, reply.workers
-        if self._down:
-            self._down = False
+        if self._down and epoch == self._epoch:
+            self._down, self._epoch = False, epoch + 1
             _log.warning("shared rate limit: Redis answers again; back to the shared budget")
             for other in self._budgets.values():
                 other.fallback = None
