@@ -9,6 +9,7 @@ import hashlib
 import logging
 import math
 import os
+import signal
 import sys
 import textwrap
 from collections import Counter
@@ -444,3 +445,32 @@ def test_a_limiter_and_a_limiter_backend_are_refused_together() -> None:
     config = RateLimitConfig()
     with pytest.raises(ConfigurationError, match="not both"):
         CircleCI(TOKEN, limiter=AdaptiveLimiter(config), limiter_backend=InMemoryBackend(config))
+
+
+async def test_a_redis_that_stops_answering_times_out_into_the_fallback(
+    redis_server: RedisServer,
+) -> None:
+    """SIGSTOP: connections stay open and nothing answers; the per-call timeout decides."""
+    backend = RedisBackend.from_url(redis_server.url, timeout=0.25, retry_interval=0.1)
+    process = redis_server.process
+    assert process is not None
+    try:
+        assert await backend.try_acquire("k", 0.0) == 0.0
+        await backend.release("k")
+        process.send_signal(signal.SIGSTOP)
+        try:
+            # Returns (through the fallback) instead of hanging on the silent server.
+            wait = await asyncio.wait_for(backend.try_acquire("k", 1.0), 10)
+            assert wait >= 0.0 and backend.down
+        finally:
+            process.send_signal(signal.SIGCONT)
+        await wait_until(lambda: _answers(backend), timeout=10.0)
+    finally:
+        await backend.aclose()
+
+
+async def _answers(backend: RedisBackend) -> bool:
+    now = asyncio.get_running_loop().time()
+    if await backend.try_acquire("k", now) == 0.0:
+        await backend.release("k")
+    return not backend.down
