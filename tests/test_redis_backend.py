@@ -292,6 +292,12 @@ async def test_scripts_are_reloaded_after_script_flush(
             for _ in range(3):
                 await cci.request("GET", "me")
             assert not backend.down
+            # Many calls meeting NOSCRIPT at once each reload, none fails.
+            await client.script_flush()
+            replies = await asyncio.gather(
+                *(backend.scripts.acquire("other", f"lease{i}") for i in range(5))
+            )
+            assert [r.wait == 0.0 for r in replies].count(True) == 1  # one probe
         await backend.aclose()
     # Used after the flush, so loaded again (SHA1 of the script text, as Redis names them).
     used = [hashlib.sha1(s.encode()).hexdigest() for s in (ACQUIRE, RELEASE)]  # noqa: S324

@@ -173,7 +173,7 @@ class RedisScripts:
             except Exception as exc:
                 if type(exc).__name__ != "NoScriptError" and "NOSCRIPT" not in str(exc):
                     raise
-                del self._shas[script]  # flushed (SCRIPT FLUSH, a restart, a failover)
+                self._shas.pop(script, None)  # flushed (SCRIPT FLUSH, a restart, a failover)
         raise SharedLimitUnavailable("Redis refused to keep the limiter's scripts")
 
     async def acquire(self, key: str, lease: str, now: float | None = None) -> Reply:
