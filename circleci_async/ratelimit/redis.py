@@ -22,7 +22,10 @@ Redis down or slow: every call has a timeout; on failure, by ``on_failure``, the
 falls back to a local :class:`BucketState` holding its share of the last known budget (divided
 by the workers last seen), raises :class:`SharedLimitUnavailable`, or makes callers wait; it
 logs one warning when Redis goes away and one when it answers again, and retries it every
-``retry_interval``.
+``retry_interval``. A call begun before the latest transition moves nothing (no flapping on
+calls in flight). If Redis never answered, the fallback knows no share and paces at the
+configured rate; while workers return to Redis one by one (within ``retry_interval``), those
+still on their share are not counted in Redis, so a few 429s are possible in that overlap.
 """
 
 from __future__ import annotations
