@@ -17,6 +17,7 @@ from yarl import URL
 from .auth import TokenAuth
 from .config import RateLimitConfig, RetryConfig
 from .errors import ConfigurationError
+from .ratelimit.backends import LimiterBackend
 from .ratelimit.limiter import AdaptiveLimiter, shared_limiter
 from .stats import ClientStats
 from .transport import Transport
@@ -46,6 +47,7 @@ class ClientCore:
         rate_limit: RateLimitConfig,
         max_concurrency: int,
         limiter: AdaptiveLimiter | None = None,
+        limiter_backend: LimiterBackend | None = None,
     ) -> None:
         self.base_url = base_url
         self.auth = auth
@@ -55,17 +57,21 @@ class ClientCore:
         self.max_concurrency = max_concurrency
         self.stats = ClientStats()
         self._limiter = limiter
+        self._limiter_backend = limiter_backend
         self._pipeline: RequestPipeline | None = None
         self._closables: weakref.WeakSet[Closable] = weakref.WeakSet()
         self.closed = False
 
     @property
     def limiter(self) -> AdaptiveLimiter:
-        """The rate limiter (the process-wide one for this token and API origin unless one was
-        passed in); created on first use."""
+        """The rate limiter (the process-wide one for this token and API origin, on the
+        ``limiter_backend`` if one was given, unless a limiter was passed in); created on first
+        use."""
         if self._limiter is None:
             origin = str(self.base_url.origin())
-            self._limiter = shared_limiter(self.auth.fingerprint, origin, self.rate_config)
+            self._limiter = shared_limiter(
+                self.auth.fingerprint, origin, self.rate_config, backend=self._limiter_backend
+            )
         return self._limiter
 
     @property

@@ -18,6 +18,7 @@ from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
 from .models import structure
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
+from .ratelimit.backends import LimiterBackend
 from .ratelimit.bucket import RateLimitView
 from .ratelimit.limiter import AdaptiveLimiter
 from .resources import ResourceNamespaces
@@ -69,6 +70,8 @@ class CircleCI(ResourceNamespaces):
     Every client using the same token against the same API in one process shares one rate
     limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
     in flight for this client; the limiter bounds their rate. Both are separate knobs.
+    ``limiter_backend=`` (e.g. :class:`~circleci_async.ratelimit.redis.RedisBackend`) shares that
+    budget with every process and machine on the same backend; the caller closes it.
 
     A ``session=`` of your own is used as is, but one whose default headers carry
     ``Circle-Token`` or ``Authorization`` is refused (:class:`ConfigurationError` on first use):
@@ -91,6 +94,7 @@ class CircleCI(ResourceNamespaces):
         retry: RetryConfig | None = None,
         rate_limit: RateLimitConfig | None = None,
         limiter: AdaptiveLimiter | None = None,
+        limiter_backend: LimiterBackend | None = None,
         max_concurrency: int = 32,
         pool_size: int = 100,
         session: aiohttp.ClientSession | None = None,
@@ -105,6 +109,8 @@ class CircleCI(ResourceNamespaces):
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
         if max_concurrency < 1:
             raise ConfigurationError("max_concurrency must be >= 1")
+        if limiter is not None and limiter_backend is not None:
+            raise ConfigurationError("pass a limiter or a limiter_backend, not both")
         runner = URL(runner_base_url.rstrip("/"))
         if runner.scheme not in ("http", "https") or not runner.host:
             raise ConfigurationError(
@@ -131,6 +137,7 @@ class CircleCI(ResourceNamespaces):
             rate_limit=rate_limit or RateLimitConfig(),
             max_concurrency=max_concurrency,
             limiter=limiter,
+            limiter_backend=limiter_backend,
         )
         self.stats: ClientStats = self.core.stats
 

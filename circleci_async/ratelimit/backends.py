@@ -2,8 +2,12 @@
 (Redis, for several processes or machines using one token) implements.
 
 A backend must make each call atomic for its key: in memory that holds trivially on one event
-loop; a Redis backend would run the same arithmetic as :class:`BucketState` in a Lua script with
-Redis ``TIME`` as the clock. Keys are token fingerprints, never tokens.
+loop; :class:`~circleci_async.ratelimit.redis.RedisBackend` runs the same arithmetic as
+:class:`BucketState` in Lua scripts with Redis ``TIME`` as the clock. Keys are token fingerprints
+(with the API origin's hash for a shared backend: :func:`budget_key`), never tokens.
+
+A shared backend counts requests in flight as leases that expire; it keeps the lease ids of its
+own process itself (they are interchangeable within one process), so ``release`` takes no id.
 
 Every operation comes in two forms, and the limiter runs the same code over any backend: the
 ``*_nowait`` form answers at once when it can without I/O (in memory, always) and says "ask me
@@ -13,13 +17,20 @@ asynchronously" otherwise (``None`` / ``False``: a network backend, always, by i
 
 from __future__ import annotations
 
+import hashlib
 from typing import Protocol
 
 from ..config import RateLimitConfig
 from .bucket import BucketState, RateLimitView
 from .headers import RateLimitSnapshot
 
-__all__ = ["InMemoryBackend", "LimiterBackend", "SharedBackend"]
+__all__ = ["InMemoryBackend", "LimiterBackend", "SharedBackend", "budget_key"]
+
+
+def budget_key(fingerprint: str, origin: str) -> str:
+    """The key of one budget as the server counts it: a token fingerprint and the API origin
+    (hashed, so the key is short and safe in any store), never the token."""
+    return f"{fingerprint}:{hashlib.sha256(origin.encode()).hexdigest()[:12]}"
 
 
 class LimiterBackend(Protocol):

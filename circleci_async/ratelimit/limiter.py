@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import RateLimitConfig
 from ..errors import MaxWaitExceeded
-from .backends import InMemoryBackend, LimiterBackend
+from .backends import InMemoryBackend, LimiterBackend, budget_key
 from .bucket import RateLimitView
 from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
 
@@ -181,20 +181,31 @@ class AdaptiveLimiter:
 # One limiter per (event loop, token, API origin): every client in the process using the same
 # token against the same API shares one budget, as the server counts it.
 _shared: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[tuple[str, str], AdaptiveLimiter]
+    asyncio.AbstractEventLoop, weakref.WeakValueDictionary[tuple[str, str, int], AdaptiveLimiter]
 ] = weakref.WeakKeyDictionary()
 
 
-def shared_limiter(fingerprint: str, origin: str, config: RateLimitConfig) -> AdaptiveLimiter:
+def shared_limiter(
+    fingerprint: str,
+    origin: str,
+    config: RateLimitConfig,
+    *,
+    backend: LimiterBackend | None = None,
+) -> AdaptiveLimiter:
     """The process-wide limiter for a token fingerprint and API origin (created on first use
-    with ``config``; later callers share it as it is)."""
+    with ``config``; later callers share it as it is). With a ``backend`` (a shared one, e.g.
+    Redis), the limiter for that backend, keyed by :func:`budget_key`: clients of one process
+    on one backend queue together, and every process on the backend shares the budget."""
     loop = asyncio.get_running_loop()
     per_loop = _shared.get(loop)
     if per_loop is None:
         per_loop = _shared[loop] = weakref.WeakValueDictionary()
-    key = (fingerprint, origin)
+    key = (fingerprint, origin, 0 if backend is None else id(backend))
     limiter = per_loop.get(key)
     if limiter is None:
-        limiter = AdaptiveLimiter(config, key=fingerprint)
+        if backend is None:
+            limiter = AdaptiveLimiter(config, key=fingerprint)
+        else:  # (the limiter holds the backend, so its id stays unique while it lives)
+            limiter = AdaptiveLimiter(config, key=budget_key(fingerprint, origin), backend=backend)
         per_loop[key] = limiter
     return limiter
