@@ -235,12 +235,13 @@ class RequestPipeline:
             if not limiter.try_acquire_nowait():
                 self.stats.waited += await limiter.acquire()
             try:
-                headers = self._first_headers(url, body is not None)
                 hops = 0
                 while True:
                     sent_at = self._sending()
+                    # The headers are built in the call, never held in a local of this frame:
+                    # error trackers that capture locals walk dicts (and send them home).
                     response = await self.transport.send(
-                        Request(method, url, headers, params, body)
+                        Request(method, url, self._headers(url, body is not None), params, body)
                     )
                     status = response.status
                     snapshot = self._learn(status, response.headers, counted=True)
@@ -251,7 +252,6 @@ class RequestPipeline:
                     hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
                         method, body = "GET", None
-                    headers = self._headers_for(url, body is not None)
             finally:
                 limiter.release_nowait()
         finally:
@@ -291,8 +291,14 @@ class RequestPipeline:
                 rate = self.limiter if counted else None
                 if rate is not None and not rate.try_acquire_nowait():
                     self.stats.waited += await rate.acquire()
-                hop_headers = {**headers, **self.auth.headers_for(url)} if counted else headers
-                request = Request(method, url, hop_headers, timeouts=timeouts)
+                # Credentials only inside the Request (whose repr hides them), never in a local
+                # of this frame: an error raised here carries the frame to error trackers.
+                request = Request(
+                    method,
+                    url,
+                    {**headers, **self.auth.headers_for(url)} if counted else headers,
+                    timeouts=timeouts,
+                )
                 released = rate is None
                 try:
                     sent_at = self._sending()
@@ -334,15 +340,10 @@ class RequestPipeline:
 
     # -- the steps ------------------------------------------------------------------------------
 
-    def _first_headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
-        """Paths under the base URL are the API's own origin (cached); others are checked."""
-        if url in self._trusted:
-            return self._api_json_headers if has_body else self._api_headers
-        return self._headers_for(url, has_body)
-
-    def _headers_for(self, url: URL, has_body: bool) -> Mapping[str, str]:
-        """Credentials only where :class:`TokenAuth` allows them, decided again on every hop."""
-        if self.auth.allows(url):
+    def _headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
+        """Credentials only where :class:`TokenAuth` allows them, decided again on every hop
+        (URLs built by :meth:`url_for` whose origin may receive them are cached)."""
+        if url in self._trusted or self.auth.allows(url):
             return self._api_json_headers if has_body else self._api_headers
         return _JSON_NO_AUTH if has_body else _ACCEPT
 

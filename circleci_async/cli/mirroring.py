@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -23,8 +25,9 @@ from .._timespec import parse_time
 from ..client import CircleCI
 from ..download import MirrorOptions, MirrorResult
 from ..errors import ConfigurationError
-from .errors import CliError, ExitCode
+from .errors import CliError, ExitCode, one_line, scrub
 from .render import MirrorDisplay, human_bytes, human_seconds
+from .terminal import printable
 
 __all__ = [
     "MirrorFilters",
@@ -68,20 +71,27 @@ class MirrorReport:
     def ok(self) -> bool:
         return self.result.ok
 
-    def failures(self) -> list[dict[str, Any]]:
+    def failures(self, secrets: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """The files that failed; error texts with ``secrets`` scrubbed (in every form they
+        travel in: a server may echo the credentials it received in an error body)."""
         return [
             {
                 "path": e.result.artifact.path,
                 "node_index": e.result.artifact.node_index,
                 "file": e.result.relative,
                 "job_number": e.job_number,
-                "error": str(e.result.error) if e.result.error else e.result.status.value,
+                "error": (
+                    scrub(str(e.result.error), secrets) if e.result.error else e.result.status.value
+                ),
             }
             for e in self.result.entries
             if not e.result.ok
         ]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The ``--json`` report: every error text passes through :func:`scrub`, as the error
+        line does (values otherwise as they are: JSON escaping keeps controls out of the
+        byte stream)."""
         r = self.result
         return {
             "project": self.project,
@@ -103,8 +113,10 @@ class MirrorReport:
                 "rate_limited": self.rate_limited,
                 "waited_seconds": round(self.waited, 3),
             },
-            "listing_errors": [{"what": what, "error": str(exc)} for what, exc in r.errors],
-            "failures": self.failures(),
+            "listing_errors": [
+                {"what": what, "error": scrub(str(exc), secrets)} for what, exc in r.errors
+            ],
+            "failures": self.failures(secrets),
         }
 
 
@@ -116,15 +128,18 @@ async def run_mirror(
     *,
     live: bool,
     console: Console | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> MirrorReport:
     """Mirror ``project`` into ``dest``; draw progress on ``console`` when ``live``.
 
     A SIGTERM cancels the mirror as Ctrl-C does (the transfers it stops remove their partial
-    files), then ends the command with one line instead of a traceback."""
+    files), then ends the command with one line instead of a traceback. The library's warnings
+    meanwhile (a listing that failed) reach stderr scrubbed of ``secrets`` and with control
+    characters shown, as the error line does."""
     before = attrs.evolve(cci.stats)
     started = time.monotonic()
     display = MirrorDisplay(cci, title=f"mirroring {project} → {dest}", console=console, live=live)
-    with _sigterm_cancels() as terminated:
+    with _sigterm_cancels() as terminated, _safe_warnings(secrets):
         try:
             async with display:
                 result = await cci.artifacts.mirror(
@@ -144,6 +159,39 @@ async def run_mirror(
         rate_limited=after.rate_limited - before.rate_limited,
         waited=after.waited - before.waited,
     )
+
+
+class _SafeWarnings(logging.Handler):
+    """The library's warnings as Python's last-resort handler prints them (the bare message on
+    stderr), but scrubbed and made printable: they quote server text (an error body that may
+    echo the credentials, names with escape sequences)."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__(logging.WARNING)
+        self._secrets = secrets
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = one_line(printable(scrub(record.getMessage(), self._secrets)))
+            sys.stderr.write(text + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _safe_warnings(secrets: tuple[str, ...]) -> Iterator[None]:
+    """While inside, the library's warnings go through :class:`_SafeWarnings`, unless logging
+    is configured (then its handlers decide, as before)."""
+    logger = logging.getLogger("circleci_async")
+    if logger.hasHandlers():
+        yield
+        return
+    handler = _SafeWarnings(secrets)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 @contextlib.contextmanager

@@ -124,9 +124,9 @@ def mirror(
     secrets = settings_of(ctx).secrets()
 
     async def work(cci: CircleCI) -> int:
-        report = await run_mirror(cci, project_slug, dest, filters, live=live)
+        report = await run_mirror(cci, project_slug, dest, filters, live=live, secrets=secrets)
         if as_json:
-            emit_json(report.to_json())
+            emit_json(report.to_json(secrets))
         else:
             show_mirror_report(report, secrets=secrets)
         return ExitCode.OK if report.ok else ExitCode.FAILED
