@@ -248,7 +248,7 @@ class RequestPipeline:
                     self._log(method, url, status, sent_at)
                     target = self._redirect(method, status, response.headers, response.url, hops)
                     if target is None:
-                        return _decode(method, response, snapshot)
+                        return _decode(method, response, snapshot, self.auth)
                     hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
                         method, body = "GET", None
@@ -323,7 +323,7 @@ class RequestPipeline:
                                 method,
                                 status,
                                 response.headers,
-                                error_body or b"",
+                                self.auth.scrub(error_body or b""),
                                 url,
                                 snapshot,
                                 gated=counted,
@@ -468,8 +468,9 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any:
-    """The decoded body of a success, or the error an error status maps to."""
+def _decode(method: str, response: Response, snapshot: RateLimitSnapshot, auth: TokenAuth) -> Any:
+    """The decoded body of a success, or the error an error status maps to (its body scrubbed
+    of anything the server echoed of the credentials)."""
     status, body = response.status, response.body
     if 200 <= status < 300:
         if status == 204 or not body:
@@ -482,9 +483,11 @@ def _decode(method: str, response: Response, snapshot: RateLimitSnapshot) -> Any
                 method=method,
                 url=response.url,
                 status=status,
-                body=body,
+                body=auth.scrub(body),
             ) from None
-    raise _error(method, status, response.headers, body, response.url, snapshot, gated=True)
+    raise _error(
+        method, status, response.headers, auth.scrub(body), response.url, snapshot, gated=True
+    )
 
 
 def _error(

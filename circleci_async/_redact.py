@@ -7,6 +7,8 @@ query string, and the deprecated ``circle-token`` query parameter would carry th
 
 from __future__ import annotations
 
+import base64
+
 from yarl import URL
 
 __all__ = ["REDACTED", "Secret", "redact_url"]
@@ -84,3 +86,14 @@ class Secret:
 
     def __reduce__(self) -> str:  # never pickle a credential by accident
         raise TypeError("Secret values cannot be pickled")
+
+
+def secret_forms(secret: str) -> list[str]:
+    """``secret`` and the forms it travels in: with basic auth the token is sent as
+    ``base64(token + ":")``, which a server may echo back in an error body (standard or URL-safe
+    alphabet, with or without padding). Longest first, so no form is left half replaced."""
+    raw = f"{secret}:".encode()
+    forms = {secret}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        forms.update((encoded, encoded.rstrip("=")))
+    return sorted(forms, key=len, reverse=True)

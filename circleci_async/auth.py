@@ -17,7 +17,7 @@ from typing import Literal
 
 from yarl import URL
 
-from ._redact import Secret
+from ._redact import Secret, secret_forms
 
 __all__ = ["DEFAULT_TOKEN_ORIGINS", "AuthScheme", "TokenAuth"]
 
@@ -37,6 +37,7 @@ class TokenAuth:
         "_allowed",
         "_base_origin",
         "_cache",
+        "_echoes",
         "_headers",
         "_token",
         "fingerprint",
@@ -62,12 +63,23 @@ class TokenAuth:
             self._headers: Mapping[str, str] = {"Authorization": f"Basic {creds}"}
         else:
             self._headers = {"Circle-Token": token}
+        #: What a server could echo back of the credentials, as bytes (see :meth:`scrub`).
+        self._echoes = tuple(form.encode() for form in secret_forms(token))
         self._base_origin = _origin(base_url)
         self._allowed = tuple(_parse_pattern(p) for p in extra_origins)
         self._cache: dict[tuple[str, str, int | None], bool] = {}
 
     def __repr__(self) -> str:
         return f"TokenAuth(scheme={self.scheme!r}, fingerprint={self.fingerprint!r})"
+
+    def scrub(self, data: bytes) -> bytes:
+        """``data`` (an error body) with every form of the token a server could echo back
+        replaced by ``***``: errors carry their body and message, and error trackers send both
+        home. Called on error answers only."""
+        for form in self._echoes:
+            if form in data:
+                data = data.replace(form, b"***")
+        return data
 
     def headers_for(self, url: URL) -> Mapping[str, str]:
         """The credential headers for ``url``: empty unless its origin may receive the token."""

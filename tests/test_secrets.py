@@ -24,11 +24,13 @@ from typing import Any
 import attrs
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from circleci_async import CircleCI, RateLimitConfig, RetryConfig, Timeouts
 from circleci_async.cli.errors import ExitCode, secret_forms
 from circleci_async.download import DownloadOptions, DownloadResult
 from circleci_async.errors import (
+    BadRequest,
     CircleCIError,
     ConnectError,
     NotFound,
@@ -434,3 +436,31 @@ async def test_mirror_json_scrubs_credentials_a_server_echoes(
     # the echo did carry the token: the server received it, in the scheme under test
     echoed = [r for r in api.requests if "/echo/" in r.path or r.path.endswith("/job")]
     assert len(echoed) >= 2
+
+
+@pytest.mark.parametrize("scheme", ["circle-token", "basic"])
+async def test_an_error_body_echoing_the_credentials_is_scrubbed_in_the_library(
+    scheme: str,
+) -> None:
+    """A hostile server echoes what it received; the error's message and body (which error
+    trackers send home with ``str(exc)``) hold ``***`` instead, in every form the token
+    travels in."""
+    token = "echo-token-8c1f4f0b9d2e4a7e9b1c"
+
+    async def echo(request: web.Request) -> web.Response:
+        received = request.headers.get("Circle-Token") or request.headers.get("Authorization", "")
+        forms = " ".join(secret_forms(token))
+        return web.json_response({"message": f"bad credentials {received} ({forms})"}, status=400)
+
+    app = web.Application()
+    app.router.add_get("/api/v2/me", echo)
+    async with TestServer(app, host="127.0.0.1") as server:
+        base = str(server.make_url("/api/v2"))
+        async with CircleCI(token, base_url=base, auth=scheme) as cci:  # type: ignore[arg-type]
+            with pytest.raises(BadRequest) as info:
+                await cci.request("GET", "me")
+    error = info.value
+    assert "***" in error.message
+    texts = [str(error), repr(error), error.message, (error.body or b"").decode()]
+    for form in secret_forms(token):
+        assert all(form not in text for text in texts), form

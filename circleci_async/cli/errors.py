@@ -10,10 +10,10 @@ needs none of them.)
 from __future__ import annotations
 
 import asyncio
-import base64
 import enum
 
 __all__ = ["CliError", "ExitCode", "describe", "one_line", "scrub", "secret_forms"]
+from .._redact import secret_forms
 
 
 class ExitCode(enum.IntEnum):
@@ -61,17 +61,6 @@ def one_line(text: str) -> str:
 #: Shorter strings are not scrubbed: a real token is 40 characters, and blanking every "T" of a
 #: message because someone typed ``--token T`` would only garble it.
 MIN_SECRET = 6
-
-
-def secret_forms(secret: str) -> list[str]:
-    """``secret`` and the forms it travels in: with ``--auth basic`` the token is sent as
-    ``base64(token + ":")``, which a server may echo back in an error body (standard or URL-safe
-    alphabet, with or without padding). Longest first, so no form is left half replaced."""
-    raw = f"{secret}:".encode()
-    forms = {secret}
-    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
-        forms.update((encoded, encoded.rstrip("=")))
-    return sorted(forms, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
