@@ -368,3 +368,18 @@ async def test_child_loggers_per_area() -> None:
     from circleci_async import watching
 
     assert watching.logger.name == "circleci_async.watch"
+
+
+def test_the_rate_limit_command_explains_the_binding_window() -> None:
+    from circleci_async.cli.commands.ratelimit import explain
+    from circleci_async.ratelimit.bucket import RateLimitView
+
+    view = RateLimitView("x-ratelimit-window", None, 60.0, 600, 42, 30.0, 1.4, 0.0, 0)
+    text = explain(view)
+    assert "600 requests per minute" in text and "42 left" in text
+    assert "refilling in 30 seconds" in text and "1.40 requests/s" in text
+    held = explain(RateLimitView("ietf-fields", None, 1.0, 20, 0, 1.0, 5.0, 3.0, 0))
+    assert "20 requests per second" in held and "held for 3 seconds" in held
+    assert "no rate-limit headers" in explain(
+        RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
+    )
