@@ -10,10 +10,12 @@ is per loop).
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from yarl import URL
 
+from ._observe import Observer, Observers
 from .auth import TokenAuth
 from .config import RateLimitConfig, RetryConfig
 from .errors import ConfigurationError
@@ -48,6 +50,7 @@ class ClientCore:
         max_concurrency: int,
         limiter: AdaptiveLimiter | None = None,
         limiter_backend: LimiterBackend | None = None,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self.base_url = base_url
         self.auth = auth
@@ -56,6 +59,9 @@ class ClientCore:
         self.rate_config = rate_limit
         self.max_concurrency = max_concurrency
         self.stats = ClientStats()
+        #: Who receives this client's events (``circleci_async.events``); usually empty, and
+        #: then no event is built.
+        self.observers = observers if isinstance(observers, Observers) else Observers(observers)
         self._limiter = limiter
         self._limiter_backend = limiter_backend
         self._pipeline: RequestPipeline | None = None
@@ -96,6 +102,7 @@ class ClientCore:
                 retry=self.retry,
                 max_concurrency=self.max_concurrency,
                 stats=self.stats,
+                observers=self.observers,
             )
         return pipeline
 

@@ -15,13 +15,14 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from yarl import URL
 
 from . import _json
+from ._observe import CallWatch, Observers, deprecation, rate_limit_changed
 from ._redact import redact_url
 from ._slots import Slots
 from .auth import TokenAuth
@@ -36,6 +37,7 @@ from .errors import (
     error_for_status,
     extract_message,
 )
+from .ratelimit.bucket import RateLimitView
 from .ratelimit.headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
 from .ratelimit.limiter import AdaptiveLimiter
 from .retry import RetryPolicy, RetrySchedule
@@ -126,6 +128,7 @@ class RequestPipeline:
         max_wait: float | _Default | None = _DEFAULT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observers: Observers | None = None,
     ) -> None:
         sends_credentials = getattr(transport, "sends_credentials", None)  # older transports
         if sends_credentials is not None and sends_credentials():
@@ -152,6 +155,10 @@ class RequestPipeline:
         self._trusted: set[URL] = set()  # cached URLs whose origin may receive the token
         self._api_headers = {**_ACCEPT, **auth.headers_for(base_url)}
         self._api_json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        #: The client's observers (events); empty: nothing is built for them.
+        self.observers = observers if observers is not None else Observers()
+        self._view: RateLimitView | None = None  # the last binding window observers were told
+        self._deprecated: set[str] = set()  # operations (or paths) warned about
 
     def url_for(self, path: str) -> URL:
         """An absolute URL for a path relative to the base URL (slugs keep their ``/``)."""
@@ -175,16 +182,43 @@ class RequestPipeline:
 
     # -- API calls ----------------------------------------------------------------------------
 
-    async def request(
+    def request(
         self,
         method: str,
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-    ) -> Any:
+    ) -> Coroutine[Any, Any, Any]:
+        """Await it for the decoded body. Watched (observers, or DEBUG logging) through a
+        :class:`CallWatch`; otherwise the call itself, with nothing built for telemetry."""
         method = method.upper()
         url = self.url_for(path)
+        if self.observers or logger.isEnabledFor(logging.DEBUG):
+            watch = CallWatch(self.observers, method, url, params, self._clock)
+            return self._watched(watch, method, url, params, json)
+        return self._request(method, url, params, json, None)
+
+    async def _watched(
+        self, watch: CallWatch, method: str, url: URL, params: Mapping[str, Any] | None, json: Any
+    ) -> Any:
+        watch.start()
+        try:
+            result = await self._request(method, url, params, json, watch)
+        except BaseException as exc:
+            watch.finish(exc)
+            raise
+        watch.finish(None)
+        return result
+
+    async def _request(
+        self,
+        method: str,
+        url: URL,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        watch: CallWatch | None,
+    ) -> Any:
         body = _json.dumps(json) if json is not None else None
         start = self._clock()
         schedule: RetrySchedule | None = None
@@ -192,7 +226,7 @@ class RequestPipeline:
         while True:
             attempt += 1
             try:
-                return await self._attempt(method, url, params, body)
+                return await self._attempt(method, url, params, body, watch, attempt)
             except CircleCIError as exc:
                 if schedule is None:
                     schedule = RetrySchedule(self.policy.config)
@@ -219,13 +253,30 @@ class RequestPipeline:
                     attempt + 1,
                     decision.delay,
                     decision.reason,
+                    extra={
+                        "event": "RetryScheduled",
+                        "method": method,
+                        "url": redact_url(exc.url) if exc.url is not None else None,
+                        "attempt": attempt + 1,
+                        "delay": decision.delay,
+                        "reason": decision.reason,
+                        "error_type": type(exc).__name__,
+                    },
                 )
+                if watch is not None:
+                    watch.retry(attempt + 1, decision.delay, decision.reason, exc)
                 if decision.delay > 0:
                     self.stats.waited += decision.delay
                     await self._sleep(decision.delay)
 
     async def _attempt(
-        self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
+        self,
+        method: str,
+        url: URL,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        watch: CallWatch | None = None,
+        attempt: int = 1,
     ) -> Any:
         """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
         slots, limiter = self._slots, self.limiter
@@ -233,19 +284,32 @@ class RequestPipeline:
             await slots.take()
         try:
             if not limiter.try_acquire_nowait():
-                self.stats.waited += await limiter.acquire()
+                self.stats.waited += await (
+                    limiter.acquire() if watch is None else limiter.acquire(on_wait=watch.waited)
+                )
             try:
                 hops = 0
                 while True:
-                    sent_at = self._sending()
+                    self.stats.requests += 1
                     # The headers are built in the call, never held in a local of this frame:
                     # error trackers that capture locals walk dicts (and send them home).
-                    response = await self.transport.send(
-                        Request(method, url, self._headers(url, body is not None), params, body)
+                    request = Request(
+                        method, url, self._headers(url, body is not None), params, body
                     )
+                    if watch is None:
+                        response = await self.transport.send(request)
+                    else:
+                        response = await self._send_watched(watch, request, hops, attempt)
                     status = response.status
                     snapshot = self._learn(status, response.headers, counted=True)
-                    self._log(method, url, status, sent_at)
+                    if status == 429:
+                        self.stats.rate_limited += 1
+                    if watch is not None:
+                        watch.received(url, status, len(response.body), snapshot)
+                        if self.observers:
+                            self._observed(status, snapshot)
+                    if "Deprecation" in response.headers or "Sunset" in response.headers:
+                        deprecation(self.observers, self._deprecated, method, url, response.headers)
                     target = self._redirect(method, status, response.headers, response.url, hops)
                     if target is None:
                         return _decode(method, response, snapshot, self.auth)
@@ -281,6 +345,35 @@ class RequestPipeline:
         downloader's 416). One attempt: retries are the caller's (it knows about resuming).
         """
         limit = self.max_redirects if max_redirects is None else max_redirects
+        watch: CallWatch | None = None
+        if self.observers or logger.isEnabledFor(logging.DEBUG):
+            watch = CallWatch(self.observers, method, url, None, self._clock, "download")
+            watch.start()
+        failure: BaseException | None = None
+        try:
+            async with self._stream(
+                method, url, headers, timeouts, per_host, limit, expect, watch
+            ) as stream:
+                yield stream
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            if watch is not None:
+                watch.finish(failure)
+
+    @contextlib.asynccontextmanager
+    async def _stream(
+        self,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        timeouts: Timeouts | None,
+        per_host: HostSlots | None,
+        limit: int,
+        expect: frozenset[int],
+        watch: CallWatch | None,
+    ) -> AsyncIterator[Stream]:
         hops = 0
         while True:
             counted = self.auth.allows(url)
@@ -290,7 +383,9 @@ class RequestPipeline:
             try:
                 rate = self.limiter if counted else None
                 if rate is not None and not rate.try_acquire_nowait():
-                    self.stats.waited += await rate.acquire()
+                    self.stats.waited += await (
+                        rate.acquire() if watch is None else rate.acquire(on_wait=watch.waited)
+                    )
                 # Credentials only inside the Request (whose repr hides them), never in a local
                 # of this frame: an error raised here carries the frame to error trackers.
                 request = Request(
@@ -301,14 +396,23 @@ class RequestPipeline:
                 )
                 released = rate is None
                 try:
-                    sent_at = self._sending()
-                    async with self.transport.stream(request) as response:
+                    self.stats.requests += 1
+                    opened = self.transport.stream(request)
+                    if watch is not None:
+                        watch.sent(method, url, None, hops, 1)
+                        opened = _WatchedOpen(opened, watch, url)
+                    async with opened as response:
                         status = response.status
                         snapshot = self._learn(status, response.headers, counted=counted)
                         if rate is not None:
                             released = True
                             rate.release_nowait()
-                        self._log(method, url, status, sent_at)
+                        if status == 429:
+                            self.stats.rate_limited += 1
+                        if watch is not None:
+                            watch.received(url, status, response.content_length, snapshot)
+                            if counted and self.observers:
+                                self._observed(status, snapshot)
                         target = self._redirect(
                             method, status, response.headers, response.url, hops, limit
                         )
@@ -347,17 +451,22 @@ class RequestPipeline:
             return self._api_json_headers if has_body else self._api_headers
         return _JSON_NO_AUTH if has_body else _ACCEPT
 
-    def _sending(self) -> float:
-        """Count a request; the send time, read only when debug logging will report it."""
-        self.stats.requests += 1
-        return self._clock() if logger.isEnabledFor(logging.DEBUG) else 0.0
+    async def _send_watched(
+        self, watch: CallWatch, request: Request, hop: int, attempt: int
+    ) -> Response:
+        """One hop of a watched call: sent, then answered or failed."""
+        method, url = request.method, request.url
+        watch.sent(method, url, request.params, hop, attempt)
+        try:
+            return await self.transport.send(request)
+        except CircleCIError as exc:
+            watch.failed(url, exc)
+            raise
 
-    def _log(self, method: str, url: URL, status: int, sent_at: float) -> None:
-        if status == 429:
-            self.stats.rate_limited += 1
-        if sent_at:
-            elapsed_ms = (self._clock() - sent_at) * 1000
-            logger.debug("%s %s -> %d in %.1f ms", method, redact_url(url), status, elapsed_ms)
+    def _observed(self, status: int, snapshot: RateLimitSnapshot) -> None:
+        """Tell observers when the binding window changed (after a response that was read)."""
+        if snapshot or status == 429:
+            self._view = rate_limit_changed(self.observers, self._view, self.limiter.view())
 
     def _learn(
         self, status: int, headers: Mapping[str, str], *, counted: bool
@@ -416,6 +525,30 @@ class RequestPipeline:
                 url=url,
             )
         return target
+
+
+class _WatchedOpen:
+    """A watched hop's ``transport.stream(...)``: a failure to get a response is reported."""
+
+    __slots__ = ("_opened", "_url", "_watch")
+
+    def __init__(
+        self,
+        opened: contextlib.AbstractAsyncContextManager[StreamedResponse],
+        watch: CallWatch,
+        url: URL,
+    ) -> None:
+        self._opened, self._watch, self._url = opened, watch, url
+
+    async def __aenter__(self) -> StreamedResponse:
+        try:
+            return await self._opened.__aenter__()
+        except CircleCIError as exc:
+            self._watch.failed(self._url, exc)
+            raise
+
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        return await self._opened.__aexit__(*exc_info)
 
 
 # What a host (a name, an IPv4 or an IPv6 literal, percent-escapes included) is made of: a space,

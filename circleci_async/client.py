@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from yarl import URL
 
 from ._core import ClientCore
+from ._observe import Observer, Observers, current_operation, pool_wait_trace_config, with_operation
 from .auth import DEFAULT_TOKEN_ORIGINS, AuthScheme, TokenAuth
 from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
@@ -81,6 +82,10 @@ class CircleCI(ResourceNamespaces):
     ``max_response_size`` caps an API response's body once decompressed (64 MiB; ``None``: no
     cap): a bigger one raises :class:`~circleci_async.errors.ResponseTooLarge` (artifact
     downloads have their own limits, in ``DownloadOptions``).
+
+    ``observers``: callables given every event of :mod:`circleci_async.events` (requests,
+    responses, retries, rate-limit waits, downloads), synchronously; none by default, and then
+    none is built. ``trace_configs``: aiohttp trace configs for the client's own session.
     """
 
     def __init__(
@@ -101,6 +106,8 @@ class CircleCI(ResourceNamespaces):
         transport: Transport | None = None,
         token_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        observers: Iterable[Observer] = (),
+        trace_configs: Iterable[aiohttp.TraceConfig] = (),
     ) -> None:
         token = _resolve_token(token)
         base_url, runner_base_url = _resolve_urls(base_url, runner_base_url)
@@ -122,6 +129,15 @@ class CircleCI(ResourceNamespaces):
         self.runner_base_url = runner
         origins = (*token_origins, str(runner.origin()))
         self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=origins)
+        watchers = Observers(observers)
+        traces = list(trace_configs)
+        if traces and (session is not None or transport is not None):
+            raise ConfigurationError(
+                "trace_configs= applies to the client's own session: add them to your "
+                "session (or transport) instead"
+            )
+        if watchers and session is None and transport is None:
+            traces.append(pool_wait_trace_config(watchers))
         #: The internals that namespaces, downloads and watchers share (see ``_core``).
         self.core = ClientCore(
             base_url=url,
@@ -132,12 +148,14 @@ class CircleCI(ResourceNamespaces):
                 pool_size=pool_size,
                 session=session,
                 max_response_size=max_response_size,
+                trace_configs=traces,
             ),
             retry=retry or RetryConfig(),
             rate_limit=rate_limit or RateLimitConfig(),
             max_concurrency=max_concurrency,
             limiter=limiter,
             limiter_backend=limiter_backend,
+            observers=watchers,
         )
         self.stats: ClientStats = self.core.stats
 
@@ -225,9 +243,12 @@ class CircleCI(ResourceNamespaces):
         if PAGE_TOKEN_PARAM in base:
             raise ConfigurationError(f"pass page_token=..., not params[{PAGE_TOKEN_PARAM!r}]")
 
+        operation = current_operation()  # a namespace method's, for events about each page
+
         def fetch(token: str | None) -> Awaitable[Any]:
             query = {**base, PAGE_TOKEN_PARAM: token} if token else base
-            return self.core.pipeline.request("GET", path, params=query or None)
+            request = self.core.pipeline.request("GET", path, params=query or None)
+            return request if operation is None else with_operation(operation, request)
 
         convert = None
         if item_type is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -225,6 +225,7 @@ class AiohttpTransport:
         pool_size_per_host: int = 0,
         session: aiohttp.ClientSession | None = None,
         max_response_size: int | None = DEFAULT_MAX_RESPONSE_SIZE,
+        trace_configs: Iterable[aiohttp.TraceConfig] = (),
     ) -> None:
         if max_response_size is not None and max_response_size < 1:
             raise ConfigurationError("max_response_size must be >= 1 (or None: no cap)")
@@ -235,6 +236,8 @@ class AiohttpTransport:
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
+        #: aiohttp trace configs for the session it creates (yours, and the pool-wait events').
+        self.trace_configs = list(trace_configs)
         self._closed = False
 
     @property
@@ -252,6 +255,7 @@ class AiohttpTransport:
                 # ride along on every redirect hop). No cookies: the API is stateless.
                 cookie_jar=aiohttp.DummyCookieJar(),
                 raise_for_status=False,
+                trace_configs=self.trace_configs or None,
             )
         return self._session
 

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PollScheduler", "StateChange", "Watched", "Watcher"]
 
-logger = logging.getLogger("circleci_async")
+logger = logging.getLogger("circleci_async.watch")
 
 Kind = Literal["pipeline", "workflow"]
 #: What a scheduled item polls: a workflow, a pipeline (with its workflows), or a project's

@@ -8,6 +8,7 @@ stderr. Failures are raised by the commands and reported here.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -139,6 +140,14 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
     help="Another origin that may receive the token when downloading artifacts, such as "
     "https://*.artifacts.example.com on a server install. Repeatable.",
 )
+@click.option(
+    "-v",
+    "verbose",
+    count=True,
+    help="Show the library's logs on stderr: -v retries and long rate-limit waits, -vv "
+    "every request.",
+)
+@click.option("--debug", is_flag=True, help="Show every log of the library on stderr (-vv).")
 @click.version_option(__version__, *VERSION_OPTIONS, prog_name="circleci-async")
 @click.pass_context
 def cli(
@@ -153,6 +162,8 @@ def cli(
     cacert: str | None,
     connect_to: tuple[str, ...],
     artifact_origin: tuple[str, ...],
+    verbose: int = 0,
+    debug: bool = False,
 ) -> None:
     """CircleCI from the command line: pipelines, waiting, artifacts and mirroring, insights,
     runners, rate limits. Built on the circleci_async library.
@@ -162,6 +173,8 @@ def cli(
     """
     for spec in connect_to:
         parse_connect_to(spec)  # fail early, before any command runs
+    if debug or verbose:
+        _show_logs(logging.DEBUG if debug or verbose > 1 else logging.INFO)
     state = ctx.ensure_object(State)
     state.settings = Settings(
         token=token,
@@ -193,6 +206,15 @@ for _command in (
 
 
 # -- entry point -----------------------------------------------------------------------------
+
+
+def _show_logs(level: int) -> None:
+    """The library's log records on stderr (they never hold a token or a signed URL)."""
+    library = logging.getLogger("circleci_async")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    library.addHandler(handler)
+    library.setLevel(level)
 
 
 def _fail(code: int, message: str, secrets: tuple[str, ...]) -> NoReturn:

@@ -28,8 +28,11 @@ from typing import Any
 
 from yarl import URL
 
+from .. import events
 from .._core import ClientCore
+from .._observe import Observers
 from .._pipeline import HostSlots, Stream, parse_http_url
+from .._redact import redact_url
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -83,6 +86,7 @@ class DownloadEngine:
         if per_host is not None and per_host < 1:
             raise ConfigurationError("per_host must be >= 1")
         self.pipeline = core.pipeline  # refuses a session that sends credentials everywhere
+        self.observers = core.observers
         self.options = options = options or DownloadOptions()
         self.dest = os.path.abspath(os.fspath(dest))
         self.root = ""  # the resolved destination, set by __aenter__
@@ -227,7 +231,20 @@ class DownloadEngine:
         if self.progress is not None:
             self.progress.finish(name, result)
         if result.status is DownloadStatus.FAILED:
-            logger.info("download failed: %s: %s", name, result.error)
+            logger.info(
+                "download failed: %s: %s",
+                name,
+                result.error,
+                extra={
+                    "event": "DownloadFailed",
+                    "path": name,
+                    "error_type": type(result.error).__name__,
+                    "transferred": result.transferred,
+                    "attempts": result.attempts,
+                },
+            )
+        if self.observers:
+            self.observers.emit(_finished(name, result))
         return result
 
     async def _directory(self, directory: str) -> DirectoryState:
@@ -297,7 +314,7 @@ class _Transfer:
             stale=existing.stale,
         )
         self.writer = writer
-        self.meter = _Meter(self.relative, engine.progress)
+        self.meter = _Meter(self.relative, engine.progress, engine.observers, self.artifact.url)
         self.existing = existing
         self.validator: str | None = None
         self.total: int | None = None
@@ -484,7 +501,7 @@ class _Transfer:
             ):
                 writer.keep_resume_record(ResumeRecord(self.artifact.url, total, self.validator))
             meter = self.meter
-            meter.start(total)
+            meter.start(total, writer.size)
             # The body, inline here: every await below resumes through one frame less. Its
             # limits cost one comparison per chunk (the size) and a timer (the rate).
             content = response.content
@@ -571,27 +588,74 @@ class _Meter:
     """One file's progress reports: ``start`` once, then advances up to the bytes held (a
     resumed file reports its earlier part with the first advance)."""
 
-    __slots__ = ("_name", "_reporter", "_started", "enabled", "reported")
+    __slots__ = (
+        "_name",
+        "_observers",
+        "_reporter",
+        "_started",
+        "_total",
+        "_url",
+        "enabled",
+        "reported",
+    )
 
-    def __init__(self, name: str, reporter: ProgressReporter | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        reporter: ProgressReporter | None,
+        observers: Observers | None = None,
+        url: str = "",
+    ) -> None:
         self._name = name
         self._reporter = reporter
-        self.enabled = reporter is not None
+        self._observers = observers
+        self._url = url
+        self.enabled = reporter is not None or bool(observers)
         self._started = False
+        self._total: int | None = None
         self.reported = 0
 
-    def start(self, total: int | None) -> None:
-        if self._reporter is not None and not self._started:
+    def start(self, total: int | None, held: int = 0) -> None:
+        if not self._started and self.enabled:
             self._started = True
-            self._reporter.start(self._name, total)
+            self._total = total
+            if self._reporter is not None:
+                self._reporter.start(self._name, total)
+            if self._observers:
+                url = redact_url(self._url)
+                self._observers.emit(events.DownloadStarted(self._name, url, total, held))
 
     def update(self, size: int) -> None:
-        if self._reporter is not None and self._started and size != self.reported:
-            self._reporter.advance(self._name, size - self.reported)
+        if self._started and size != self.reported:
+            if self._reporter is not None:
+                self._reporter.advance(self._name, size - self.reported)
             self.reported = size
+            if self._observers:
+                self._observers.emit(events.DownloadProgressed(self._name, size, self._total))
 
     def restart(self) -> None:
         self.update(0)
+
+
+def _finished(name: str, result: DownloadResult) -> events.DownloadFinished | events.DownloadFailed:
+    if result.status is DownloadStatus.FAILED or result.status is DownloadStatus.CANCELLED:
+        error = result.error
+        return events.DownloadFailed(
+            name,
+            type(error).__name__ if error is not None else "Cancelled",
+            str(error)[:300] if error is not None else "cancelled",
+            result.transferred,
+            result.attempts,
+            result.elapsed,
+        )
+    return events.DownloadFinished(
+        name,
+        result.status.value,
+        result.bytes,
+        result.transferred,
+        result.attempts,
+        result.elapsed,
+    )
 
 
 def _artifact_url(text: str) -> URL:

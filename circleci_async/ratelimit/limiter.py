@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
@@ -24,7 +25,14 @@ from .backends import InMemoryBackend, LimiterBackend, budget_key
 from .bucket import RateLimitView
 from .headers import EMPTY_SNAPSHOT, RateLimitSnapshot, parse_rate_limit_headers
 
-__all__ = ["AdaptiveLimiter", "shared_limiter"]
+__all__ = ["AdaptiveLimiter", "OnWait", "shared_limiter"]
+
+logger = logging.getLogger("circleci_async.ratelimit")
+
+#: ``acquire(on_wait=...)``: told ``(seconds, why)`` for each reason a request waited, ``why``
+#: one of ``pace``, ``gate``, ``probe``, ``backend`` (see ``circleci_async.events.WaitReason``).
+OnWait = Callable[[float, str], object]
+_LOGGED_WAIT = 1.0  # seconds; a longer wait is logged at INFO
 
 _SHORT_WAIT = 0.02  # seconds
 
@@ -54,6 +62,7 @@ class AdaptiveLimiter:
         self._answered = False  # the bucket must hear of the first answer, even a bare one
         self._tasks: set[asyncio.Future[None]] = set()  # background work for shared backends
         self._unread: tuple[Headers, int] | None = None
+        self._waiting_for = "pace"  # why the head of the queue waits (for those behind it)
 
     def __repr__(self) -> str:
         return f"AdaptiveLimiter(key={self.key!r}, {self.view()})"
@@ -65,34 +74,73 @@ class AdaptiveLimiter:
         wait = self.backend.try_acquire_nowait(self.key, self._clock())
         return wait is not None and wait <= 0
 
-    async def acquire(self) -> float:
+    async def acquire(self, *, on_wait: OnWait | None = None) -> float:
         """Wait for a slot; return the seconds waited.
 
         Raises :class:`~circleci_async.errors.MaxWaitExceeded` when the wait would be longer
-        than ``max_wait``, instead of sleeping for it.
+        than ``max_wait``, instead of sleeping for it. ``on_wait`` hears how long the request
+        waited and why (only when it waited); a wait over a second is logged at INFO.
         """
         start = self._clock()
         if not self._queue.locked() and await self._try_acquire(start) <= 0:
             return 0.0
-        async with self._queue:
-            while True:
-                now = self._clock()
-                wait = await self._try_acquire(now)
-                if wait <= 0:
-                    return now - start
-                max_wait = self.config.max_wait
-                if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
-                    raise MaxWaitExceeded(
-                        f"rate limited: the next request could go in {wait:.1f} s, "
-                        f"more than max_wait={max_wait:g} s",
-                        retry_after=wait,
-                    )
-                await self._pause(wait)
+        waits: dict[str, float] = {}  # the slow path only: it waits anyway
+        try:
+            async with self._queue:
+                while True:
+                    now = self._clock()
+                    wait = await self._try_acquire(now, waits)
+                    if wait <= 0:
+                        return now - start
+                    max_wait = self.config.max_wait
+                    if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
+                        raise MaxWaitExceeded(
+                            f"rate limited: the next request could go in {wait:.1f} s, "
+                            f"more than max_wait={max_wait:g} s",
+                            retry_after=wait,
+                        )
+                    why = self._waiting_for = self._why(now)
+                    paused = self._clock()
+                    await self._pause(wait)
+                    waits[why] = waits.get(why, 0.0) + self._clock() - paused
+        finally:
+            waited = self._clock() - start
+            # time in the queue behind others counts for the reason of its longest part
+            if waits:
+                main = max(waits, key=waits.__getitem__)
+                waits[main] += max(waited - sum(waits.values()), 0.0)
+            elif waited > 0:  # queued behind the head: what it waited for
+                waits[self._waiting_for] = waited
+            self._report(waits, waited, on_wait)
 
-    async def _try_acquire(self, now: float) -> float:
+    def _why(self, now: float) -> str:
+        """Why the bucket says wait: no answer yet (probe), a closed gate, else the pace."""
+        if not self._answered:
+            return "probe"
+        if self.backend.view(self.key, now).blocked_for > 0:
+            return "gate"
+        return "pace"
+
+    def _report(self, waits: dict[str, float], waited: float, on_wait: OnWait | None) -> None:
+        if on_wait is not None:
+            for why, seconds in waits.items():
+                if seconds > 0:
+                    on_wait(seconds, why)
+        if waited > _LOGGED_WAIT and logger.isEnabledFor(logging.INFO):
+            why = max(waits, key=waits.__getitem__) if waits else "pace"
+            logger.info(
+                "rate limit: waited %.1f s (%s)",
+                waited,
+                ", ".join(f"{k} {v:.1f} s" for k, v in waits.items()),
+                extra={"event": "RateLimitWait", "seconds": waited, "why": why, "waits": waits},
+            )
+
+    async def _try_acquire(self, now: float, waits: dict[str, float] | None = None) -> float:
         wait = self.backend.try_acquire_nowait(self.key, now)
         if wait is None:
             wait = await self.backend.try_acquire(self.key, now)
+            if waits is not None:  # the time a shared backend took to answer
+                waits["backend"] = waits.get("backend", 0.0) + self._clock() - now
         return wait
 
     async def _pause(self, seconds: float) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
+import inspect
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar, cast
 from urllib.parse import quote
 
+from .._observe import reset_operation, set_operation, with_operation
 from ..errors import ConfigurationError
 from ..models import UNSET, structure, unstructure
 
@@ -47,13 +50,28 @@ def operation(operation_id: str, method: str, path: str) -> Callable[[F], F]:
     """Tag a namespace method with the spec operation it performs.
 
     The method gets ``__operation_id__``; its class registers it when defined, so
-    :func:`circleci_async.operations` can list coverage without calling anything.
+    :func:`circleci_async.operations` can list coverage without calling anything. When the
+    client has observers, the call runs with the id as the current operation, so its events
+    (and a paginator's, for each page) carry it; otherwise it is called as it is.
     """
 
     def mark(fn: F) -> F:
-        setattr(fn, "__operation_id__", operation_id)  # noqa: B010 - typed callables have no slot
-        setattr(fn, "__operation__", (operation_id, method.upper(), path))  # noqa: B010
-        return fn
+        @functools.wraps(fn)
+        def tagged(self: Resource, *args: Any, **kwargs: Any) -> Any:
+            if not self._client.core.observers:
+                return fn(self, *args, **kwargs)
+            token = set_operation(operation_id)
+            try:
+                result = fn(self, *args, **kwargs)  # a paginator captures the id here
+            finally:
+                reset_operation(token)
+            if inspect.iscoroutine(result):
+                return with_operation(operation_id, result)
+            return result
+
+        setattr(tagged, "__operation_id__", operation_id)  # noqa: B010
+        setattr(tagged, "__operation__", (operation_id, method.upper(), path))  # noqa: B010
+        return cast("F", tagged)
 
     return mark
 
