@@ -149,9 +149,11 @@ class RequestPipeline:
         self._clock = clock
         self._sleep = sleep
         self._urls: dict[str, URL] = {}
-        self._trusted: set[URL] = set()  # cached URLs whose origin may receive the token
-        self._api_headers = {**_ACCEPT, **auth.headers_for(base_url)}
-        self._api_json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        # Cached URLs whose origin may receive the token, with their headers (without, with a
+        # body): TokenAuth decides per URL (Circle-Token on v2, Bearer on v3).
+        self._trusted: dict[URL, tuple[Mapping[str, str], Mapping[str, str]]] = {}
+        self._merged: dict[int, tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]]
+        self._merged = {}
 
     def url_for(self, path: str) -> URL:
         """An absolute URL for a path relative to the base URL (slugs keep their ``/``)."""
@@ -169,9 +171,22 @@ class RequestPipeline:
                 self._urls.clear()
                 self._trusted.clear()
             self._urls[path] = url
-            if self.auth.allows(url):
-                self._trusted.add(url)
+            credentials = self.auth.headers_for(url)
+            if credentials:
+                self._trusted[url] = self._with_credentials(credentials)
         return url
+
+    def _with_credentials(
+        self, credentials: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """``Accept`` plus ``credentials`` (and ``Content-Type``), built once per mapping (the
+        auth module's mappings are constant)."""
+        merged = self._merged.get(id(credentials))
+        if merged is None or merged[0] is not credentials:
+            plain = {**_ACCEPT, **credentials}
+            merged = (credentials, plain, {**plain, "Content-Type": "application/json"})
+            self._merged[id(credentials)] = merged
+        return merged[1], merged[2]
 
     # -- API calls ----------------------------------------------------------------------------
 
@@ -182,7 +197,12 @@ class RequestPipeline:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
+        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
     ) -> Any:
+        """Send, retry, decode. ``idempotent`` overrides the method's default for the retry
+        decision (an operation documented as safe to repeat, or one that is not);
+        ``on_response`` sees the final answer's status and headers before it is decoded."""
         method = method.upper()
         url = self.url_for(path)
         body = _json.dumps(json) if json is not None else None
@@ -192,7 +212,7 @@ class RequestPipeline:
         while True:
             attempt += 1
             try:
-                return await self._attempt(method, url, params, body)
+                return await self._attempt(method, url, params, body, on_response)
             except CircleCIError as exc:
                 if schedule is None:
                     schedule = RetrySchedule(self.policy.config)
@@ -202,6 +222,7 @@ class RequestPipeline:
                     attempt=attempt,
                     elapsed=self._clock() - start,
                     schedule=schedule,
+                    idempotent=idempotent,
                 )
                 if not decision.retry:
                     self.stats.failures += 1
@@ -225,7 +246,12 @@ class RequestPipeline:
                     await self._sleep(decision.delay)
 
     async def _attempt(
-        self, method: str, url: URL, params: Mapping[str, Any] | None, body: bytes | None
+        self,
+        method: str,
+        url: URL,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
     ) -> Any:
         """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
         slots, limiter = self._slots, self.limiter
@@ -247,6 +273,8 @@ class RequestPipeline:
                     self._log(method, url, status, sent_at)
                     target = self._redirect(method, status, response.headers, response.url, hops)
                     if target is None:
+                        if on_response is not None:
+                            on_response(status, response.headers)
                         return _decode(method, response, snapshot)
                     hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
@@ -336,14 +364,16 @@ class RequestPipeline:
 
     def _first_headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Paths under the base URL are the API's own origin (cached); others are checked."""
-        if url in self._trusted:
-            return self._api_json_headers if has_body else self._api_headers
+        trusted = self._trusted.get(url)
+        if trusted is not None:
+            return trusted[has_body]
         return self._headers_for(url, has_body)
 
     def _headers_for(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Credentials only where :class:`TokenAuth` allows them, decided again on every hop."""
-        if self.auth.allows(url):
-            return self._api_json_headers if has_body else self._api_headers
+        credentials = self.auth.headers_for(url)
+        if credentials:
+            return self._with_credentials(credentials)[has_body]
         return _JSON_NO_AUTH if has_body else _ACCEPT
 
     def _sending(self) -> float:
