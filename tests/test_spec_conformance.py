@@ -86,7 +86,7 @@ def test_methods_carry_their_operation_id() -> None:
         target: object = cci
         for part in op.name.split(".")[1:]:  # cci.pipelines.trigger, cci.v3.runs.get
             target = getattr(target, part)
-        assert getattr(target, "__operation_id__") == op.operation_id
+        assert target.__operation_id__ == op.operation_id
 
 
 def test_every_operation_has_a_request_case(spec_ops: dict[str, SpecOperation]) -> None:
