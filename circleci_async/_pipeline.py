@@ -152,9 +152,11 @@ class RequestPipeline:
         self._clock = clock
         self._sleep = sleep
         self._urls: dict[str, URL] = {}
-        self._trusted: set[URL] = set()  # cached URLs whose origin may receive the token
-        self._api_headers = {**_ACCEPT, **auth.headers_for(base_url)}
-        self._api_json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        # Cached URLs whose origin may receive the token, with their headers (without, with a
+        # body): TokenAuth decides per URL (Circle-Token on v2, Bearer on v3).
+        self._trusted: dict[URL, tuple[Mapping[str, str], Mapping[str, str]]] = {}
+        self._merged: dict[int, tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]]
+        self._merged = {}
         #: The client's observers (events); empty: nothing is built for them.
         self.observers = observers if observers is not None else Observers()
         self._view: RateLimitView | None = None  # the last binding window observers were told
@@ -176,9 +178,22 @@ class RequestPipeline:
                 self._urls.clear()
                 self._trusted.clear()
             self._urls[path] = url
-            if self.auth.allows(url):
-                self._trusted.add(url)
+            credentials = self.auth.headers_for(url)
+            if credentials:
+                self._trusted[url] = self._with_credentials(credentials)
         return url
+
+    def _with_credentials(
+        self, credentials: Mapping[str, str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """``Accept`` plus ``credentials`` (and ``Content-Type``), built once per mapping (the
+        auth module's mappings are constant)."""
+        merged = self._merged.get(id(credentials))
+        if merged is None or merged[0] is not credentials:
+            plain = {**_ACCEPT, **credentials}
+            merged = (credentials, plain, {**plain, "Content-Type": "application/json"})
+            self._merged[id(credentials)] = merged
+        return merged[1], merged[2]
 
     # -- API calls ----------------------------------------------------------------------------
 
@@ -189,44 +204,43 @@ class RequestPipeline:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        idempotent: bool | None = None,
+        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
     ) -> Coroutine[Any, Any, Any]:
-        """Await it for the decoded body. Watched (observers, or DEBUG logging) through a
-        :class:`CallWatch`; otherwise the call itself, with nothing built for telemetry."""
+        """Await it for the decoded body. ``idempotent`` overrides the method's default for the
+        retry decision (an operation documented as safe to repeat, or one that is not);
+        ``on_response`` sees the final answer's status and headers before it is decoded.
+        Watched (observers, or DEBUG logging) through a :class:`CallWatch`; otherwise the call
+        itself, with nothing built for telemetry."""
         method = method.upper()
         url = self.url_for(path)
+        call = _Call(method, url, params, json, idempotent, on_response)
         if self.observers or logger.isEnabledFor(logging.DEBUG):
-            watch = CallWatch(self.observers, method, url, params, self._clock)
-            return self._watched(watch, method, url, params, json)
-        return self._request(method, url, params, json, None)
+            return self._watched(CallWatch(self.observers, method, url, params, self._clock), call)
+        return self._request(call, None)
 
-    async def _watched(
-        self, watch: CallWatch, method: str, url: URL, params: Mapping[str, Any] | None, json: Any
-    ) -> Any:
+    async def _watched(self, watch: CallWatch, call: _Call) -> Any:
         watch.start()
         try:
-            result = await self._request(method, url, params, json, watch)
+            result = await self._request(call, watch)
         except BaseException as exc:
             watch.finish(exc)
             raise
         watch.finish(None)
         return result
 
-    async def _request(
-        self,
-        method: str,
-        url: URL,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        watch: CallWatch | None,
-    ) -> Any:
-        body = _json.dumps(json) if json is not None else None
+    async def _request(self, call: _Call, watch: CallWatch | None) -> Any:
+        method, url, params = call.method, call.url, call.params
+        body = _json.dumps(call.json) if call.json is not None else None
         start = self._clock()
         schedule: RetrySchedule | None = None
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._attempt(method, url, params, body, watch, attempt)
+                return await self._attempt(
+                    method, url, params, body, watch, attempt, call.on_response
+                )
             except CircleCIError as exc:
                 if schedule is None:
                     schedule = RetrySchedule(self.policy.config)
@@ -236,6 +250,7 @@ class RequestPipeline:
                     attempt=attempt,
                     elapsed=self._clock() - start,
                     schedule=schedule,
+                    idempotent=call.idempotent,
                 )
                 if not decision.retry:
                     self.stats.failures += 1
@@ -277,6 +292,7 @@ class RequestPipeline:
         body: bytes | None,
         watch: CallWatch | None = None,
         attempt: int = 1,
+        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
     ) -> Any:
         """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
         slots, limiter = self._slots, self.limiter
@@ -312,6 +328,8 @@ class RequestPipeline:
                         deprecation(self.observers, self._deprecated, method, url, response.headers)
                     target = self._redirect(method, status, response.headers, response.url, hops)
                     if target is None:
+                        if on_response is not None:
+                            on_response(status, response.headers)
                         return _decode(method, response, snapshot, self.auth)
                     hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
@@ -447,8 +465,12 @@ class RequestPipeline:
     def _headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
         """Credentials only where :class:`TokenAuth` allows them, decided again on every hop
         (URLs built by :meth:`url_for` whose origin may receive them are cached)."""
-        if url in self._trusted or self.auth.allows(url):
-            return self._api_json_headers if has_body else self._api_headers
+        trusted = self._trusted.get(url)
+        if trusted is not None:
+            return trusted[has_body]
+        credentials = self.auth.headers_for(url)
+        if credentials:
+            return self._with_credentials(credentials)[has_body]
         return _JSON_NO_AUTH if has_body else _ACCEPT
 
     async def _send_watched(
@@ -674,3 +696,25 @@ def _message(status: int, body: bytes) -> str:
             return ": ".join(parts)
         return f"HTTP {status} with an HTML or XML body"
     return extract_message(body)
+
+
+class _Call:
+    """One logical API call's inputs, as the retry loop needs them (slotted: one per call)."""
+
+    __slots__ = ("idempotent", "json", "method", "on_response", "params", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: URL,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        idempotent: bool | None,
+        on_response: Callable[[int, Mapping[str, str]], None] | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.params = params
+        self.json = json
+        self.idempotent = idempotent
+        self.on_response = on_response

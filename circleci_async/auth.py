@@ -3,8 +3,10 @@
 The token goes only to the API's own origin and to origins explicitly allowed (CircleCI's artifact
 hosts), never to anything else: artifact URLs redirect to pre-signed storage URLs on other hosts,
 and every HTTP stack forwards custom headers such as ``Circle-Token`` across redirects. All
-credential headers are decided here, per URL, so a future Bearer scheme (API v3) is one more
-branch in this module.
+credential headers are decided here, per URL: which origins receive the token at all, and in
+which form. API v3 (URLs under ``v3_base_url``) takes ``Authorization: Bearer``; API v2, the
+legacy runner API and the artifact hosts keep ``Circle-Token`` (or basic). A token is never put
+in a query string.
 """
 
 from __future__ import annotations
@@ -30,16 +32,27 @@ DEFAULT_TOKEN_ORIGINS: tuple[str, ...] = ("https://*.circle-artifacts.com",)
 _EMPTY: Mapping[str, str] = {}
 
 
+#: The first path segments, under the runner base, of the legacy runner API (``/runner``,
+#: ``/runner/resource``, ``/runner/token``, ``/runner/tasks``): on a server install or the fake it
+#: shares ``/api/v3`` with API v3 but keeps ``Circle-Token``. The newer v3-style runner routes
+#: (``/runner/resource-classes``, ``/runner/agents``, ``/runner/tokens``) are v3 [inferred].
+_LEGACY_RUNNER = frozenset({"resource", "token", "tasks"})
+
+
 class TokenAuth:
-    """A personal API token sent as ``Circle-Token`` or as HTTP basic user name."""
+    """A personal API token sent as ``Circle-Token`` or as HTTP basic user name (v2, runner),
+    or as ``Authorization: Bearer`` (v3)."""
 
     __slots__ = (
         "_allowed",
         "_base_origin",
+        "_bearer",
         "_cache",
         "_echoes",
         "_headers",
+        "_runner",
         "_token",
+        "_v3",
         "fingerprint",
         "scheme",
     )
@@ -51,6 +64,8 @@ class TokenAuth:
         base_url: URL,
         scheme: AuthScheme = "circle-token",
         extra_origins: Iterable[str] = DEFAULT_TOKEN_ORIGINS,
+        v3_base_url: URL | None = None,
+        runner_base_url: URL | None = None,
     ) -> None:
         if scheme not in ("circle-token", "basic"):
             raise ValueError(f"unknown auth scheme {scheme!r}")
@@ -65,6 +80,9 @@ class TokenAuth:
             self._headers = {"Circle-Token": token}
         #: What a server could echo back of the credentials, as bytes (see :meth:`scrub`).
         self._echoes = tuple(form.encode() for form in secret_forms(token))
+        self._bearer: Mapping[str, str] = {"Authorization": f"Bearer {token}"}
+        self._v3 = _prefix(v3_base_url) if v3_base_url is not None else None
+        self._runner = _prefix(runner_base_url) if runner_base_url is not None else None
         self._base_origin = _origin(base_url)
         self._allowed = tuple(_parse_pattern(p) for p in extra_origins)
         self._cache: dict[tuple[str, str, int | None], bool] = {}
@@ -82,8 +100,30 @@ class TokenAuth:
         return data
 
     def headers_for(self, url: URL) -> Mapping[str, str]:
-        """The credential headers for ``url``: empty unless its origin may receive the token."""
-        return self._headers if self.allows(url) else _EMPTY
+        """The credential headers for ``url``: empty unless its origin may receive the token;
+        Bearer for an API v3 URL, else the v2 scheme. The mappings returned are shared and
+        constant (callers may cache what they build from them by identity)."""
+        if not self.allows(url):
+            return _EMPTY
+        return self._bearer if self.is_v3(url) else self._headers
+
+    def is_v3(self, url: URL) -> bool:
+        """Whether ``url`` is an API v3 call: under the v3 base, and not the legacy runner API
+        when that shares the prefix (server installs, the fake)."""
+        v3 = self._v3
+        if v3 is None or _origin(url) != v3[0]:
+            return False
+        rest = _relative(url.path, v3[1])
+        if rest is None:
+            return False
+        runner = self._runner
+        if runner is not None and runner[0] == v3[0]:
+            below = _relative(url.path, runner[1])
+            if below is not None:
+                parts = below.split("/")
+                if parts[0] == "runner" and (len(parts) == 1 or parts[1] in _LEGACY_RUNNER):
+                    return False
+        return True
 
     def allows(self, url: URL) -> bool:
         origin = _origin(url)
@@ -100,6 +140,19 @@ class TokenAuth:
 
 def _origin(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme.lower(), (url.host or "").lower().rstrip("."), url.port)
+
+
+def _prefix(url: URL) -> tuple[tuple[str, str, int | None], str]:
+    return _origin(url), url.path.rstrip("/")
+
+
+def _relative(path: str, prefix: str) -> str | None:
+    """``path`` below ``prefix`` without the leading ``/`` (``None``: not below it)."""
+    if path == prefix:
+        return ""
+    if path.startswith(prefix + "/"):
+        return path[len(prefix) + 1 :]
+    return None
 
 
 def _parse_pattern(pattern: str) -> tuple[str, str, int | None]:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .download import ArtifactsAPI
+    from .v3 import V3
     from .waiting import PollSchedule
     from .watching import Watcher
 
@@ -39,6 +40,7 @@ __all__ = [
     "RUNNER_BASE_URL",
     "RUNNER_URL_ENV_VAR",
     "TOKEN_ENV_VARS",
+    "V3_BASE_URL_ENV_VAR",
     "CircleCI",
 ]
 
@@ -51,6 +53,8 @@ TOKEN_ENV_VARS = ("CIRCLECI_TOKEN", "CIRCLE_TOKEN")
 #: Read when no ``base_url`` / ``runner_base_url`` is passed (CircleCI server installs).
 BASE_URL_ENV_VAR = "CIRCLECI_BASE_URL"
 RUNNER_URL_ENV_VAR = "CIRCLECI_RUNNER_URL"
+#: Read when no ``v3_base_url`` is passed; else API v3 is derived from the base URL.
+V3_BASE_URL_ENV_VAR = "CIRCLECI_V3_BASE_URL"
 
 _NO_VIEW = RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
 
@@ -66,7 +70,9 @@ class CircleCI(ResourceNamespaces):
                 ...
 
     With no ``base_url``, ``$CIRCLECI_BASE_URL`` or cloud's; with no ``runner_base_url``,
-    ``$CIRCLECI_RUNNER_URL``, else ``/api/v3`` on a server install's host, else cloud's.
+    ``$CIRCLECI_RUNNER_URL``, else ``/api/v3`` on a server install's host, else cloud's. API v3
+    (``cci.v3``) lives at ``v3_base_url``, else ``$CIRCLECI_V3_BASE_URL``, else the base URL
+    with its final ``v2`` made ``v3`` (same host: a proxy or the fake work unchanged).
 
     Every client using the same token against the same API in one process shares one rate
     limiter, because the server counts requests per token. ``max_concurrency`` bounds requests
@@ -94,6 +100,7 @@ class CircleCI(ResourceNamespaces):
         *,
         base_url: str | None = None,
         runner_base_url: str | None = None,
+        v3_base_url: str | None = None,
         auth: AuthScheme = "circle-token",
         timeouts: Timeouts | None = None,
         retry: RetryConfig | None = None,
@@ -110,7 +117,9 @@ class CircleCI(ResourceNamespaces):
         trace_configs: Iterable[aiohttp.TraceConfig] = (),
     ) -> None:
         token = _resolve_token(token)
-        base_url, runner_base_url = _resolve_urls(base_url, runner_base_url)
+        base_url, runner_base_url, v3_base_url = _resolve_urls(
+            base_url, runner_base_url, v3_base_url
+        )
         url = URL(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError(f"base_url must be an http(s) URL, got {base_url!r}")
@@ -123,12 +132,24 @@ class CircleCI(ResourceNamespaces):
             raise ConfigurationError(
                 f"runner_base_url must be an http(s) URL, got {runner_base_url!r}"
             )
+        v3 = URL(v3_base_url.rstrip("/"))
+        if v3.scheme not in ("http", "https") or not v3.host:
+            raise ConfigurationError(f"v3_base_url must be an http(s) URL, got {v3_base_url!r}")
         self.base_url = url
+        #: API v3's base (``cci.v3``); its origin receives the token (as Bearer).
+        self.v3_base_url = v3
         #: The runner API's base (``runner.circleci.com/api/v3`` on cloud). Its origin receives
         #: the token too; runner methods call it with absolute URLs.
         self.runner_base_url = runner
-        origins = (*token_origins, str(runner.origin()))
-        self._auth = TokenAuth(token, base_url=url, scheme=auth, extra_origins=origins)
+        origins = (*token_origins, str(runner.origin()), str(v3.origin()))
+        self._auth = TokenAuth(
+            token,
+            base_url=url,
+            scheme=auth,
+            extra_origins=origins,
+            v3_base_url=v3,
+            runner_base_url=runner,
+        )
         watchers = Observers(observers)
         traces = list(trace_configs)
         if traces and (session is not None or transport is not None):
@@ -299,6 +320,14 @@ class CircleCI(ResourceNamespaces):
 
         return ArtifactsAPI(self)
 
+    @functools.cached_property
+    def v3(self) -> V3:
+        """API v3 (``cci.v3.runs``, ``cci.v3.workflows``, ...): this client's session, limiter
+        and pool, Bearer credentials, cursor pages."""
+        from .v3 import V3
+
+        return V3(self)
+
     # -- state --------------------------------------------------------------------------------
 
     @property
@@ -318,10 +347,14 @@ class CircleCI(ResourceNamespaces):
         return limiter.view() if limiter is not None else _NO_VIEW
 
 
-def _resolve_urls(base_url: str | None, runner_base_url: str | None) -> tuple[str, str]:
-    """The API and runner API bases: as passed, else from the environment, else cloud's. A
-    server install serves the runner API at ``/api/v3`` on its own host, so a non-cloud base
-    URL moves the runner default there too."""
+def _resolve_urls(
+    base_url: str | None, runner_base_url: str | None, v3_base_url: str | None = None
+) -> tuple[str, str, str]:
+    """The API, runner API and API v3 bases: as passed, else from the environment, else
+    derived. A server install serves the runner API at ``/api/v3`` on its own host, so a
+    non-cloud base URL moves the runner default there too. API v3 sits beside v2 on the same
+    host: a final ``v2`` path segment becomes ``v3`` (``/api/v2`` -> ``/api/v3``), and a base
+    without one gets ``/api/v3`` at its origin."""
     base = base_url or os.environ.get(BASE_URL_ENV_VAR, "").strip() or DEFAULT_BASE_URL
     runner = runner_base_url or os.environ.get(RUNNER_URL_ENV_VAR, "").strip()
     if not runner:
@@ -329,7 +362,19 @@ def _resolve_urls(base_url: str | None, runner_base_url: str | None) -> tuple[st
         parsed = URL(base.rstrip("/"))
         if str(parsed) != DEFAULT_BASE_URL and parsed.absolute:  # a bad one fails later
             runner = str(parsed.origin() / "api" / "v3")
-    return base, runner
+    v3 = v3_base_url or os.environ.get(V3_BASE_URL_ENV_VAR, "").strip()
+    if not v3:
+        v3 = _derive_v3(base)
+    return base, runner, v3
+
+
+def _derive_v3(base: str) -> str:
+    parsed = URL(base.rstrip("/"))
+    if not parsed.absolute:
+        return base  # refused later, with the base URL's own message
+    if parsed.name == "v2":
+        return str(parsed.parent / "v3")
+    return str(parsed.origin() / "api" / "v3")
 
 
 def _resolve_token(token: str | None) -> str:

@@ -10,6 +10,7 @@
     │   ├── Forbidden               403
     │   ├── NotFound                404
     │   ├── Conflict                409
+    │   ├── Gone                    410 (an API v3 operation that was removed for good)
     │   ├── UnprocessableEntity     422
     │   ├── RateLimitExceeded       429
     │   │   └── MaxWaitExceeded     the limiter's next slot is further away than max_wait
@@ -30,14 +31,18 @@
         └── DownloadFailed          raised by ``fail_fast=True``; holds every file's result
 
 Status codes map to classes in one place, :func:`error_for_status`. Errors carry the method, the
-URL (redacted), the status and CircleCI's own message, never the token or request headers. A
+URL (redacted), the status and CircleCI's own message, never the token or request headers. An
+API v3 answer's error object (``{"error": {type, id, title, detail, source.pointer}}``) is
+read into :attr:`APIError.error` (an :class:`ErrorObject`), and its ``id``, the one to quote to
+CircleCI support, is in the message. A
 failure of the HTTP stack keeps its cause as a :class:`SanitizedCause` (the original exception's
 type name and message only): the stack's own exceptions hold the request's headers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ._redact import redact_url
 
@@ -58,6 +63,7 @@ __all__ = [
     "DownloadError",
     "DownloadFailed",
     "Forbidden",
+    "Gone",
     "IntegrityError",
     "LocalFileError",
     "MaxWaitExceeded",
@@ -104,6 +110,55 @@ class CircleCIError(Exception):
         return f"{type(self).__name__}({self.message!r}, method={self.method!r}, url={self.url!r})"
 
 
+class ErrorObject(NamedTuple):
+    """API v3's error object. Branch on the status, then on ``type``; ``title`` and ``detail``
+    are for people; ``id`` is what CircleCI support asks for; ``pointer`` (``source.pointer``)
+    names the request member at fault. Any member may be missing."""
+
+    type: str | None
+    id: str | None
+    title: str | None
+    detail: str | None
+    pointer: str | None
+
+    @classmethod
+    def from_body(cls, decoded: Any) -> ErrorObject | None:
+        """The error object of a decoded v3 body, or ``None`` when it has none (a v2
+        ``message`` body, text, a body with neither title nor detail nor id)."""
+        if not isinstance(decoded, dict):
+            return None
+        error = decoded.get("error")
+        if not isinstance(error, dict):
+            return None
+        source = error.get("source")
+        pointer = source.get("pointer") if isinstance(source, dict) else None
+        found = cls(
+            _text(error.get("type")),
+            _text(error.get("id")),
+            _text(error.get("title")),
+            _text(error.get("detail")),
+            _text(pointer),
+        )
+        if found.title is None and found.detail is None and found.id is None:
+            return None
+        return found
+
+    def describe(self) -> str:
+        """``title: detail (at pointer) [error id X]``: the message of the error raised."""
+        text = ": ".join(part for part in (self.title, self.detail) if part) or (
+            self.type or "error"
+        )
+        if self.pointer:
+            text += f" (at {self.pointer})"
+        if self.id:
+            text += f" [error id {self.id}]"
+        return text
+
+
+def _text(value: Any) -> str | None:
+    return value[:500] if isinstance(value, str) and value else None
+
+
 class ConfigurationError(CircleCIError, ValueError):
     """Invalid client configuration, such as no token anywhere."""
 
@@ -137,6 +192,21 @@ class APIError(CircleCIError):
         self.body = body[:4096] if body is not None else None
         self.request_id = request_id
         self.rate_limit = rate_limit
+        self._error: ErrorObject | bool | None = False  # False: not read yet
+
+    @property
+    def error(self) -> ErrorObject | None:
+        """The API v3 error object of the answer (``None``: it had none, as v2 answers)."""
+        found = self._error
+        if found is False:
+            found = self._error = _error_object(self.body)
+        return found if isinstance(found, ErrorObject) else None
+
+    @property
+    def error_id(self) -> str | None:
+        """API v3's ``error.id``: quote it to CircleCI support."""
+        error = self.error
+        return error.id if error is not None else None
 
     def __str__(self) -> str:
         status = f"HTTP {self.status}: " if self.status is not None else ""
@@ -167,6 +237,11 @@ class NotFound(APIError, status=404):
 
 class Conflict(APIError, status=409):
     """409: the resource already exists or is in a conflicting state."""
+
+
+class Gone(APIError, status=410):
+    """410: the operation was removed for good (API v3 answers it once a deprecated route's
+    ``Sunset`` has passed). Upgrade the library, or move to the replacement the notes name."""
 
 
 class UnprocessableEntity(APIError, status=422):
@@ -345,9 +420,22 @@ class DownloadFailed(DownloadError):
         self.results = results
 
 
+def _error_object(body: bytes | None) -> ErrorObject | None:
+    if not body or body.lstrip()[:1] != b"{":
+        return None
+    try:
+        return ErrorObject.from_body(json.loads(body))
+    except ValueError:
+        return None
+
+
 def extract_message(body: bytes, decoded: Any = None) -> str:
-    """CircleCI's error text: ``message`` (most endpoints), ``error`` (Policy, OIDC), else the
-    raw body as text (some 429s are plain ``Rate limited.``)."""
+    """CircleCI's error text: API v3's error object (title, detail, error id), ``message``
+    (most v2 endpoints), ``error`` (Policy, OIDC), else the raw body as text (some 429s are
+    plain ``Rate limited.``)."""
+    v3 = ErrorObject.from_body(decoded)
+    if v3 is not None:
+        return v3.describe()
     if isinstance(decoded, dict):
         for key in ("message", "error"):
             value = decoded.get(key)

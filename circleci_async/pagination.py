@@ -1,9 +1,12 @@
-"""Async iteration over CircleCI's ``next_page_token`` pages.
+"""Async iteration over CircleCI's pages: API v2's ``{items, next_page_token}`` and API v3's
+``{data, page: {next, prev}}`` cursors.
 
 :class:`PageCursor` is the pure state of a walk (which token comes next, when to stop, loop
-detection, the item limit); :class:`AsyncPaginator` adds the fetching. The page-token query
-parameter and the response envelope are named in this module only, so API v3's cursor pages are
-another cursor here rather than a change everywhere.
+detection, the item limit); :class:`AsyncPaginator` adds the fetching. The page parameters and
+the response envelopes are named in this module only: a :class:`PageStyle` says where a page's
+items and next token are (:data:`V2_PAGES`, :data:`V3_PAGES`), and the caller's fetch function
+sends the token (v2 ``page-token``; v3 ``page[cursor]`` in the query, or ``page.cursor`` in the
+body of a search POST; see :func:`v3_query` and :func:`v3_body`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,76 @@ import attrs
 
 from .errors import CircleCIError, PaginationError
 
-__all__ = ["PAGE_TOKEN_PARAM", "AsyncPaginator", "Page", "PageCursor"]
+__all__ = [
+    "PAGE_TOKEN_PARAM",
+    "V2_PAGES",
+    "V3_CURSOR_PARAM",
+    "V3_LIMIT_PARAM",
+    "V3_PAGES",
+    "AsyncPaginator",
+    "Page",
+    "PageCursor",
+    "PageStyle",
+    "v3_body",
+    "v3_query",
+]
 
 T = TypeVar("T")
 
 #: The query parameter CircleCI API v2 reads the page token from.
 PAGE_TOKEN_PARAM = "page-token"  # noqa: S105 - a parameter name, not a secret
+#: API v3's query parameters: the opaque cursor sent back unchanged, and the page size.
+V3_CURSOR_PARAM = "page[cursor]"
+V3_LIMIT_PARAM = "page[limit]"
+
+
+@attrs.frozen
+class PageStyle:
+    """Where a decoded page keeps its items and the token of the next page."""
+
+    name: str
+    items_key: str
+    #: The next page's token from the decoded page (``None`` or ``""``: the last page).
+    next_token: Callable[[Mapping[str, Any]], Any]
+    #: An empty page ends the walk even if it names a next one (v3 clients stop there).
+    empty_ends: bool = False
+
+
+def _v2_next(data: Mapping[str, Any]) -> Any:
+    return data.get("next_page_token")
+
+
+def _v3_next(data: Mapping[str, Any]) -> Any:
+    """``page.next``; a missing or null ``page`` block ends the walk (as CircleCI's own
+    clients read it)."""
+    page = data.get("page")
+    return page.get("next") if isinstance(page, dict) else None
+
+
+V2_PAGES = PageStyle("v2", "items", _v2_next)
+V3_PAGES = PageStyle("v3", "data", _v3_next, empty_ends=True)
+
+
+def v3_query(
+    params: Mapping[str, Any] | None, cursor: str | None, limit: int | None
+) -> dict[str, Any]:
+    """A v3 list's query for one page: ``page[cursor]`` when there is one, ``page[limit]``
+    when given."""
+    query = dict(params or {})
+    if cursor:
+        query[V3_CURSOR_PARAM] = cursor
+    if limit is not None:
+        query[V3_LIMIT_PARAM] = str(limit)
+    return query
+
+
+def v3_body(body: Mapping[str, Any], cursor: str | None, limit: int | None) -> dict[str, Any]:
+    """A v3 search POST's body for one page: ``page: {cursor, limit}`` (``""`` on the first
+    page, as the official CLI sends it)."""
+    page: dict[str, Any] = {"cursor": cursor or ""}
+    if limit is not None:
+        page["limit"] = limit
+    return {**body, "page": page}
 
 
 @attrs.frozen
@@ -118,8 +185,10 @@ class AsyncPaginator(Generic[T]):
         max_items: int | None = None,
         convert: Callable[[Any], T] | None = None,
         read_ahead: bool | None = None,
+        style: PageStyle = V2_PAGES,
     ) -> None:
         self._fetch = fetch
+        self._style = style
         # By default only typed walks read ahead: converting a page takes long enough to hide
         # the next round trip behind it; a walk of plain dicts gains less than a task costs.
         self._read_ahead = read_ahead if read_ahead is not None else convert is not None
@@ -221,10 +290,13 @@ class AsyncPaginator(Generic[T]):
         except CircleCIError as exc:
             exc.page_token = token
             raise
-        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-            raise PaginationError(f"page response has no 'items' list (got {type(data).__name__})")
-        raw_items: list[Any] = data["items"]
-        cursor.page_fetched(data.get("next_page_token"))
+        style = self._style
+        if not isinstance(data, dict) or not isinstance(data.get(style.items_key), list):
+            raise PaginationError(
+                f"page response has no {style.items_key!r} list (got {type(data).__name__})"
+            )
+        raw_items: list[Any] = data[style.items_key]
+        cursor.page_fetched(None if style.empty_ends and not raw_items else style.next_token(data))
         keep = cursor.allowance(len(raw_items))
         if keep < len(raw_items):
             raw_items = raw_items[:keep]

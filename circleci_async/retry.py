@@ -125,13 +125,16 @@ class RetryPolicy:
         elapsed: float,
         schedule: RetrySchedule,
         progressed: bool = False,
+        idempotent: bool | None = None,
     ) -> RetryDecision:
         """``attempt`` is the number of attempts made so far; ``elapsed`` the seconds since the
-        call began; ``progressed`` whether this failed attempt still brought new bytes."""
+        call began; ``progressed`` whether this failed attempt still brought new bytes;
+        ``idempotent`` overrides what the method implies (an API v3 POST documented as safe to
+        repeat is ``True``; ``None``: decided by the method)."""
         cfg = self.config
         if progressed:
             schedule.progressed(attempt)
-        decision = self._decide(error, method, elapsed, schedule)
+        decision = self._decide(error, method, elapsed, schedule, idempotent)
         if decision.retry:
             if attempt - schedule.forgiven >= cfg.max_attempts:
                 return RetryDecision(
@@ -144,7 +147,12 @@ class RetryPolicy:
         return decision
 
     def _decide(
-        self, error: CircleCIError, method: str, elapsed: float, schedule: RetrySchedule
+        self,
+        error: CircleCIError,
+        method: str,
+        elapsed: float,
+        schedule: RetrySchedule,
+        idempotent_override: bool | None = None,
     ) -> RetryDecision:
         """The answer for this kind of failure, before counting attempts."""
         cfg = self.config
@@ -161,7 +169,9 @@ class RetryPolicy:
                 return self._server_wait(error.retry_after, schedule, elapsed, "429 rate limited")
             return self._within_deadline(delay, extra, elapsed, "429 rate limited")
 
-        idempotent = self.is_idempotent(method)
+        idempotent = (
+            self.is_idempotent(method) if idempotent_override is None else idempotent_override
+        )
         if isinstance(error, ConnectError):
             return self._within_deadline(
                 *_twice(schedule.next_delay()), elapsed, "connection failed"

@@ -111,7 +111,7 @@ def test_every_namespace_method_is_tagged_and_wrapped() -> None:
     assert len(by_name) > 50
     namespaces = {cls.namespace: cls for cls in _resource_classes(resources)}
     for name, op in by_name.items():
-        _, namespace, attr = name.split(".")
+        namespace, attr = name.removeprefix("cci.").rsplit(".", 1)
         method = getattr(namespaces[namespace], attr)
         assert method.__operation_id__ == op.operation_id
         assert hasattr(method, "__wrapped__"), name  # the wrapper that sets the operation

@@ -68,7 +68,8 @@ def _ids() -> list[str]:
 
 
 def test_every_operation_has_a_method(spec_ops: dict[str, SpecOperation]) -> None:
-    covered = {op.operation_id: op for op in operations()}
+    # API v3 has no saved spec: tests/test_v3_routes.py checks it against the notes' table.
+    covered = {op.operation_id: op for op in operations() if op.version != "v3"}
     assert set(covered) | set(OMITTED_OPERATIONS) == set(spec_ops)
     assert not set(covered) & set(OMITTED_OPERATIONS)
     assert len(covered) == len(spec_ops) == 120
@@ -82,9 +83,10 @@ def test_every_operation_has_a_method(spec_ops: dict[str, SpecOperation]) -> Non
 def test_methods_carry_their_operation_id() -> None:
     cci = CircleCI("t")
     for op in operations():
-        _, namespace, attribute = op.name.split(".")
-        method = getattr(getattr(cci, namespace), attribute)
-        assert method.__operation_id__ == op.operation_id
+        target: object = cci
+        for part in op.name.split(".")[1:]:  # cci.pipelines.trigger, cci.v3.runs.get
+            target = getattr(target, part)
+        assert target.__operation_id__ == op.operation_id
 
 
 def test_every_operation_has_a_request_case(spec_ops: dict[str, SpecOperation]) -> None:

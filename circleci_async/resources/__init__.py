@@ -60,10 +60,12 @@ OMITTED_OPERATIONS: dict[str, str] = {}
 
 
 def operations() -> list[Operation]:
-    """Every API operation the client covers: ``(operation_id, method, path, name)``, where
-    ``name`` says where the method is (``cci.pipelines.trigger``)."""
+    """Every API operation the client covers: ``(operation_id, method, path, name, version,
+    idempotent)``, where ``name`` says where the method is (``cci.pipelines.trigger``) and
+    ``version`` which API it belongs to (``"v2"``, ``"v3"``, ``"runner"``)."""
     for module in _MODULES:
         importlib.import_module(f"{__name__}.{module}")
+    importlib.import_module("circleci_async.v3.resources")
     return sorted(registered_operations(), key=lambda op: (op.name, op.operation_id))
 
 

@@ -36,21 +36,34 @@ class Operation(NamedTuple):
 
     operation_id: str
     method: str
-    #: The path template as the spec writes it (v2 paths relative to ``/api/v2``, runner
-    #: paths relative to ``/api/v3``).
+    #: The path template as the spec (v2, runner) or the API v3 notes write it (v2 paths
+    #: relative to ``/api/v2``, runner and v3 paths relative to ``/api/v3``).
     path: str
     #: Where to find it: ``cci.pipelines.trigger``.
     name: str
+    #: Which API: ``"v2"``, ``"v3"`` or ``"runner"``.
+    version: str = "v2"
+    #: Whether a retry may repeat it after it may have reached the server; ``None``: as its
+    #: method implies (GET, PUT, DELETE yes; POST no).
+    idempotent: bool | None = None
 
 
 _REGISTRY: dict[str, Operation] = {}
 
 
-def operation(operation_id: str, method: str, path: str) -> Callable[[F], F]:
+def operation(
+    operation_id: str,
+    method: str,
+    path: str,
+    *,
+    version: str | None = None,
+    idempotent: bool | None = None,
+) -> Callable[[F], F]:
     """Tag a namespace method with the spec operation it performs.
 
     The method gets ``__operation_id__``; its class registers it when defined, so
-    :func:`circleci_async.operations` can list coverage without calling anything. When the
+    :func:`circleci_async.operations` can list coverage without calling anything. ``version``
+    defaults to the namespace's ``api_version``. When the
     client has observers, the call runs with the id as the current operation, so its events
     (and a paginator's, for each page) carry it; otherwise it is called as it is.
     """
@@ -70,7 +83,8 @@ def operation(operation_id: str, method: str, path: str) -> Callable[[F], F]:
             return result
 
         setattr(tagged, "__operation_id__", operation_id)  # noqa: B010
-        setattr(tagged, "__operation__", (operation_id, method.upper(), path))  # noqa: B010
+        spec = (operation_id, method.upper(), path, version, idempotent)
+        setattr(tagged, "__operation__", spec)  # noqa: B010
         return cast("F", tagged)
 
     return mark
@@ -81,11 +95,18 @@ def registered_operations() -> list[Operation]:
     return list(_REGISTRY.values())
 
 
+def registered_operation(operation_id: str) -> Operation:
+    """One registered operation (its namespace's module must have been imported)."""
+    return _REGISTRY[operation_id]
+
+
 class Resource:
     """Base of the namespaces: holds the client, registers its tagged methods."""
 
     #: The attribute of the client this namespace lives at (``pipelines`` -> cci.pipelines).
     namespace: ClassVar[str]
+    #: The API the namespace's operations belong to (``Operation.version``).
+    api_version: ClassVar[str] = "v2"
 
     def __init__(self, client: CircleCI) -> None:
         self._client = client
@@ -96,12 +117,14 @@ class Resource:
             spec = getattr(value, "__operation__", None)
             if spec is None:
                 continue
-            operation_id, method, path = spec
+            operation_id, method, path, version, idempotent = spec
             known = _REGISTRY.get(operation_id)
             name = f"cci.{cls.namespace}.{attr}"
             if known is not None and known.name != name:
                 raise RuntimeError(f"{operation_id} is both {known.name} and {name}")
-            _REGISTRY[operation_id] = Operation(operation_id, method, path, name)
+            _REGISTRY[operation_id] = Operation(
+                operation_id, method, path, name, version or cls.api_version, idempotent
+            )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} cci.{self.namespace}>"

@@ -21,6 +21,7 @@ __all__ = ["RunnerAPI"]
 
 class RunnerAPI(Resource):
     namespace = "runner"
+    api_version = "runner"
 
     def _url(self, path: str) -> str:
         return f"{self._client.runner_base_url}/{path}"

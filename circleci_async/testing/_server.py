@@ -1,5 +1,5 @@
-"""FakeCircleCI: a real aiohttp.web server speaking CircleCI API v2 and the runner API on
-loopback.
+"""FakeCircleCI: a real aiohttp.web server speaking CircleCI API v2, API v3 (``fake.v3``,
+``_v3.py``: the same state seen through v3) and the runner API on loopback.
 
 Each request goes through the same steps, in the order CircleCI's edge applies them:
 record, authenticate (401), rate limit (429), injected faults, then the route. Before routing,
@@ -41,6 +41,7 @@ from ._runner import RunnerState
 from ._seeding import SEED_EPOCH
 from ._simulation import Simulation
 from ._state import FakeState
+from ._v3 import V3Api
 
 __all__ = ["FakeCircleCI", "RecordedRequest", "ScaledClock"]
 
@@ -182,6 +183,9 @@ class FakeCircleCI:
         )
         self._v2: list[Route] = self._routes.v2()
         self._v3: list[Route] = self._routes.v3()
+        #: API v3 beside v2, from the same state: its switches (410, deprecation headers,
+        #: artifacts, ``accept_circle_token``) live here.
+        self.v3 = V3Api(self._state, self._simulation, lambda: self._page_size)
         self.app = web.Application()
         self.app.router.add_route("*", "/{tail:.*}", self._handle)
 
@@ -560,9 +564,15 @@ class FakeCircleCI:
                     method, path, MultiDict(request.query), CIMultiDict(request.headers), body, now
                 )
             )
-        token = self._authenticate(request.headers)
-        if token is None:
-            return _response(401, _INVALID_TOKEN, {})
+        v3 = self.v3.serves(path)
+        if v3:
+            token = self.v3.authenticate(request.headers, self._tokens)
+            if token is None:
+                return _response(401, self.v3.unauthorized(), {})
+        else:
+            token = self._authenticate(request.headers)
+            if token is None:
+                return _response(401, _INVALID_TOKEN, {})
 
         headers: dict[str, str] = {}
         policy = self.rate_limit
@@ -590,7 +600,13 @@ class FakeCircleCI:
             if fault.kind == "delay":
                 await asyncio.sleep(fault.delay)
 
-        status, payload = self._route(request, method, path, body)
+        if v3:
+            if not self._simulation.idle:
+                self._simulation.run_until(self._now())
+            status, payload, extra = self.v3.handle(request, method, path, body)
+            headers.update(extra)
+        else:
+            status, payload = self._route(request, method, path, body)
         if fault is not None and fault.kind == "disconnect":
             return await _disconnect(request, status, payload, headers)
         if fault is not None and fault.kind == "malformed_json":

@@ -1,0 +1,444 @@
+"""API v3 in the fake, served beside v2 from the same state (``fake.v3``): a run seen here is
+the pipeline v2 serves, with the same id (``_v3_render.py`` maps the fields).
+
+What it enforces, as the notes describe v3 (all of it **[inferred]** where §5 of the notes
+says so): ``Authorization: Bearer`` only (``Circle-Token`` is refused unless
+:attr:`V3Api.accept_circle_token`), 401 and every other error as the v3 error object, the
+required scope filters (400 ``validation_error``), ``page[limit]`` within each operation's
+maximum (400, not clamped), opaque cursors and ``page.next: null`` on the last page, search
+cursors in the body. On demand: an operation removed (410) or deprecated (``Deprecation``,
+``Sunset``, ``Link`` headers).
+
+Routes are written as the notes write them (``/runs/{id}``); :meth:`V3Api.remove` and
+:meth:`V3Api.deprecate` take the same form.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+from ._codec import dumps, loads
+from ._records import ApiError
+from ._v3_render import job_entity, project_entity, run_entity, user_entity, workflow_entity
+
+if TYPE_CHECKING:
+    from ._simulation import Simulation
+    from ._state import FakeState
+
+__all__ = ["V3Api", "V3Error"]
+
+PREFIX = "/api/v3"
+#: ``page[limit]`` maxima (§3.1); elsewhere 100 [inferred].
+LIMITS = {"/runs": 20, "/runs/search": 20, "/projects": 50}
+DEFAULT_MAX = 100
+
+V3Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, Any]]
+
+_TYPES = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          409: "conflict", 410: "gone"}  # fmt: skip
+
+
+class V3Error(Exception):
+    """A v3 error answer: status, ``error.type``, ``title``, ``detail``, ``source.pointer``."""
+
+    def __init__(
+        self, status: int, title: str, detail: str = "", pointer: str | None = None
+    ) -> None:
+        super().__init__(title)
+        self.status, self.title, self.detail, self.pointer = status, title, detail, pointer
+
+
+class V3Api:
+    """The v3 routes, their switches and their store of what v2 has no place for."""
+
+    def __init__(
+        self, state: FakeState, simulation: Simulation, page_size: Callable[[], int]
+    ) -> None:
+        self.state = state
+        self.sim = simulation
+        self._size = page_size
+        #: Also accept ``Circle-Token`` (the JetBrains plugin sends it; the conventions show
+        #: only Bearer).
+        self.accept_circle_token = False
+        self._removed: set[tuple[str, str]] = set()
+        self._deprecated: dict[tuple[str, str], dict[str, str]] = {}
+        self._artifacts: dict[str, list[dict[str, Any]]] = {}
+        self._error_ids = itertools.count(1)
+        self._routes = self._table()
+
+    # -- switches ---------------------------------------------------------------------------
+
+    def remove(self, method: str, path: str) -> None:
+        """Answer ``method path`` (``"GET", "/runs/{id}"``) with 410 from now on."""
+        self._removed.add(self._known(method, path))
+
+    def deprecate(
+        self, method: str, path: str, *, sunset: str | None = None, link: str | None = None
+    ) -> None:
+        """Send ``Deprecation: true`` (and ``Sunset``, ``Link; rel="deprecation"``) on it."""
+        headers = {"Deprecation": "true"}
+        if sunset is not None:
+            headers["Sunset"] = sunset
+        if link is not None:
+            headers["Link"] = f'<{link}>; rel="deprecation"'
+        self._deprecated[self._known(method, path)] = headers
+
+    def set_artifacts(self, job_id: str, artifacts: Sequence[Mapping[str, Any]]) -> None:
+        """What ``GET /jobs/{id}/artifacts`` lists: ``{path, url, execution}`` each."""
+        self.state.api_job_by_id(job_id)
+        self._artifacts[job_id] = [dict(item) for item in artifacts]
+
+    def _known(self, method: str, path: str) -> tuple[str, str]:
+        key = (method.upper(), path)
+        if not any(t == path and key[0] in h for _, t, h in self._routes):
+            raise ValueError(f"the fake serves no v3 route {method} {path}")
+        return key
+
+    # -- the request ------------------------------------------------------------------------
+
+    def serves(self, path: str) -> bool:
+        """Whether ``path`` is one of these routes (the legacy runner API shares ``/api/v3``)."""
+        if not path.startswith(PREFIX + "/"):
+            return False
+        tail = path[len(PREFIX) :]
+        return any(pattern.fullmatch(tail) for pattern, _, _ in self._routes)
+
+    def authenticate(self, headers: CIMultiDictProxy[str], tokens: frozenset[str]) -> str | None:
+        scheme, _, value = headers.get("Authorization", "").partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else None
+        if token is None and self.accept_circle_token:
+            token = headers.get("Circle-Token")
+        return token if token and token in tokens else None
+
+    def unauthorized(self) -> bytes:
+        return self.error_body(V3Error(401, "Unauthorized", "Missing or invalid Bearer token."))
+
+    def error_body(self, error: V3Error) -> bytes:
+        body: dict[str, Any] = {
+            "type": _TYPES.get(error.status, "server_error" if error.status >= 500 else "error"),
+            "id": f"req_{next(self._error_ids):06d}",
+            "title": error.title,
+            "detail": error.detail,
+        }
+        if error.pointer is not None:
+            body["source"] = {"pointer": error.pointer}
+        return dumps({"error": body})
+
+    def handle(
+        self, request: web.Request, method: str, path: str, body: bytes
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """(status, body, extra headers) for a path :meth:`serves`."""
+        tail = path[len(PREFIX) :]
+        for pattern, template, handlers in self._routes:
+            match = pattern.fullmatch(tail)
+            if match is None:
+                continue
+            key = (method, template)
+            headers = dict(self._deprecated.get(key, {}))
+            if key in self._removed:
+                gone = V3Error(410, "Gone", f"{method} {template} has been removed.")
+                return 410, self.error_body(gone), headers
+            handler = handlers.get(method)
+            if handler is None:
+                return 405, self.error_body(V3Error(405, "Method Not Allowed")), headers
+            try:
+                status, payload = handler(request, match.groupdict(), body)
+            except V3Error as error:
+                return error.status, self.error_body(error), headers
+            except ApiError as error:  # the shared state's 4xx, in v3's shape
+                title = _TITLES.get(error.status, "Error")
+                return (
+                    error.status,
+                    self.error_body(V3Error(error.status, title, error.message)),
+                    headers,
+                )
+            if status == 201 and isinstance(payload, dict) and "location" in payload:
+                headers["Location"] = payload.pop("location")
+            return status, b"" if payload is None else dumps(payload), headers
+        return 404, self.error_body(V3Error(404, "Not Found")), {}
+
+    # -- the table --------------------------------------------------------------------------
+
+    def _table(self) -> list[tuple[re.Pattern[str], str, dict[str, V3Handler]]]:
+        table: list[tuple[str, dict[str, V3Handler]]] = [
+            ("/users", {"GET": self._users}),
+            ("/orgs", {"GET": self._orgs}),
+            ("/orgs/{id}/settings", {"GET": self._org_settings}),
+            ("/projects", {"GET": self._projects}),
+            ("/projects/{id}", {"GET": self._project}),
+            ("/projects/{id}/settings", {"GET": self._project_settings}),
+            ("/runs", {"GET": self._runs}),
+            ("/runs/search", {"POST": self._search_runs}),
+            ("/runs/{id}", {"GET": self._run}),
+            ("/workflows", {"GET": self._workflows}),
+            ("/workflows/{id}", {"GET": self._workflow}),
+            ("/workflows/{id}/rerun", {"POST": self._rerun}),
+            ("/workflows/{id}/cancel", {"POST": self._cancel}),
+            ("/jobs", {"GET": self._jobs}),
+            ("/jobs/{id}", {"GET": self._job}),
+            ("/jobs/{id}/artifacts", {"GET": self._job_artifacts}),
+        ]
+        return [
+            (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)), path, handlers)
+            for path, handlers in table
+        ]
+
+    # -- paging -----------------------------------------------------------------------------
+
+    def _page(
+        self,
+        route: str,
+        items: Sequence[Any],
+        cursor: Any,
+        limit: Any,
+        render: Callable[[Any], Any],
+    ) -> tuple[int, Any]:
+        """One page of ``items``: the limit checked against the route's maximum, the cursor an
+        opaque token holding the offset and the limit it was made with."""
+        most = LIMITS.get(route, DEFAULT_MAX)
+        offset, size = 0, min(self._size(), most)
+        if cursor not in (None, ""):
+            offset, size = _decode_cursor(cursor)
+        if limit is not None:
+            try:
+                size = int(limit)
+            except (TypeError, ValueError):
+                size = 0
+            if not 1 <= size <= most:
+                raise V3Error(400, "Invalid page size", f"page[limit] must be 1..{most}",
+                              "page[limit]")  # fmt: skip
+        chunk = items[offset : offset + size]
+        after = offset + size
+        nxt = _encode_cursor(after, size) if after < len(items) else None
+        prev = _encode_cursor(max(0, offset - size), size) if offset > 0 else None
+        return 200, {"data": [render(item) for item in chunk], "page": {"next": nxt, "prev": prev}}
+
+    def _query_page(
+        self, r: web.Request, route: str, items: Sequence[Any], render: Callable[[Any], Any]
+    ) -> tuple[int, Any]:
+        return self._page(
+            route, items, r.query.get("page[cursor]"), r.query.get("page[limit]"), render
+        )
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def _users(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        user_id = _required(r, "user_id")
+        user = self.state.user if user_id == "me" else self.state.users.get(user_id)
+        return 200, {"data": [] if user is None else [user_entity(user)], "page": _END}
+
+    def _orgs(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        slug = _required(r, "slug")
+        org = next((o for o in self.state.orgs.values() if o.slug == slug), None)
+        data = [] if org is None else [{"id": org.id, "attributes": {"name": org.name,
+                                        "slug": org.slug}, "references": {}}]  # fmt: skip
+        return 200, {"data": data, "page": _END}
+
+    def _org_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        org = self.state.orgs.get(m["id"])
+        if org is None:
+            raise V3Error(404, "Not Found", "Organization not found.")
+        attributes = dict.fromkeys(_ORG_SETTINGS, False)
+        return 200, {"data": {"id": org.id, "attributes": attributes, "references": {}}}
+
+    def _projects(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        q = r.query
+        projects = sorted(self.state.projects.values(), key=lambda p: p.slug)
+        if "filter[slug]" in q:
+            projects = [p for p in projects if p.slug == q["filter[slug]"]]
+        elif "filter[org_id]" in q:
+            projects = [p for p in projects if p.organization_id == q["filter[org_id]"]]
+            name = q.get("filter[name]")
+            if name is not None:
+                projects = [p for p in projects if name in p.name]
+        elif q.get("filter[following]") == "true":
+            pass  # the fake's user follows every project
+        else:
+            raise V3Error(400, "Missing Required Filter",
+                          "one of filter[slug], filter[org_id], filter[following]=true")  # fmt: skip
+        return self._query_page(
+            r, "/projects", projects, lambda p: project_entity(p, org_name=True)
+        )
+
+    def _project(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        project = self.state.api_project_by_id(m["id"])
+        return 200, {"data": project_entity(project, org_name=False)}
+
+    def _project_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        project = self.state.api_project_by_id(m["id"])
+        attributes: dict[str, Any] = dict.fromkeys(_PROJECT_SETTINGS, False)
+        attributes["pr_only_branch_overrides"] = [project.default_branch]
+        return 200, {"data": {"id": project.id, "attributes": attributes, "references": {}}}
+
+    def _all_runs(self) -> list[Any]:
+        return sorted(self.state.pipelines.values(), key=lambda p: (p.created_at, p.seq),
+                      reverse=True)  # fmt: skip
+
+    def _render_run(self, pipeline: Any) -> dict[str, Any]:
+        return run_entity(pipeline, self.state.workflows_of(pipeline))
+
+    def _runs(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        user_id = _required(r, "user_id")
+        user = self.state.user.id if user_id == "me" else user_id
+        runs = [p for p in self._all_runs() if p.actor.id == user]
+        phase, outcome = r.query.get("filter[phase]"), r.query.get("filter[current_outcome]")
+        if phase is not None or outcome is not None:
+            runs = [p for p in runs if _matches(self._render_run(p), phase, outcome)]
+        return self._query_page(r, "/runs", runs, self._render_run)
+
+    def _search_runs(self, _r: web.Request, _m: dict[str, str], b: bytes) -> tuple[int, Any]:
+        body = _json_object(b)
+        scope = body.get("scope")
+        ids = scope.get("project_ids") if isinstance(scope, dict) else None
+        if not isinstance(ids, list) or not ids:
+            raise V3Error(400, "Invalid request", "scope.project_ids is required",
+                          "/scope/project_ids")  # fmt: skip
+        page = body.get("page") or {}
+        if not isinstance(page, dict):
+            raise V3Error(400, "Invalid request", "page must be an object", "/page")
+        runs = [p for p in self._all_runs() if p.project.id in ids]
+        expression = body.get("filter")
+        if expression:
+            runs = [p for p in runs if _search_match(p, self._render_run(p), str(expression))]
+        return self._page("/runs/search", runs, page.get("cursor"), page.get("limit"),
+                          self._render_run)  # fmt: skip
+
+    def _run(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return 200, {"data": self._render_run(self.state.api_pipeline(m["id"]))}
+
+    def _workflows(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        pipeline = self.state.api_pipeline(_required(r, "run_id"))
+        return self._query_page(r, "/workflows", self.state.workflows_of(pipeline),
+                                workflow_entity)  # fmt: skip
+
+    def _workflow(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return 200, {"data": workflow_entity(self.state.api_workflow(m["id"]))}
+
+    def _rerun(self, _r: web.Request, m: dict[str, str], b: bytes) -> tuple[int, Any]:
+        body = _json_object(b) if b.strip() else {}
+        if not isinstance(body.get("is_from_failed", False), bool):
+            raise V3Error(400, "Invalid request", "is_from_failed is a boolean", "/is_from_failed")
+        new = self.sim.rerun(self.state.api_workflow(m["id"]), self.state.clock())
+        return 201, {"data": {"id": new.id}, "location": f"{PREFIX}/workflows/{new.id}"}
+
+    def _cancel(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        workflow = self.state.api_workflow(m["id"])
+        self.sim.cancel_workflow(workflow, self.state.clock())
+        return 202, {"data": {"id": workflow.id}}
+
+    def _jobs(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        workflow = self.state.api_workflow(_required(r, "workflow_id"))
+        return self._query_page(r, "/jobs", self.state.jobs_of(workflow),
+                                lambda j: job_entity(j, details=False))  # fmt: skip
+
+    def _job(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return 200, {"data": job_entity(self.state.api_job_by_id(m["id"]), details=True)}
+
+    def _job_artifacts(self, r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        job = self.state.api_job_by_id(m["id"])
+
+        def render(item: dict[str, Any]) -> dict[str, Any]:
+            return {"attributes": item, "references": {"job": {"id": job.id}}}
+
+        return self._query_page(r, "/jobs/{id}/artifacts", self._artifacts.get(job.id, []),
+                                render)  # fmt: skip
+
+
+_END = {"next": None, "prev": None}
+_TITLES = {400: "Bad Request", 404: "Not Found", 409: "Conflict"}
+_ORG_SETTINGS = (
+    "is_runner_terms_of_service_accepted", "enable_ai_error_summarization", "enable_ai_agents",
+    "enable_unversioned_config", "enable_certified_public_orbs", "enable_chunk_ip_ranges",
+    "enable_minor_ai_features", "enable_private_orbs", "enable_uncertified_public_orbs",
+    "is_bitbucket_workspace_member_org_member", "is_user_checkout_keys_disabled",
+    "is_running_disabled", "enable_image_brownouts", "is_context_group_restriction_required",
+    "enable_resource_class_brownouts",
+)  # fmt: skip
+_PROJECT_SETTINGS = (
+    "enable_ai_error_summarization", "enable_auto_cancel_redundant_workflows",
+    "enable_building_fork_prs", "is_build_prs_only", "can_pass_secrets_to_fork_pr_jobs",
+    "can_set_github_status", "is_running_disabled", "is_ssh_disabled", "enable_dynamic_config",
+    "is_admin_required_for_writing_settings", "is_oss", "enable_unversioned_config",
+)  # fmt: skip
+
+
+def _required(r: web.Request, name: str) -> str:
+    value = r.query.get(f"filter[{name}]")
+    if not value:
+        raise V3Error(400, "Missing Required Filter", f"filter[{name}] is required",
+                      f"filter[{name}]")  # fmt: skip
+    return value
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = loads(body)
+    except ValueError:
+        raise V3Error(400, "Invalid request", "the body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise V3Error(400, "Invalid request", "the body must be a JSON object")
+    return value
+
+
+def _encode_cursor(offset: int, size: int) -> str:
+    return base64.urlsafe_b64encode(f"fake-v3:{offset}:{size}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: Any) -> tuple[int, int]:
+    try:
+        text = base64.urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4)).decode()
+        tag, offset, size = text.split(":")
+        if tag != "fake-v3":
+            raise ValueError(tag)
+        return int(offset), int(size)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise V3Error(400, "Invalid cursor", "page[cursor] is not one this server issued",
+                      "page[cursor]") from None  # fmt: skip
+
+
+def _matches(run: dict[str, Any], phase: str | None, outcome: str | None) -> bool:
+    attributes = run["attributes"]
+    if phase is not None and attributes["phase"] != phase:
+        return False
+    return outcome is None or attributes["current_outcome"] == outcome
+
+
+#: The search statuses (§3.4) as (phase, current_outcome).
+_SEARCH_STATUS = {
+    "success": ("ended", "succeeded"), "failed": ("ended", "failed"),
+    "canceled": ("ended", "canceled"), "error": ("ended", "errored"),
+    "not_run": ("ended", "not_run"), "unauthorized": ("ended", "unauthorized"),
+    "failing": ("started", "failed"), "running": ("started", None), "queued": ("queued", None),
+}  # fmt: skip
+_TERM = re.compile(r'\s*([a-z_.]+)\s*==\s*"([^"]*)"\s*')
+
+
+def _search_match(pipeline: Any, run: dict[str, Any], expression: str) -> bool:
+    """The filter grammar clients build: ``field == "value"`` terms joined by ``and``."""
+    for term in expression.split(" and "):
+        match = _TERM.fullmatch(term)
+        if match is None:
+            raise V3Error(400, "Invalid filter", f"cannot parse {term.strip()!r}", "/filter")
+        field, value = match.groups()
+        if field == "pipeline.git.branch":
+            ok = pipeline.branch == value
+        elif field == "pipeline.id":
+            ok = pipeline.id == value
+        elif field == "pipeline.status":
+            wanted = _SEARCH_STATUS.get(value)
+            if wanted is None:
+                raise V3Error(400, "Invalid filter", f"unknown status {value!r}", "/filter")
+            ok = _matches(run, *wanted)
+        else:
+            raise V3Error(400, "Invalid filter", f"unknown field {field!r}", "/filter")
+        if not ok:
+            return False
+    return True

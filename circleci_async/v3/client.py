@@ -1,0 +1,221 @@
+"""``cci.v3``: the facade of API v3. It shares the client's pipeline (session, pool, rate
+limiter, retries, redirects, the per-URL credential rule) and adds what is v3's own: URLs under
+``v3_base_url``, cursor pages, the per-operation idempotency of POSTs and page-limit bounds, and
+deprecation notices. Namespaces (``cci.v3.runs``, ...) are created on first use."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import ConfigurationError
+from ..models import structure
+from ..pagination import (
+    V3_CURSOR_PARAM,
+    V3_LIMIT_PARAM,
+    V3_PAGES,
+    AsyncPaginator,
+    v3_body,
+    v3_query,
+)
+from ..resources._base import registered_operation
+from ._deprecation import DeprecationNotices
+from ._envelope import normalise
+from ._limits import check_limit
+
+if TYPE_CHECKING:
+    from ..client import CircleCI
+    from .resources.jobs import JobsAPI
+    from .resources.orgs import OrgsAPI
+    from .resources.projects import ProjectsAPI
+    from .resources.runs import RunsAPI
+    from .resources.users import UsersAPI
+    from .resources.workflows import WorkflowsAPI
+
+__all__ = ["V3"]
+
+T = TypeVar("T")
+
+
+class V3:
+    """API v3 over one :class:`~circleci_async.CircleCI` client (``cci.v3``)."""
+
+    def __init__(self, client: CircleCI) -> None:
+        self.client = client
+        self.base_url = client.v3_base_url
+        self._base = str(client.v3_base_url).rstrip("/")
+        #: Which operations have announced a deprecation (reported once each).
+        self.deprecations = DeprecationNotices()
+
+    def __repr__(self) -> str:
+        return f"<V3 {self._base!r}>"
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a path relative to the v3 base (``runs/{id}``)."""
+        return f"{self._base}/{path.lstrip('/')}"
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _hooks(
+        self, method: str, path: str, operation: str | None
+    ) -> tuple[bool | None, Callable[[int, Mapping[str, str]], None]]:
+        idempotent = registered_operation(operation).idempotent if operation else None
+        key = operation or f"{method.upper()} {path}"
+        return idempotent, functools.partial(self.deprecations.seen, key)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        operation: str | None = None,
+    ) -> Any:
+        """One v3 call through the client's pipeline; the decoded body, envelope and all.
+        ``operation`` (a registered id) decides whether a POST may be retried and names the
+        operation in a deprecation warning."""
+        idempotent, seen = self._hooks(method, path, operation)
+        return await self.client.core.pipeline.request(
+            method,
+            self.url(path),
+            params=params,
+            json=json,
+            idempotent=idempotent,
+            on_response=seen,
+        )
+
+    def paginate(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+        item_type: type[T] | None = None,
+        operation: str | None = None,
+        read_ahead: bool | None = None,
+    ) -> AsyncPaginator[Any]:
+        """Walk a v3 collection (``GET``, ``page[cursor]`` and ``page[limit]`` in the query).
+        ``cursor`` resumes a walk (a paginator's ``resume_token``); ``limit`` is checked
+        against the operation's maximum before anything is sent."""
+        check_limit(operation, limit)
+        base = dict(params or {})
+        if V3_CURSOR_PARAM in base or V3_LIMIT_PARAM in base:
+            raise ConfigurationError("pass cursor=... and limit=..., not page[...] params")
+        idempotent, seen = self._hooks("GET", path, operation)
+        url = self.url(path)
+
+        def fetch(token: str | None) -> Any:
+            return self.client.core.pipeline.request(
+                "GET",
+                url,
+                params=v3_query(base, token, limit) or None,
+                idempotent=idempotent,
+                on_response=seen,
+            )
+
+        return self._paginator(fetch, cursor, max_items, item_type, operation or path, read_ahead)
+
+    def search(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        max_items: int | None = None,
+        item_type: type[T] | None = None,
+        operation: str | None = None,
+        read_ahead: bool | None = None,
+    ) -> AsyncPaginator[Any]:
+        """Walk a search-style POST (``/runs/search``): the cursor and limit travel in the
+        body's ``page`` member. Retried only if the operation is registered as idempotent."""
+        check_limit(operation, limit)
+        if "page" in body:
+            raise ConfigurationError("pass cursor=... and limit=..., not a 'page' body member")
+        idempotent, seen = self._hooks("POST", path, operation)
+        url = self.url(path)
+        fixed = dict(body)
+
+        def fetch(token: str | None) -> Any:
+            return self.client.core.pipeline.request(
+                "POST",
+                url,
+                json=v3_body(fixed, token, limit),
+                idempotent=idempotent,
+                on_response=seen,
+            )
+
+        return self._paginator(fetch, cursor, max_items, item_type, operation or path, read_ahead)
+
+    @staticmethod
+    def _paginator(
+        fetch: Callable[[str | None], Any],
+        cursor: str | None,
+        max_items: int | None,
+        item_type: type[Any] | None,
+        what: str,
+        read_ahead: bool | None,
+    ) -> AsyncPaginator[Any]:
+        convert = None
+        if item_type is not None:
+            model, label = item_type, f"{item_type.__name__} from {what}"
+
+            def convert(item: Any) -> Any:
+                return structure(normalise(item), model, what=label)
+
+        return AsyncPaginator(
+            fetch,
+            page_token=cursor,
+            max_items=max_items,
+            convert=convert,
+            read_ahead=read_ahead,
+            style=V3_PAGES,
+        )
+
+    # -- namespaces -------------------------------------------------------------------------
+
+    @functools.cached_property
+    def runs(self) -> RunsAPI:
+        """Runs (v2's pipelines): get, list yours, search a project's."""
+        from .resources.runs import RunsAPI
+
+        return RunsAPI(self)
+
+    @functools.cached_property
+    def workflows(self) -> WorkflowsAPI:
+        """Workflows: get, list a run's, rerun, cancel."""
+        from .resources.workflows import WorkflowsAPI
+
+        return WorkflowsAPI(self)
+
+    @functools.cached_property
+    def jobs(self) -> JobsAPI:
+        """Jobs: get, list a workflow's, artifacts."""
+        from .resources.jobs import JobsAPI
+
+        return JobsAPI(self)
+
+    @functools.cached_property
+    def users(self) -> UsersAPI:
+        """The token's user."""
+        from .resources.users import UsersAPI
+
+        return UsersAPI(self)
+
+    @functools.cached_property
+    def orgs(self) -> OrgsAPI:
+        """Organizations: lookup by slug, settings."""
+        from .resources.orgs import OrgsAPI
+
+        return OrgsAPI(self)
+
+    @functools.cached_property
+    def projects(self) -> ProjectsAPI:
+        """Projects: get, list (by slug, org or following), settings."""
+        from .resources.projects import ProjectsAPI
+
+        return ProjectsAPI(self)
