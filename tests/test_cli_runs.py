@@ -51,15 +51,27 @@ async def test_runs_searches_a_project_with_filters(api: FakeCircleCI) -> None:
     everything, dev, failed_main, limited = await asyncio.gather(
         cli(*api_args(api), "runs", "--project", SLUG, "--json"),
         cli(*api_args(api), "runs", "--project", SLUG, "--branch", "dev", "--json"),
-        cli(*api_args(api), "runs", "--project", SLUG, "--branch", "main", "--status", "failed",
-            "--json"),  # fmt: skip
+        cli(
+            *api_args(api),
+            "runs",
+            "--project",
+            SLUG,
+            "--branch",
+            "main",
+            "--status",
+            "failed",
+            "--json",
+        ),
         cli(*api_args(api), "runs", "--project", SLUG, "--limit", "3", "--json"),
     )
     assert everything.code == 0, everything
     rows = everything.json()["runs"]
     assert [r["number"] for r in rows] == numbers[::-1]  # newest first
     assert [r["id"] for r in rows] == [p["id"] for p in pipelines][::-1]  # a run is a pipeline
-    assert {(r["phase"], r["outcome"]) for r in rows} == {("ended", "succeeded"), ("ended", "failed")}
+    assert {(r["phase"], r["outcome"]) for r in rows} == {
+        ("ended", "succeeded"),
+        ("ended", "failed"),
+    }
     assert [r["number"] for r in dev.json()["runs"]] == [numbers[3], numbers[1]]
     assert {r["branch"] for r in dev.json()["runs"]} == {"dev"}
     assert [r["number"] for r in failed_main.json()["runs"]] == [numbers[2]]

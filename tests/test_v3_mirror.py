@@ -143,7 +143,9 @@ async def test_branch_and_max_pipelines_go_through_the_v3_search(
 ) -> None:
     seeded = seed(api, hosts, pipelines=4, branches=("main", "dev"))
     result = await cci.artifacts.mirror(SLUG, tmp_path, api="v3", branch="dev", max_pipelines=1)
-    newest_dev = max(s["pipeline"]["number"] for s in seeded if s["pipeline"]["vcs"]["branch"] == "dev")
+    newest_dev = max(
+        s["pipeline"]["number"] for s in seeded if s["pipeline"]["vcs"]["branch"] == "dev"
+    )
     assert result.pipelines == 1
     assert {name.split("/")[0] for name in contents(tmp_path)} == {str(newest_dev)}
     searches = [r for r in api.requests if r.path == "/api/v3/runs/search"]

@@ -107,7 +107,9 @@ async def test_a_v3_run_watch_reports_its_workflows_then_itself(
     rows = [(c.kind, names.get(c.id, "run"), c.current, c.final) for c in seen]
     assert rows[0][0] == "run" and not rows[0][3]
     assert rows[-1] == ("run", "run", "ended/failed", True)
-    finals = [(name, current) for kind, name, current, final in rows if kind == "workflow" and final]
+    finals = [
+        (name, current) for kind, name, current, final in rows if kind == "workflow" and final
+    ]
     assert sorted(finals) == [("build", "ended/succeeded"), ("lint", "ended/failed")]
     # Workflows are reported before the run's final report, and each ends exactly once.
     assert all(row[0] == "workflow" for row in rows[-3:-1])

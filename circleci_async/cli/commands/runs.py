@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ...client import CircleCI
     from ...v3.models import Run
 
-__all__ = ["runs", "run_row"]
+__all__ = ["run_row", "runs"]
 
 PHASES = ("created", "queued", "started", "ended")
 OUTCOMES = ("succeeded", "failed", "canceled", "errored", "not_run", "unauthorized",
