@@ -294,9 +294,11 @@ class CircleCI(ResourceNamespaces):
         schedule: PollSchedule | None = None,
         timeout: float | None = None,
         concurrency: int | None = None,
+        api: str = "v2",
     ) -> Watcher:
         """A :class:`~circleci_async.watching.Watcher` reporting every state change of these
         workflows and pipelines (and of the pipelines' workflows) until all are final.
+        ``api="v3"`` polls them as API v3 runs and workflows (states ``phase[/outcome]``).
 
         All polls share this client's pool and rate limiter; ``concurrency`` bounds those in
         flight (default: ``max_concurrency``).
@@ -311,6 +313,7 @@ class CircleCI(ResourceNamespaces):
             schedule=schedule or DEFAULT_POLL,
             timeout=timeout,
             concurrency=concurrency,
+            api=api,
         )
 
     @functools.cached_property

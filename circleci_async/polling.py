@@ -15,12 +15,17 @@ import attrs
 
 from .models.pipelines import Pipeline, PipelineState
 from .models.workflows import Workflow
+from .v3.models import Phase, Run, RunAttributes, WorkflowAttributes
+from .v3.models import Workflow as V3Workflow
 
 __all__ = [
     "DEFAULT_POLL",
     "PollSchedule",
     "pipeline_finished",
     "pipeline_has_workflows",
+    "v3_finished",
+    "v3_run_finished",
+    "v3_state",
     "workflow_finished",
 ]
 
@@ -69,3 +74,27 @@ def pipeline_finished(pipeline: Pipeline, workflows: Sequence[Workflow]) -> bool
     if state == PipelineState.ERRORED:
         return True
     return state == PipelineState.CREATED and all(workflow_finished(w) for w in workflows)
+
+
+# -- API v3: a phase and an outcome where v2 has one status word (§3.4 of the v3 notes) ---------
+
+
+def v3_state(attributes: RunAttributes | WorkflowAttributes) -> str:
+    """``phase`` or ``phase/outcome``: the final ``outcome`` when sent, else the
+    ``current_outcome`` so far (in ``started``, ``failed`` means failing). Runs send only
+    ``current_outcome``, even once ended."""
+    phase = attributes.phase.value if attributes.phase is not None else "unknown"
+    outcome = attributes.outcome or attributes.current_outcome
+    return f"{phase}/{outcome.value}" if outcome is not None else phase
+
+
+def v3_finished(attributes: RunAttributes | WorkflowAttributes) -> bool:
+    """Ended: ``ended`` is the one phase known to be final; any other, known or not, is not
+    (an allow-list, as :func:`workflow_finished` is on v2)."""
+    return attributes.phase == Phase.ENDED
+
+
+def v3_run_finished(run: Run, workflows: Sequence[V3Workflow]) -> bool:
+    """The run ended and so did every one of its workflows (a run that ended in setup has
+    none)."""
+    return v3_finished(run.attributes) and all(v3_finished(w.attributes) for w in workflows)

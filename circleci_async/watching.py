@@ -45,7 +45,17 @@ from .errors import APIError, CircleCIError, RateLimitExceeded
 from .models import structure
 from .models.pipelines import Pipeline
 from .models.workflows import Workflow
-from .polling import DEFAULT_POLL, PollSchedule, pipeline_finished, workflow_finished
+from .polling import (
+    DEFAULT_POLL,
+    PollSchedule,
+    pipeline_finished,
+    v3_finished,
+    v3_run_finished,
+    v3_state,
+    workflow_finished,
+)
+from .v3.models import Run
+from .v3.models import Workflow as V3Workflow
 from .waiting import WaitTimeout, fetch_pipeline_with_workflows
 
 if TYPE_CHECKING:
@@ -55,10 +65,11 @@ __all__ = ["PollScheduler", "StateChange", "Watched", "Watcher"]
 
 logger = logging.getLogger("circleci_async.watch")
 
-Kind = Literal["pipeline", "workflow"]
+#: ``"run"`` is an API v3 run (a v2 pipeline seen through v3).
+Kind = Literal["pipeline", "workflow", "run"]
 #: What a scheduled item polls: a workflow, a pipeline (with its workflows), or a project's
 #: newest pipelines (:meth:`PipelinesAPI.follow`).
-ItemKind = Literal["pipeline", "workflow", "follow"]
+ItemKind = Literal["pipeline", "workflow", "follow", "run", "v3workflow"]
 
 #: ``current`` of an error report for an item never seen.
 UNKNOWN: Final = "unknown"
@@ -84,7 +95,7 @@ class StateChange:
     previous: str | None
     current: str
     final: bool
-    item: Pipeline | Workflow | None
+    item: Pipeline | Workflow | Run | V3Workflow | None
     pipeline_id: str | None
     at: float
     error: CircleCIError | None = None
@@ -197,9 +208,38 @@ class PollScheduler:
     def observe_workflow(
         self, item: Watched, workflow: Workflow, now: float, at: float
     ) -> list[StateChange]:
-        current = workflow.status.value
+        return self._observe_one(
+            item,
+            workflow.status.value,
+            workflow_finished(workflow),
+            workflow,
+            str(workflow.pipeline_id),
+            now,
+            at,
+        )
+
+    def observe_v3_workflow(
+        self, item: Watched, workflow: V3Workflow, now: float, at: float
+    ) -> list[StateChange]:
+        """An API v3 workflow: its state is ``phase[/outcome]``, final once ``ended``."""
+        run = workflow.references.run
+        run_id = str(run.id) if run is not None and run.id is not None else None
+        return self._observe_one(
+            item, v3_state(workflow.attributes), v3_finished(workflow.attributes), workflow,
+            run_id, now, at,
+        )  # fmt: skip
+
+    def _observe_one(
+        self,
+        item: Watched,
+        current: str,
+        final: bool,
+        workflow: Workflow | V3Workflow,
+        pipeline_id: str | None,
+        now: float,
+        at: float,
+    ) -> list[StateChange]:
         previous = item.state
-        final = workflow_finished(workflow)
         changed = previous != current
         if final:
             self._finish(item)
@@ -216,7 +256,7 @@ class PollScheduler:
                 current=current,
                 final=final,
                 item=workflow,
-                pipeline_id=str(workflow.pipeline_id),
+                pipeline_id=pipeline_id,
                 at=at,
             )
         ]
@@ -232,13 +272,44 @@ class PollScheduler:
         """A pipeline and its workflows (empty until the pipeline is ``created``). It is final
         when :func:`~circleci_async.polling.pipeline_finished` says so, as for
         :meth:`PipelinesAPI.wait`."""
-        current = pipeline.state.value
+        return self._observe_parent(
+            item,
+            "pipeline",
+            pipeline.state.value,
+            pipeline_finished(pipeline, workflows),
+            pipeline,
+            [(w, w.status.value, workflow_finished(w)) for w in workflows],
+            now,
+            at,
+        )
+
+    def observe_v3_run(
+        self, item: Watched, run: Run, workflows: Sequence[V3Workflow], now: float, at: float
+    ) -> list[StateChange]:
+        """An API v3 run and its workflows, reported as kind ``"run"`` with ``phase[/outcome]``
+        states; final by :func:`~circleci_async.polling.v3_run_finished`."""
+        seen = [(w, v3_state(w.attributes), v3_finished(w.attributes)) for w in workflows]
+        return self._observe_parent(
+            item, "run", v3_state(run.attributes), v3_run_finished(run, workflows), run, seen,
+            now, at,
+        )  # fmt: skip
+
+    def _observe_parent(
+        self,
+        item: Watched,
+        kind: Kind,
+        current: str,
+        final: bool,
+        parent: Pipeline | Run,
+        workflows: Sequence[tuple[Workflow | V3Workflow, str, bool]],
+        now: float,
+        at: float,
+    ) -> list[StateChange]:
         previous = item.state
         changes: list[StateChange] = []
         known = item.workflows if item.workflows is not None else {}
-        for workflow in workflows:
+        for workflow, status, done in workflows:
             workflow_id = str(workflow.id)
-            status = workflow.status.value
             before = known.get(workflow_id)
             if before != status:
                 known[workflow_id] = status
@@ -248,22 +319,21 @@ class PollScheduler:
                         id=workflow_id,
                         previous=before,
                         current=status,
-                        final=workflow_finished(workflow),
+                        final=done,
                         item=workflow,
                         pipeline_id=item.id,
                         at=at,
                     )
                 )
-        final = pipeline_finished(pipeline, workflows)
         changed = bool(changes) or previous != current
         if final or changed:
             report = StateChange(
-                kind="pipeline",
+                kind=kind,
                 id=item.id,
                 previous=previous,
                 current=current,
                 final=final,
-                item=pipeline,
+                item=parent,
                 pipeline_id=item.id,
                 at=at,
             )
@@ -331,15 +401,16 @@ class PollScheduler:
         if item.kind == "follow":
             return []
         state = item.state if item.state is not None else UNKNOWN
+        kind: Kind = "workflow" if item.kind == "v3workflow" else item.kind
         return [
             StateChange(
-                kind=item.kind,
+                kind=kind,
                 id=item.id,
                 previous=item.state,
                 current=state,
                 final=final,
                 item=None,
-                pipeline_id=item.id if item.kind == "pipeline" else None,
+                pipeline_id=item.id if kind in ("pipeline", "run") else None,
                 at=at,
                 error=error,
             )
@@ -405,6 +476,7 @@ class Watcher:
         buffer: int = DEFAULT_BUFFER,
         follow: str | None = None,
         branch: str | None = None,
+        api: str = "v2",
     ) -> None:
         if timeout is not None and timeout < 0:
             raise ValueError(f"timeout must be >= 0, got {timeout}")
@@ -418,13 +490,19 @@ class Watcher:
         self._concurrency = concurrency or client.max_concurrency
         self._buffer = buffer
         self._branch = branch
+        if api not in ("v2", "v3"):
+            raise ValueError(f"api must be 'v2' or 'v3', got {api!r}")
+        if api == "v3" and follow is not None:
+            raise ValueError("following a project is on API v2 only")
+        #: Which API polls: on v3, pipelines are runs and states are ``phase[/outcome]``.
+        self.api = api
         now = time.monotonic()
         if follow is not None:
             self._plan.add("follow", follow, now)
         for workflow_id in workflows:
-            self._plan.add("workflow", str(workflow_id), now)
+            self._plan.add(self._kind("workflow"), str(workflow_id), now)
         for pipeline_id in pipelines:
-            self._plan.add("pipeline", str(pipeline_id), now)
+            self._plan.add(self._kind("pipeline"), str(pipeline_id), now)
         self._out: asyncio.Queue[StateChange | _End | _Failed] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._idle: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -448,10 +526,15 @@ class Watcher:
         """Watch one more pipeline and its workflows (nothing if it is already watched)."""
         self._add("pipeline", str(pipeline_id))
 
-    def _add(self, kind: ItemKind, item_id: str) -> None:
+    def _kind(self, kind: Literal["pipeline", "workflow"]) -> ItemKind:
+        if self.api == "v3":
+            return "run" if kind == "pipeline" else "v3workflow"
+        return kind
+
+    def _add(self, kind: Literal["pipeline", "workflow"], item_id: str) -> None:
         if self._closed:
             raise RuntimeError("this watcher is closed")
-        if self._plan.add(kind, item_id, time.monotonic()) is not None:
+        if self._plan.add(self._kind(kind), item_id, time.monotonic()) is not None:
             self._poke()
 
     @property
@@ -606,6 +689,13 @@ class Watcher:
             if item.kind == "workflow":
                 workflow = await cci.workflows.get(item.id)
                 return plan.observe_workflow(item, workflow, time.monotonic(), time.time())
+            if item.kind == "v3workflow":
+                flow = await cci.v3.workflows.get(item.id)
+                return plan.observe_v3_workflow(item, flow, time.monotonic(), time.time())
+            if item.kind == "run":
+                run = await cci.v3.runs.get(item.id)
+                flows = await cci.v3.workflows.list(item.id).collect()
+                return plan.observe_v3_run(item, run, flows, time.monotonic(), time.time())
             if item.kind == "pipeline":
                 seen = await fetch_pipeline_with_workflows(cci.pipelines, item.id)
                 return plan.observe_pipeline(

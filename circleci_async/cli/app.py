@@ -23,6 +23,7 @@ from .commands.insights import insights
 from .commands.pipelines import FollowTracker, parse_parameter, pipelines, trigger, wait, watch
 from .commands.ratelimit import rate_limit
 from .commands.runners import runners
+from .commands.runs import runs
 from .errors import ExitCode, one_line, scrub
 from .options import State
 from .session import Settings, parse_connect_to
@@ -198,6 +199,7 @@ for _command in (
     mirror,
     insights,
     runners,
+    runs,
     rate_limit,
     watch,
     demo,

@@ -31,8 +31,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -66,6 +66,13 @@ __all__ = ["MirrorEntry", "MirrorOptions", "MirrorResult", "mirror", "mirror_opt
 logger = logging.getLogger("circleci_async.download")
 
 T = TypeVar("T")
+
+
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+W = TypeVar("W", bound=_Closable)
 _OPTION_NAMES = frozenset(f.name for f in attrs.fields(MirrorOptions))
 
 
@@ -121,7 +128,7 @@ async def mirror(
         if book is not None:
             await book.load()
         result = MirrorResult(dest=engine.root, manifest=book.path if book is not None else None)
-        walker = _Walker(client, engine, book, result, opts, project_slug)
+        walker = _walker(opts)(client, engine, book, result, opts, project_slug)
         try:
             await walker.run()
         except BaseException:
@@ -135,6 +142,15 @@ async def mirror(
             await book.compact()
     logger.info("mirror of %s: %s", project_slug, result)
     return result
+
+
+def _walker(options: MirrorOptions) -> type[Walker]:
+    """The walk for the API the options name (v2's here, v3's in :mod:`.walk_v3`)."""
+    if options.api == "v3":
+        from .walk_v3 import V3Walker
+
+        return V3Walker
+    return Walker
 
 
 def _fingerprint(options: MirrorOptions) -> str:
@@ -205,9 +221,14 @@ class _Tasks:
                 raise
 
 
-class _Walker:
+class Walker:
     """The walk: pipeline tasks list workflows and jobs, job tasks list and download
-    artifacts; all share the engine, the manifest and the result."""
+    artifacts; all share the engine, the manifest and the result.
+
+    What is API v2's own is in the five listing methods (:meth:`runs`, :meth:`workflows`,
+    :meth:`jobs`, :meth:`job_ref`, :meth:`artifacts`); API v3's walk overrides them. The walked
+    items need only ``id``, ``number`` and ``created_at`` (pipelines/runs) and ``id``, ``name``
+    (workflows)."""
 
     def __init__(
         self,
@@ -235,21 +256,43 @@ class _Walker:
         logger.warning("mirror: listing %s failed: %s", what, exc)
         self.result.errors.append((what, exc))
 
+    # -- API v2's listings ----------------------------------------------------------------
+
+    def runs(self) -> AsyncPaginator[Any] | AsyncGenerator[Any, None]:
+        """The project's pipelines, newest first."""
+        branch = self.options.branch or None
+        return self.client.pipelines.list_for_project(self.slug, branch=branch)
+
+    def workflows(self, pipeline: Any) -> AsyncPaginator[Any] | AsyncGenerator[Any, None]:
+        return self.client.pipelines.workflows(pipeline.id)
+
+    def jobs(self, workflow: Any) -> AsyncPaginator[Any] | AsyncGenerator[Any, None]:
+        return self.client.workflows.jobs(workflow.id)
+
+    def job_ref(self, pipeline: Any, workflow: Any, job: Any) -> JobRef | None:
+        """Where a listed job's files go; ``None`` for a job with no number (approval jobs
+        and jobs that never ran)."""
+        if job.job_number is None:
+            return None
+        return _job_ref(pipeline, workflow, job)
+
+    async def artifacts(self, job: JobRef) -> tuple[Sequence[object], list[DownloadResult]]:
+        return await self._artifacts(job.job_number)
+
+    # -- the walk -------------------------------------------------------------------------
+
     async def run(self) -> None:
-        o = self.options
-        async with _walking(
-            self.client.pipelines.list_for_project(self.slug, branch=o.branch or None)
-        ) as pipelines:
+        async with _walking(self.runs()) as pipelines:
             await self._pipelines(pipelines)
 
-    async def _pipelines(self, pipelines: AsyncPaginator[Pipeline]) -> None:
+    async def _pipelines(self, pipelines: AsyncPaginator[Any] | AsyncGenerator[Any, None]) -> None:
         o = self.options
         try:
             async for pipeline in pipelines:
                 created = pipeline.created_at
-                if o.until is not None and created > o.until:
+                if o.until is not None and created is not None and created > o.until:
                     continue
-                if o.since is not None and created < o.since:
+                if o.since is not None and created is not None and created < o.since:
                     break  # newest first: everything after this is older
                 if o.max_pipelines is not None and self.result.pipelines >= o.max_pipelines:
                     break
@@ -260,9 +303,9 @@ class _Walker:
             await self.tasks.cancel()
             raise
 
-    async def pipeline(self, pipeline: Pipeline) -> None:
+    async def pipeline(self, pipeline: Any) -> None:
         try:
-            async with _walking(self.client.pipelines.workflows(pipeline.id)) as workflows:
+            async with _walking(self.workflows(pipeline)) as workflows:
                 async for workflow in workflows:
                     if not _name_matches(workflow.name, self.options.workflow):
                         continue
@@ -273,14 +316,14 @@ class _Walker:
         except Exception as exc:
             self._listing_failed(f"pipeline {pipeline.number}", exc)
 
-    async def _workflow(self, pipeline: Pipeline, workflow: Workflow) -> None:
+    async def _workflow(self, pipeline: Any, workflow: Any) -> None:
         try:
-            async with _walking(self.client.workflows.jobs(workflow.id)) as jobs:
+            async with _walking(self.jobs(workflow)) as jobs:
                 async for job in jobs:
-                    if job.job_number is None or not _name_matches(job.name, self.options.job):
+                    ref = self.job_ref(pipeline, workflow, job)
+                    if ref is None or not _name_matches(ref.job, self.options.job):
                         continue  # approval jobs and jobs that never ran have no number
                     self.result.jobs += 1
-                    ref = _job_ref(pipeline, workflow, job)
                     await self.tasks.spawn(self.job_slots, self.job, ref)
         except DownloadFailed:
             raise
@@ -295,7 +338,7 @@ class _Walker:
                 self.result.entries.extend(job.entry(outcome) for outcome in present)
                 return
         try:
-            artifacts, undecodable = await self._artifacts(job.job_number)
+            artifacts, undecodable = await self.artifacts(job)
         except Exception as exc:
             self._listing_failed(f"artifacts of job {job.job_number}", exc)
             return
@@ -352,7 +395,7 @@ class _Walker:
 
 
 @contextlib.asynccontextmanager
-async def _walking(paginator: AsyncPaginator[T]) -> AsyncIterator[AsyncPaginator[T]]:
+async def _walking(paginator: W) -> AsyncIterator[W]:
     """The paginator, closed on the way out: a walk that stops early (a break, an error, a
     cancellation) does not leave its read-ahead request running."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -50,6 +50,19 @@ def _manifest(value: str | None) -> str | None:
 
 def _download(value: DownloadOptions | None) -> DownloadOptions:
     return value if value is not None else DownloadOptions()
+
+
+#: The APIs a mirror can walk (v2 stays the default while CircleCI Server has no v3).
+APIS = ("v2", "v3")
+
+
+def _api(value: str) -> Literal["v2", "v3"]:
+    text = str(value).strip().lower()
+    if text == "v2":
+        return "v2"
+    if text == "v3":
+        return "v3"
+    raise ConfigurationError(f"api must be one of {', '.join(APIS)}, got {value!r}")
 
 
 def _at_least_one(_: Any, attribute: attrs.Attribute[Any], value: int | None) -> None:
@@ -102,3 +115,6 @@ class MirrorOptions:
     fail_fast: bool = False
     #: The downloader's tuning (timeouts, retries, write mode...).
     download: DownloadOptions = attrs.field(factory=DownloadOptions, converter=_download)
+    #: Which API lists runs, workflows, jobs and artifacts: ``"v2"`` (pipelines, by slug and
+    #: job number) or ``"v3"`` (runs, by id). The files and the manifest are the same.
+    api: Literal["v2", "v3"] = attrs.field(default="v2", converter=_api)

@@ -73,6 +73,10 @@ class V3Api:
         self._artifacts: dict[str, list[dict[str, Any]]] = {}
         self._error_ids = itertools.count(1)
         self._routes = self._table()
+        #: Run lists by what selected them, valid for one :attr:`FakeState.version`: a walk of
+        #: many pages sorts and filters once, so each page costs what its items cost.
+        self._listed: dict[Any, list[Any]] = {}
+        self._listed_version = -1
 
     # -- switches ---------------------------------------------------------------------------
 
@@ -278,9 +282,19 @@ class V3Api:
         attributes["pr_only_branch_overrides"] = [project.default_branch]
         return 200, {"data": {"id": project.id, "attributes": attributes, "references": {}}}
 
+    def _cached(self, key: Any, build: Callable[[], list[Any]]) -> list[Any]:
+        """``build()``, remembered until the state changes (every change bumps its version)."""
+        if self._listed_version != self.state.version:
+            self._listed.clear()
+            self._listed_version = self.state.version
+        found = self._listed.get(key)
+        if found is None:
+            found = self._listed[key] = build()
+        return found
+
     def _all_runs(self) -> list[Any]:
-        return sorted(self.state.pipelines.values(), key=lambda p: (p.created_at, p.seq),
-                      reverse=True)  # fmt: skip
+        return self._cached("all", lambda: sorted(self.state.pipelines.values(),
+                            key=lambda p: (p.created_at, p.seq), reverse=True))  # fmt: skip
 
     def _render_run(self, pipeline: Any) -> dict[str, Any]:
         return run_entity(pipeline, self.state.workflows_of(pipeline))
@@ -288,10 +302,15 @@ class V3Api:
     def _runs(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
         user_id = _required(r, "user_id")
         user = self.state.user.id if user_id == "me" else user_id
-        runs = [p for p in self._all_runs() if p.actor.id == user]
         phase, outcome = r.query.get("filter[phase]"), r.query.get("filter[current_outcome]")
-        if phase is not None or outcome is not None:
-            runs = [p for p in runs if _matches(self._render_run(p), phase, outcome)]
+
+        def select() -> list[Any]:
+            runs = [p for p in self._all_runs() if p.actor.id == user]
+            if phase is not None or outcome is not None:
+                runs = [p for p in runs if _matches(self._render_run(p), phase, outcome)]
+            return runs
+
+        runs = self._cached(("runs", user, phase, outcome), select)
         return self._query_page(r, "/runs", runs, self._render_run)
 
     def _search_runs(self, _r: web.Request, _m: dict[str, str], b: bytes) -> tuple[int, Any]:
@@ -304,10 +323,16 @@ class V3Api:
         page = body.get("page") or {}
         if not isinstance(page, dict):
             raise V3Error(400, "Invalid request", "page must be an object", "/page")
-        runs = [p for p in self._all_runs() if p.project.id in ids]
         expression = body.get("filter")
-        if expression:
-            runs = [p for p in runs if _search_match(p, self._render_run(p), str(expression))]
+        wanted = frozenset(str(i) for i in ids)
+
+        def select() -> list[Any]:
+            runs = [p for p in self._all_runs() if p.project.id in wanted]
+            if expression:
+                runs = [p for p in runs if _search_match(p, self._render_run(p), str(expression))]
+            return runs
+
+        runs = self._cached(("search", wanted, str(expression or "")), select)
         return self._page("/runs/search", runs, page.get("cursor"), page.get("limit"),
                           self._render_run)  # fmt: skip
 

@@ -78,6 +78,8 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
     help="Where parallel nodes' files go (auto: node-<n>/ only for paths several nodes share).",
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option("--api", type=click.Choice(["v2", "v3"]), default="v2", show_default=True,
+              help="The API that lists runs, workflows, jobs and artifacts.")  # fmt: skip
 @json_option
 @click.pass_context
 def mirror(
@@ -96,6 +98,7 @@ def mirror(
     skip: str,
     layout: str,
     fail_fast: bool,
+    api: str,
     as_json: bool,
 ) -> int:
     """Mirror a project's artifacts into DEST/<pipeline>/<workflow>/<job>-<number>/.
@@ -119,6 +122,7 @@ def mirror(
         skip=SkipPolicy(skip),
         layout=Layout(layout),
         fail_fast=fail_fast,
+        api=api,
     )
     live = not as_json and sys.stderr.isatty()
     secrets = settings_of(ctx).secrets()
