@@ -291,10 +291,14 @@ async def test_a_malformed_test_line_is_skipped_with_a_warning_or_raised(
     assert any("line 2" in w for w in warnings) and any("line 4" in w for w in warnings)
     assert not any("secret-ish" in w for w in warnings)
 
-    seen = []
-    with pytest.raises(DecodeError, match="line 2"):
+    seen: list[str | None] = []
+
+    async def read_all() -> None:
         async for result in client.v3.jobs.tests(job, on_error="raise"):
             seen.append(result.name)
+
+    with pytest.raises(DecodeError, match="line 2"):
+        await read_all()
     assert seen == ["one"]
 
 
