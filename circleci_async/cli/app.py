@@ -20,6 +20,7 @@ from .argv import option_arity, reorder
 from .commands.artifacts import artifacts, mirror
 from .commands.demo import demo
 from .commands.insights import insights
+from .commands.jobs import job
 from .commands.pipelines import FollowTracker, parse_parameter, pipelines, trigger, wait, watch
 from .commands.ratelimit import rate_limit
 from .commands.runners import runners
@@ -203,6 +204,7 @@ for _command in (
     rate_limit,
     watch,
     demo,
+    job,
 ):
     cli.add_command(_command)
 

@@ -600,10 +600,12 @@ class FakeCircleCI:
             if fault.kind == "delay":
                 await asyncio.sleep(fault.delay)
 
+        content_type = _JSON
         if v3:
             if not self._simulation.idle:
                 self._simulation.run_until(self._now())
             status, payload, extra = self.v3.handle(request, method, path, body)
+            content_type = extra.pop("Content-Type", _JSON)  # step output, NDJSON
             headers.update(extra)
         else:
             status, payload = self._route(request, method, path, body)
@@ -612,7 +614,7 @@ class FakeCircleCI:
         if fault is not None and fault.kind == "malformed_json":
             # Any strict prefix of a JSON object is undecodable.
             return _response(200, payload[: max(1, len(payload) // 2)], headers)
-        return _response(status, payload, headers)
+        return _response(status, payload, headers, content_type)
 
     def _route(
         self, request: web.Request, method: str, path: str, body: bytes

@@ -27,6 +27,7 @@ from multidict import CIMultiDictProxy
 
 from ._codec import dumps, loads
 from ._records import ApiError
+from ._v3_output import OutputStore, Raw
 from ._v3_render import job_entity, project_entity, run_entity, user_entity, workflow_entity
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class V3Api:
         self._removed: set[tuple[str, str]] = set()
         self._deprecated: dict[tuple[str, str], dict[str, str]] = {}
         self._artifacts: dict[str, list[dict[str, Any]]] = {}
+        #: Step output, tests and resource usage of jobs (``set_output`` and the others).
+        self.outputs = OutputStore(state.clock)
         self._error_ids = itertools.count(1)
         self._routes = self._table()
         #: Run lists by what selected them, valid for one :attr:`FakeState.version`: a walk of
@@ -99,6 +102,34 @@ class V3Api:
         """What ``GET /jobs/{id}/artifacts`` lists: ``{path, url, execution}`` each."""
         self.state.api_job_by_id(job_id)
         self._artifacts[job_id] = [dict(item) for item in artifacts]
+
+    def set_output(
+        self,
+        job_id: str,
+        data: bytes,
+        *,
+        kind: str = "stdout",
+        step: int = 0,
+        execution: int = 0,
+        rate: float | None = None,
+    ) -> None:
+        """What ``/jobs/{id}/stdout`` (``kind``: or ``stderr``, ``condensed``) serves for one
+        step. With ``rate`` (bytes per second of the fake's clock) the output grows from now
+        and is terminal (``X-Terminal: true``) once it is all visible; without, it is complete."""
+        self.state.api_job_by_id(job_id)
+        self.outputs.set_output(job_id, data, kind=kind, step=step, execution=execution, rate=rate)
+
+    def set_tests(self, job_id: str, results: Sequence[Mapping[str, Any]] | bytes) -> None:
+        """What ``/jobs/{id}/tests`` serves: results as NDJSON lines, or raw bytes as they are
+        (for malformed lines)."""
+        self.state.api_job_by_id(job_id)
+        self.outputs.set_tests(job_id, results)
+
+    def set_resource_usage(self, job_id: str, attributes: Mapping[str, Any]) -> None:
+        """The attributes ``/jobs/{id}/resource-usage`` serves (else a default for a job that
+        ran an executor, and 404 for one that did not)."""
+        self.state.api_job_by_id(job_id)
+        self.outputs.set_resource_usage(job_id, attributes)
 
     def _known(self, method: str, path: str) -> tuple[str, str]:
         key = (method.upper(), path)
@@ -164,6 +195,9 @@ class V3Api:
                     self.error_body(V3Error(error.status, title, error.message)),
                     headers,
                 )
+            if isinstance(payload, Raw):
+                headers.update(payload.headers)
+                return status, payload.body, headers
             if status == 201 and isinstance(payload, dict) and "location" in payload:
                 headers["Location"] = payload.pop("location")
             return status, b"" if payload is None else dumps(payload), headers
@@ -189,6 +223,11 @@ class V3Api:
             ("/jobs", {"GET": self._jobs}),
             ("/jobs/{id}", {"GET": self._job}),
             ("/jobs/{id}/artifacts", {"GET": self._job_artifacts}),
+            ("/jobs/{id}/stdout", {"GET": self._job_stdout}),
+            ("/jobs/{id}/stdout/condensed", {"GET": self._job_condensed}),
+            ("/jobs/{id}/stderr", {"GET": self._job_stderr}),
+            ("/jobs/{id}/tests", {"GET": self._job_tests}),
+            ("/jobs/{id}/resource-usage", {"GET": self._job_resource_usage}),
         ]
         return [
             (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)), path, handlers)
@@ -365,7 +404,36 @@ class V3Api:
                                 lambda j: job_entity(j, details=False))  # fmt: skip
 
     def _job(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
-        return 200, {"data": job_entity(self.state.api_job_by_id(m["id"]), details=True)}
+        job = self.state.api_job_by_id(m["id"])
+        data = job_entity(job, details=True)
+        executions = data["attributes"].get("parallel_executions") or []
+        for number, execution in enumerate(executions):
+            executions[number] = {**execution, "steps": self.outputs.steps(job.id, number)}
+        return 200, {"data": data}
+
+    def _job_output(self, r: web.Request, job_id: str, kind: str) -> tuple[int, Any]:
+        job = self.state.api_job_by_id(job_id)
+        return self.outputs.output(job.id, kind, r.query, r.headers.get("Range"))
+
+    def _job_stdout(self, r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return self._job_output(r, m["id"], "stdout")
+
+    def _job_condensed(self, r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return self._job_output(r, m["id"], "condensed")
+
+    def _job_stderr(self, r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return self._job_output(r, m["id"], "stderr")
+
+    def _job_tests(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        return self.outputs.tests(self.state.api_job_by_id(m["id"]).id)
+
+    def _job_resource_usage(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        job = self.state.api_job_by_id(m["id"])
+        ran = job.started_at is not None and job.type != "approval"
+        attributes = self.outputs.resource_usage(job.id, ran)
+        if attributes is None:
+            raise V3Error(404, "Not Found", "This job ran no executor.")
+        return 200, {"data": {"id": job.id, "attributes": attributes, "references": {}}}
 
     def _job_artifacts(self, r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
         job = self.state.api_job_by_id(m["id"])
