@@ -72,7 +72,12 @@ def assert_one_error_line(run: Run, code: int, *needles: str) -> None:
     assert len(run.err_lines) == 1, run
     assert "Traceback" not in run.err
     line = run.err_lines[0]
-    assert line.startswith("circleci-async: error: "), run
+    if line.startswith("{"):  # with --json the error is a JSON object
+        error = json.loads(line)["error"]
+        assert error["exit_code"] == code, run
+        line = error["message"]
+    else:
+        assert line.startswith("circleci-async: error: "), run
     for needle in needles:
         assert needle in line, run
     assert TOKEN not in run.err + run.out
@@ -548,14 +553,25 @@ async def test_demo_json(tmp_path: Path) -> None:
     assert report["artifact_host"]["with_token"] == report["served"]
 
 
-async def test_demo_text_in_a_new_directory(tmp_path: Path) -> None:
-    run = await cli("demo", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(tmp_path)))
-    assert run.code == 0, run
-    assert "mirror summary" in run.out
-    assert "none with credentials" in run.out
-    dest = Path(run.out.strip().splitlines()[-1].removeprefix("mirrored into "))
-    assert dest.parent == tmp_path and (dest / "manifest.jsonl").is_file()
-    assert f"{dest}  " in run.out  # the tree's root line with its counts
+async def test_demo_text_in_a_new_directory_kept_with_keep_removed_without(
+    tmp_path: Path,
+) -> None:
+    kept_in, removed_in = tmp_path / "kept", tmp_path / "removed"
+    kept_in.mkdir()
+    removed_in.mkdir()
+    kept, removed = await asyncio.gather(
+        cli("demo", "--keep", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(kept_in))),
+        cli("demo", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(removed_in))),
+    )
+    assert kept.code == 0, kept
+    assert "mirror summary" in kept.out
+    assert "none with credentials" in kept.out
+    dest = Path(kept.out.strip().splitlines()[-1].removeprefix("mirrored into "))
+    assert dest.parent == kept_in and (dest / "manifest.jsonl").is_file()
+    assert f"{dest}  " in kept.out  # the tree's root line with its counts
+    assert removed.code == 0, removed
+    assert "(removed now; --keep keeps it)" in removed.out
+    assert list(removed_in.iterdir()) == []  # nothing left in the temporary directory
 
 
 # -- pure helpers ----------------------------------------------------------------------------

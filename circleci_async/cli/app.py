@@ -195,12 +195,31 @@ for _command in (
 # -- entry point -----------------------------------------------------------------------------
 
 
-def _fail(code: int, message: str, secrets: tuple[str, ...]) -> NoReturn:
+def _fail(code: int, message: str, secrets: tuple[str, ...], as_json: bool = False) -> NoReturn:
+    """One line on stderr: ``circleci-async: error: ...``, or with ``--json`` one JSON object
+    (``{"error": {"exit_code": 5, "message": "..."}}``) so a script reads both streams as JSON."""
     sys.stdout.flush()
-    text = one_line(printable(scrub(message, secrets)))
-    sys.stderr.write(f"circleci-async: error: {text}\n")
+    if as_json:
+        import json
+
+        text = one_line(scrub(message, secrets))
+        document = {"error": {"exit_code": int(code), "message": text}}
+        sys.stderr.write(json.dumps(document, ensure_ascii=True) + "\n")
+    else:
+        text = one_line(printable(scrub(message, secrets)))
+        sys.stderr.write(f"circleci-async: error: {text}\n")
     sys.stderr.flush()
     sys.exit(code)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--json`` on the command line (before any ``--``)."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
 
 
 def _argv_token(argv: Sequence[str]) -> tuple[str, ...]:
@@ -219,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     state = State()
     args = list(argv) if argv is not None else sys.argv[1:]
 
+    as_json = _wants_json(args)
+
     def secrets() -> tuple[str, ...]:
         return state.settings.secrets() + _argv_token(args)
 
@@ -234,14 +255,14 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             sys.stdout.write(exc.format_message() + "\n")  # the help, as --help prints it
             sys.exit(ExitCode.OK)
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        _fail(ExitCode.USAGE, exc.format_message() + hint, secrets())
+        _fail(ExitCode.USAGE, exc.format_message() + hint, secrets(), as_json)
     except click.ClickException as exc:
-        _fail(exc.exit_code, exc.format_message(), secrets())
+        _fail(exc.exit_code, exc.format_message(), secrets(), as_json)
     except (KeyboardInterrupt, click.Abort):
-        _fail(ExitCode.INTERRUPTED, "interrupted", secrets())
+        _fail(ExitCode.INTERRUPTED, "interrupted", secrets(), as_json)
     except Exception as exc:
         from .errors import describe
 
         exit_code, message = describe(exc)
-        _fail(exit_code, message, secrets())
+        _fail(exit_code, message, secrets(), as_json)
     sys.exit(int(code) if isinstance(code, int) else 0)

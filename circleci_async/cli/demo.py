@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -168,10 +169,24 @@ def _number_first(name: str) -> tuple[int, str]:
     return (-int(name), name) if name.isdigit() else (0, name)
 
 
-async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) -> int:
-    """Serve, seed, mirror, report. Exit code 1 if any file failed or a credential leaked."""
+async def run_demo(
+    *, dest: str | None, files: int, rate: int, as_json: bool, keep: bool = False
+) -> int:
+    """Serve, seed, mirror, report. Exit code 1 if any file failed or a credential leaked.
+    Without ``dest`` the mirror goes to a new temporary directory, removed at the end (it holds
+    tens of megabytes) unless ``keep``; a ``dest`` of the user's is always kept."""
+    if dest is not None:
+        return await _run(dest, files=files, rate=rate, as_json=as_json, kept=True)
+    target = tempfile.mkdtemp(prefix="circleci-async-demo-")
+    try:
+        return await _run(target, files=files, rate=rate, as_json=as_json, kept=keep)
+    finally:
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
+
+
+async def _run(target: str, *, files: int, rate: int, as_json: bool, kept: bool) -> int:
     err = stderr_console()
-    target = dest or tempfile.mkdtemp(prefix="circleci-async-demo-")
     policy = RateLimitPolicy.circleci(per_second=rate, per_minute=max(600, rate * 60))
     async with (
         FakeCircleCI(token=DEMO_TOKEN, rate_limit=policy) as api,
@@ -209,6 +224,7 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
             {
                 "ok": ok,
                 "dest": report.result.dest,
+                "kept": kept,
                 "served": served,
                 "files_on_disk": on_disk,
                 "bytes_on_disk": disk_bytes,
@@ -229,5 +245,8 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
         )
     else:
         out.print(f"[red]✗ {leaks} of {storage} storage-host requests carried credentials[/]")
-    out.print(line(f"mirrored into {report.result.dest}"))
+    if kept:
+        out.print(line(f"mirrored into {report.result.dest}"))
+    else:
+        out.print(line(f"mirrored into {report.result.dest} (removed now; --keep keeps it)"))
     return ExitCode.OK if ok else ExitCode.FAILED

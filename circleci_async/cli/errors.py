@@ -85,6 +85,37 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+#: What the stack's connect errors mean, in the words a user searches for (aiohttp's own text,
+#: "Cannot connect to host h:1 ssl:default [Connect call failed ...]", says it badly).
+_REASONS = (
+    (("connect call failed", "connection refused", "errno 111", "errno 61"), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "no address associated",
+            "temporary failure in name resolution",
+            "getaddrinfo failed",
+        ),
+        "host not found (DNS)",
+    ),
+    (("network is unreachable", "no route to host"), "network unreachable"),
+    (("certificate verify failed",), "TLS certificate not trusted (see --cacert)"),
+    (("sslerror", "[ssl", "handshake", "wrong version number"), "TLS handshake failed"),
+    (("timeout", "timed out"), "connection timed out"),
+)
+
+
+def connect_reason(text: str) -> str:
+    """A short reason for a failed connection, from the library's message (pure: text in,
+    words out); the message itself, without the URL suffix, when nothing matches."""
+    lowered = text.lower()
+    for needles, reason in _REASONS:
+        if any(needle in lowered for needle in needles):
+            return reason
+    return text
+
+
 def describe(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and message for an exception that ended a command."""
     from ..download.errors import DownloadError
@@ -129,7 +160,8 @@ def describe(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, RequestTimeout):
         return ExitCode.TIMEOUT, f"request timed out (--request-timeout): {exc}"
     if isinstance(exc, ConnectError):
-        return ExitCode.NETWORK, f"network: cannot reach the server: {exc}"
+        where = f" {exc.method} {exc.url}" if exc.method and exc.url else ""
+        return ExitCode.NETWORK, f"network: cannot reach{where}: {connect_reason(str(exc))}"
     if isinstance(exc, TransportError):
         return ExitCode.NETWORK, f"network: {exc}"
     if isinstance(exc, APIError):

@@ -20,7 +20,15 @@ from .session import Settings
 if TYPE_CHECKING:
     from ..client import CircleCI
 
-__all__ = ["State", "interval_option", "json_option", "run_client", "status"]
+__all__ = [
+    "State",
+    "check_slug",
+    "interval_option",
+    "json_option",
+    "project_slug_argument",
+    "run_client",
+    "status",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +46,39 @@ def json_option(fn: F) -> F:
         "--json", "as_json", is_flag=True, help="Machine output: JSON on stdout, nothing else."
     )(fn)
 
+
+#: The first segment of a project slug: GitHub and Bitbucket OAuth projects (short and long
+#: forms), and ``circleci/<org-id>/<project-id>`` for GitLab and GitHub App projects.
+VCS_PREFIXES = frozenset({"gh", "github", "bb", "bitbucket", "circleci"})
+
+
+def check_slug(slug: str) -> str | None:
+    """Why ``slug`` cannot be a project slug, with the likely fix; None when it may be one.
+    Only the clear case is refused (``org/repo``, no VCS prefix): an unknown prefix might be a
+    server install's own and is left to the server."""
+    parts = slug.split("/")
+    if len(parts) == 2 and all(parts) and parts[0].lower() not in VCS_PREFIXES:
+        return (
+            f"{slug!r} has no VCS prefix: project slugs are gh/{slug} (GitHub), bb/{slug} "
+            "(Bitbucket) or circleci/<org-id>/<project-id> (GitLab, GitHub App)"
+        )
+    if len(parts) < 2 or not all(parts):
+        return (
+            f"{slug!r} is not a project slug: expected gh/<org>/<repo>, bb/<org>/<repo> or "
+            "circleci/<org-id>/<project-id>"
+        )
+    return None
+
+
+def _slug(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = check_slug(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
+#: ``PROJECT_SLUG``, refused early (exit 2, with a hint) when it lacks its VCS prefix.
+project_slug_argument = click.argument("project_slug", callback=_slug)
 
 #: Shared by the commands that poll (``wait``, ``watch``).
 interval_option = click.option(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ...download import Layout, SkipPolicy
-from ..options import json_option, run_client, settings_of
+from ..options import json_option, project_slug_argument, run_client, settings_of
 
 if TYPE_CHECKING:
     from ...client import CircleCI
@@ -17,7 +17,7 @@ __all__ = ["artifacts", "mirror"]
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.argument("job_number", type=click.IntRange(min=0))
 @json_option
 @click.pass_context
@@ -40,7 +40,7 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.argument("dest", type=click.Path(file_okay=False, writable=True))
 @click.option("--branch", help="Only pipelines of this branch (filtered by the server).")
 @click.option(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..options import json_option, run_client
+from ..options import json_option, project_slug_argument, run_client
 
 if TYPE_CHECKING:
     from ...client import CircleCI
@@ -15,7 +15,7 @@ __all__ = ["insights"]
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Branch (default: the project's default branch).")
 @click.option("--all-branches", is_flag=True, help="Every branch.")
 @click.option(

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import attrs
 import click
 
-from ..options import interval_option, json_option, run_client, settings_of, status
+from ..options import (
+    interval_option,
+    json_option,
+    project_slug_argument,
+    run_client,
+    settings_of,
+    status,
+)
 
 if TYPE_CHECKING:
     from ...client import CircleCI
@@ -20,7 +27,7 @@ __all__ = ["FollowTracker", "parse_parameter", "pipelines", "trigger", "wait", "
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Only pipelines of this branch.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many."
@@ -50,12 +57,14 @@ def pipelines(
     return run_client(ctx, work)
 
 
-_INT = re.compile(r"[+-]?\d+")
+#: A plain ASCII integer: no leading zeros (``007`` is a string, as a version or an id would
+#: be), no ``+``, no other scripts' digits (``\d`` would take full-width ``１２``).
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterValue]:
     """``KEY=VALUE``; values typed as CircleCI pipeline parameters are: ``true``/``false`` a
-    boolean, an integer an integer, anything else a string (``typed=False``: always a string)."""
+    boolean, a plain ASCII integer (``42``, ``-1``; not ``007``) an integer, anything else a string (``typed=False``: always a string)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise click.BadParameter(f"{text!r}: expected KEY=VALUE")
@@ -70,7 +79,7 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Branch to build (or pull/<n>/head for a GitHub PR).")
 @click.option("--tag", help="Tag to build (instead of a branch).")
 @click.option(
@@ -78,7 +87,8 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
     "params",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Pipeline parameter; true/false become booleans, integers integers. Repeatable.",
+    help="Pipeline parameter; true/false become booleans, plain integers (42, not 007) "
+    "integers. Repeatable.",
 )
 @click.option(
     "--param-str",
@@ -156,6 +166,8 @@ def wait(
     from ..errors import CliError, ExitCode
     from ..render import human_seconds, show_wait
 
+    check_uuid(id)
+
     schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
 
     async def work(cci: CircleCI) -> int:
@@ -191,6 +203,19 @@ def wait(
     return run_client(ctx, work)
 
 
+def check_uuid(id: str) -> None:
+    """Pipeline and workflow ids are UUIDs; anything else is a usage error, not a 404."""
+    import uuid
+
+    try:
+        uuid.UUID(id)
+    except ValueError:
+        raise click.BadParameter(
+            f"{id!r} is not a UUID (a pipeline or workflow id, as in the id column of 'pipelines')",
+            param_hint="'ID'",
+        ) from None
+
+
 async def _kind_of(cci: CircleCI, id: str) -> str:
     from ...errors import NotFound
     from ..errors import CliError, ExitCode
@@ -209,7 +234,7 @@ async def _kind_of(cci: CircleCI, id: str) -> str:
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Only pipelines of this branch.")
 @interval_option
 @click.option(
