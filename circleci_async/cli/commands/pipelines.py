@@ -58,7 +58,7 @@ def pipelines(
 
 
 #: A plain ASCII integer: no leading zeros (``007`` is a string, as a version or an id would
-#: be), no ``+``, no other scripts' digits (``\d`` would take full-width ``１２``).
+#: be), no ``+``, no other scripts' digits (``\d`` would take full-width digits).
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
