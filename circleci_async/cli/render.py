@@ -23,13 +23,13 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -39,6 +39,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -226,19 +227,75 @@ def rate_limit_table(view: RateLimitView, stats: ClientStats, user: str | None) 
     return table
 
 
-def simple_table(columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in columns:
-        table.add_column(name, no_wrap=True, overflow="fold")
-    for row in rows:
-        table.add_row(*(cell(value) for value in row))
-    return table
+def simple_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, drop: Sequence[str] = ()
+) -> FittedTable:
+    """A table that fits the width it is drawn at: ``drop`` names the columns that may go, in
+    the order they go; the others (ids, paths) are never cut."""
+    return FittedTable(tuple(columns), [tuple(cell(v) for v in row) for row in rows], tuple(drop))
+
+
+@attrs.frozen
+class FittedTable:
+    """Rows drawn as a table when it fits, else with the ``drop`` columns left out one by one,
+    else stacked (one ``name: value`` line per cell, a blank line between rows), so that no
+    id or path is ever cut or folded mid-value. The choice is made when rich draws it, at the
+    width it is given (``COLUMNS``, the terminal's, or 200 when piped)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Text, ...]]
+    drop: tuple[str, ...] = ()
+
+    def table(self, shown: Sequence[str]) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        index = [self.columns.index(name) for name in shown]
+        for name in shown:
+            table.add_column(name, no_wrap=True, overflow="ignore")
+        for row in self.rows:
+            table.add_row(*(row[i] for i in index))
+        return table
+
+    def layout(self, width: int) -> list[str] | None:
+        """The columns that fit in ``width`` (None: none do, stack the rows)."""
+        shown = list(self.columns)
+        pending = list(self.drop)
+        while True:
+            needed = sum(self._width(name) for name in shown) + 2 * (len(shown) - 1)
+            if needed <= width:
+                return shown
+            if not pending:
+                return None
+            shown.remove(pending.pop(0))
+
+    def _width(self, name: str) -> int:
+        i = self.columns.index(name)
+        return max([len(name), *(row[i].cell_len for row in self.rows)])
+
+    def stacked(self, console: Console) -> Iterator[Segment]:
+        """One ``name  value`` line per cell, never wrapped nor cut (print it with
+        ``crop=False``: a long path runs past the edge and the terminal wraps it, so a copy of
+        it is whole)."""
+        label = max(len(name) for name in self.columns)
+        for number, row in enumerate(self.rows):
+            if number:
+                yield Segment.line()
+            for name, value in zip(self.columns, row, strict=True):
+                yield Segment(f"{name:>{label}}  ", console.get_style("bold"))
+                yield from value.render(console)
+                yield Segment.line()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = self.layout(options.max_width)
+        if shown is None:
+            yield from self.stacked(console)
+        else:
+            yield self.table(shown)
 
 
 # -- what each command shows ----------------------------------------------------------------
 
 
-def pipelines_table(found: Sequence[Any]) -> Table:
+def pipelines_table(found: Sequence[Any]) -> FittedTable:
     """``pipelines``: newest first, one row each."""
     rows = [
         (
@@ -252,7 +309,11 @@ def pipelines_table(found: Sequence[Any]) -> Table:
         )
         for p in found
     ]
-    return simple_table(("#", "state", "branch", "created", "trigger", "actor", "id"), rows)
+    return simple_table(
+        ("#", "state", "branch", "created", "trigger", "actor", "id"),
+        rows,
+        drop=("trigger", "actor", "created", "branch"),
+    )
 
 
 def show_wait(
@@ -275,11 +336,20 @@ def show_wait(
     console.print(line(f"{label}: {result}", style="green" if result == "success" else "red"))
     if workflows:
         rows = [(w.name, w.status, when(w.created_at), when(w.stopped_at), w.id) for w in workflows]
-        console.print(simple_table(("workflow", "status", "created", "stopped", "id"), rows))
+        console.print(
+            simple_table(
+                ("workflow", "status", "created", "stopped", "id"),
+                rows,
+                drop=("created", "stopped"),
+            ),
+            crop=False,
+        )
 
 
-def artifacts_table(items: Sequence[Any]) -> Table:
-    return simple_table(("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items])
+def artifacts_table(items: Sequence[Any]) -> FittedTable:
+    return simple_table(
+        ("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items], drop=("url",)
+    )
 
 
 def show_mirror_report(report: Any, *, secrets: tuple[str, ...] = (), limit: int = 20) -> None:
@@ -326,7 +396,7 @@ def insights_rows(
     return rows
 
 
-def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> Table:
+def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> FittedTable:
     return simple_table(
         ("workflow", "runs", "success", "p95", "median", f"last {runs} durations"),
         [
@@ -340,10 +410,11 @@ def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> Table:
             )
             for r in rows
         ],
+        drop=("median", "runs", "p95"),
     )
 
 
-def runners_table(found: Sequence[Any]) -> Table:
+def runners_table(found: Sequence[Any]) -> FittedTable:
     rows = [
         (
             r.name,
@@ -356,7 +427,9 @@ def runners_table(found: Sequence[Any]) -> Table:
         for r in found
     ]
     return simple_table(
-        ("name", "resource class", "hostname", "version", "last connected", "last used"), rows
+        ("name", "resource class", "hostname", "version", "last connected", "last used"),
+        rows,
+        drop=("last used", "version", "last connected", "hostname"),
     )
 
 

@@ -32,7 +32,7 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
             emit_json(items)
             return ExitCode.OK
         console = stdout_console()
-        console.print(artifacts_table(items))
+        console.print(artifacts_table(items), crop=False)
         console.print(f"{len(items)} artifacts")
         return ExitCode.OK
 

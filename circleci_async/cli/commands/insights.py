@@ -73,7 +73,7 @@ def insights(
             emit_json({"project": project_slug, "reporting_window": window, "workflows": rows})
             return ExitCode.OK
         console = stdout_console()
-        console.print(insights_table(rows, runs))
+        console.print(insights_table(rows, runs), crop=False)
         if not rows:
             console.print(f"no finished workflows in the {window} window")
         return ExitCode.OK

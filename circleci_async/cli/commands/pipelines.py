@@ -49,7 +49,7 @@ def pipelines(
             emit_json(found)
             return ExitCode.OK
         console = stdout_console()
-        console.print(pipelines_table(found))
+        console.print(pipelines_table(found), crop=False)
         if not found:
             console.print("no pipelines")
         return ExitCode.OK
