@@ -135,9 +135,11 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
 @click.option(
     "--artifact-origin",
     multiple=True,
+    envvar="CIRCLECI_ARTIFACT_ORIGINS",
     metavar="ORIGIN",
     help="Another origin that may receive the token when downloading artifacts, such as "
-    "https://*.artifacts.example.com on a server install. Repeatable.",
+    "https://*.artifacts.example.com on a server install. Repeatable "
+    "($CIRCLECI_ARTIFACT_ORIGINS: space-separated).",
 )
 @click.version_option(__version__, *VERSION_OPTIONS, prog_name="circleci-async")
 @click.pass_context
