@@ -74,14 +74,22 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
 @click.option(
     "--token",
     metavar="TOKEN",
-    help="Personal API token (default: $CIRCLECI_TOKEN, then $CIRCLE_TOKEN).",
+    help="Personal API token (default: $CIRCLECI_TOKEN, then $CIRCLE_TOKEN, then the official "
+    "CLI's $CIRCLECI_CLI_TOKEN and the token: of ~/.circleci/cli.yml).",
 )
 @click.option(
     "--base-url",
-    envvar="CIRCLECI_BASE_URL",
     metavar="URL",
     help="API v2 base URL, for CircleCI server installs (default: https://circleci.com/api/v2; "
     "$CIRCLECI_BASE_URL).",
+)
+@click.option(
+    "--host",
+    metavar="URL",
+    help="A CircleCI server install's address, as the official CLI takes it "
+    "(https://circleci.example.com): the API is at /api/v2 and the runner API at /api/v3 "
+    "there. After --base-url and $CIRCLECI_BASE_URL come $CIRCLECI_CLI_HOST and the host: of "
+    "~/.circleci/cli.yml.",
 )
 @click.option(
     "--runner-url",
@@ -147,6 +155,7 @@ def cli(
     ctx: click.Context,
     token: str | None,
     base_url: str | None,
+    host: str | None,
     runner_url: str | None,
     auth: str,
     request_timeout: float,
@@ -168,6 +177,7 @@ def cli(
     state.settings = Settings(
         token=token,
         base_url=base_url,
+        host=host,
         runner_url=runner_url,
         auth="basic" if auth == "basic" else "circle-token",
         request_timeout=request_timeout,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import enum
+import re
 
 __all__ = ["CliError", "ExitCode", "describe", "one_line", "scrub", "secret_forms"]
 
@@ -116,6 +117,22 @@ def connect_reason(text: str) -> str:
     return text
 
 
+def base_url_hint(url: object) -> str:
+    """For a 404 from a URL with no ``/api/v<n>/`` in its path: the base URL is likely a bare
+    host, the commonest server-install mistake."""
+    if url is None:
+        return ""
+    from yarl import URL
+
+    path = URL(str(url)).path
+    if re.search(r"/api/v\d+(/|$)", path):
+        return ""
+    return (
+        " (the base URL has no /api/v2: for a server install pass --host https://your-host, "
+        "or --base-url https://your-host/api/v2)"
+    )
+
+
 def describe(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and message for an exception that ended a command."""
     from ..download.errors import DownloadError
@@ -148,7 +165,7 @@ def describe(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, Forbidden):
         return ExitCode.AUTH, f"permission denied: {exc}"
     if isinstance(exc, NotFound):
-        return ExitCode.NOT_FOUND, f"not found: {exc}"
+        return ExitCode.NOT_FOUND, f"not found: {exc}" + base_url_hint(exc.url)
     if isinstance(exc, RateLimitExceeded):
         after = f" (server asks to wait {exc.retry_after:.0f} s)" if exc.retry_after else ""
         return (
