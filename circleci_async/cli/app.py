@@ -17,6 +17,7 @@ import click
 from .._version import __version__
 from .argv import option_arity, reorder
 from .commands.artifacts import artifacts, mirror
+from .commands.completion import completion
 from .commands.demo import demo
 from .commands.insights import insights
 from .commands.pipelines import FollowTracker, parse_parameter, pipelines, trigger, wait, watch
@@ -200,6 +201,7 @@ for _command in (
     rate_limit,
     watch,
     demo,
+    completion,
 ):
     cli.add_command(_command)
 

@@ -30,6 +30,7 @@ __all__ = [
     "MirrorFilters",
     "MirrorOptions",
     "MirrorReport",
+    "narrowed",
     "parse_when",
     "run_mirror",
     "summary_table",
@@ -46,6 +47,42 @@ def parse_when(text: str, *, option: str, now: datetime | None = None) -> dateti
         raise CliError(str(exc), ExitCode.USAGE) from None
     assert parsed is not None  # text is a string
     return parsed
+
+
+def _literal(name: str) -> str:
+    """A glob matching exactly ``name`` (``\\`` escapes, as the mirror's globs take it)."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in name)
+
+
+async def narrowed(
+    cci: CircleCI,
+    project: str,
+    options: MirrorOptions,
+    *,
+    pipeline: int | None = None,
+    job: int | None = None,
+) -> MirrorOptions:
+    """``options`` narrowed to one pipeline (by number) or one job (by number), with the
+    library's own filters: the pipeline's creation time as both ``since`` and ``until`` (so
+    the walk, newest first, stops right after it), and for a job its workflow's and its own
+    name as exact globs. ``--since``/``--until`` are replaced."""
+    workflow, names = options.workflow, options.job
+    if job is not None:
+        details = await cci.jobs.get(project, job)
+        found = await cci.pipelines.get(details.pipeline.id)
+        workflow = (_literal(details.latest_workflow.name),)
+        names = (_literal(details.name),)
+    else:
+        assert pipeline is not None
+        found = await cci.pipelines.get_by_number(project, pipeline)
+    return attrs.evolve(
+        options,
+        since=found.created_at,
+        until=found.created_at,
+        workflow=workflow,
+        job=names,
+        max_pipelines=None,
+    )
 
 
 #: The mirror command's options are the library's: one declaration (:class:`MirrorOptions`).

@@ -317,9 +317,29 @@ def pipelines_table(found: Sequence[Any]) -> FittedTable:
 
 
 def show_wait(
-    kind: str, id: str, result: str, pipeline: Any, workflows: Sequence[Any], as_json: bool
+    kind: str,
+    id: str,
+    result: str,
+    pipeline: Any,
+    workflows: Sequence[Any],
+    as_json: bool,
+    *,
+    base: Any = None,
 ) -> None:
-    """``wait``'s outcome: the JSON document, or a verdict line and the workflows."""
+    """``wait``'s outcome: the JSON document, or a verdict line and the workflows, with links
+    to the web app (``base``: the API base URL they are derived from)."""
+    from .links import pipeline_link, workflow_link
+
+    def link_of(workflow: Any) -> str | None:
+        if base is None:
+            return None
+        return workflow_link(base, workflow.project_slug, workflow.pipeline_number, workflow.id)
+
+    pipeline_url = (
+        pipeline_link(base, pipeline.project_slug, pipeline.number)
+        if base is not None and pipeline is not None
+        else None
+    )
     if as_json:
         emit_json(
             {
@@ -328,12 +348,16 @@ def show_wait(
                 "result": result,
                 "pipeline": pipeline,
                 "workflows": list(workflows),
+                "web_url": pipeline_url or (link_of(workflows[0]) if workflows else None),
+                "workflow_urls": {str(w.id): link_of(w) for w in workflows},
             }
         )
         return
     console = stdout_console()
     label = f"pipeline #{pipeline.number}" if pipeline is not None else f"{kind} {id}"
     console.print(line(f"{label}: {result}", style="green" if result == "success" else "red"))
+    if pipeline_url is not None:
+        console.print(line(pipeline_url), soft_wrap=True)
     if workflows:
         rows = [(w.name, w.status, when(w.created_at), when(w.stopped_at), w.id) for w in workflows]
         console.print(
@@ -344,12 +368,56 @@ def show_wait(
             ),
             crop=False,
         )
+        for workflow in workflows:
+            link = link_of(workflow)
+            if link is not None:
+                console.print(line(f"{workflow.name}: {link}"), soft_wrap=True)
 
 
 def artifacts_table(items: Sequence[Any]) -> FittedTable:
     return simple_table(
         ("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items], drop=("url",)
     )
+
+
+def show_downloads(
+    results: Any, dest: str, as_json: bool, *, secrets: tuple[str, ...] = (), limit: int = 20
+) -> None:
+    """``artifacts --download``: one JSON document, or a summary line and what failed."""
+    files = [
+        {
+            "path": r.artifact.path,
+            "node_index": r.artifact.node_index,
+            "file": r.relative,
+            "status": r.status.value,
+            "bytes": r.bytes,
+            "error": scrub(one_line(str(r.error)), secrets) if r.error is not None else None,
+        }
+        for r in results
+    ]
+    if as_json:
+        emit_json(
+            {
+                "dest": dest,
+                "ok": results.ok,
+                "downloaded": len(results.downloaded),
+                "skipped": len(results.skipped),
+                "failed": len(results.failed),
+                "bytes": results.transferred,
+                "files": files,
+            }
+        )
+        return
+    console = stdout_console()
+    failed = [f for f, r in zip(files, results, strict=True) if not r.ok]
+    for entry in failed[:limit]:
+        console.print(
+            line(f"failed: {entry['file'] or entry['path']}: {entry['error']}", style="red"),
+            soft_wrap=True,
+        )
+    if len(failed) > limit:
+        console.print(f"... and {len(failed) - limit} more failed files")
+    console.print(line(f"{results.summary()} into {dest}"), soft_wrap=True)
 
 
 def show_mirror_report(report: Any, *, secrets: tuple[str, ...] = (), limit: int = 20) -> None:

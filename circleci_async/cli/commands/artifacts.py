@@ -19,14 +19,59 @@ __all__ = ["artifacts", "mirror"]
 @click.command()
 @project_slug_argument
 @click.argument("job_number", type=click.IntRange(min=0))
+@click.option(
+    "--download",
+    "dest",
+    type=click.Path(file_okay=False, writable=True),
+    metavar="DEST",
+    help="Download the job's files into DEST (through the mirror's downloader: resumed, "
+    "checked, never a partial file left in place). Exit code 1 if any failed.",
+)
+@click.option(
+    "--skip",
+    type=click.Choice([p.value for p in SkipPolicy]),
+    default=SkipPolicy.IF_PRESENT.value,
+    show_default=True,
+    help="With --download: what to do with files already in DEST.",
+)
+@click.option("--include", multiple=True, metavar="GLOB", help="With --download: paths to keep.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="With --download: paths to drop.")
 @json_option
 @click.pass_context
-def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: bool) -> int:
-    """List the artifacts of one job."""
+def artifacts(
+    ctx: click.Context,
+    project_slug: str,
+    job_number: int,
+    dest: str | None,
+    skip: str,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    as_json: bool,
+) -> int:
+    """List the artifacts of one job, or download them with --download DEST."""
     from ..errors import ExitCode
-    from ..render import artifacts_table, emit_json, stdout_console
+    from ..render import artifacts_table, emit_json, show_downloads, stdout_console
+
+    live = not as_json and sys.stderr.isatty()
 
     async def work(cci: CircleCI) -> int:
+        if dest is not None:
+            from ..render import MirrorDisplay
+
+            display = MirrorDisplay(
+                cci, title=f"job {job_number} of {project_slug} → {dest}", live=live
+            )
+            async with display:
+                results = await cci.artifacts.download(
+                    cci.jobs.artifacts(project_slug, job_number),
+                    dest,
+                    skip=SkipPolicy(skip),
+                    include=include,
+                    exclude=exclude,
+                    progress=display,
+                )
+            show_downloads(results, dest, as_json, secrets=settings_of(ctx).secrets())
+            return ExitCode.OK if results.ok else ExitCode.FAILED
         items = await cci.jobs.artifacts(project_slug, job_number).collect()
         if as_json:
             emit_json(items)
@@ -56,6 +101,19 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
     "--exclude", multiple=True, metavar="GLOB", help="Artifact paths to drop. Repeatable."
 )
 @click.option("--max-pipelines", type=click.IntRange(min=1), help="Stop after this many pipelines.")
+@click.option(
+    "--pipeline",
+    "pipeline_number",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Only pipeline number N (e.g. the one just triggered).",
+)
+@click.option(
+    "--job-number",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Only job number N (its pipeline, workflow and name; --job takes name globs).",
+)
 @click.option(
     "--concurrency",
     type=click.IntRange(min=1),
@@ -92,6 +150,8 @@ def mirror(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     max_pipelines: int | None,
+    pipeline_number: int | None,
+    job_number: int | None,
     concurrency: int,
     skip: str,
     layout: str,
@@ -123,8 +183,18 @@ def mirror(
     live = not as_json and sys.stderr.isatty()
     secrets = settings_of(ctx).secrets()
 
+    if pipeline_number is not None and job_number is not None:
+        raise click.UsageError("pass --pipeline or --job-number, not both")
+
     async def work(cci: CircleCI) -> int:
-        report = await run_mirror(cci, project_slug, dest, filters, live=live)
+        options = filters
+        if pipeline_number is not None or job_number is not None:
+            from ..mirroring import narrowed
+
+            options = await narrowed(
+                cci, project_slug, filters, pipeline=pipeline_number, job=job_number
+            )
+        report = await run_mirror(cci, project_slug, dest, options, live=live)
         if as_json:
             emit_json(report.to_json())
         else:

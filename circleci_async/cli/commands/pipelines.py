@@ -21,6 +21,7 @@ from ..options import (
 if TYPE_CHECKING:
     from ...client import CircleCI
     from ...models.common import ParameterValue
+    from ...waiting import PollSchedule
     from ...watching import StateChange
 
 __all__ = ["FollowTracker", "parse_parameter", "pipelines", "trigger", "wait", "watch"]
@@ -97,6 +98,21 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
     metavar="KEY=VALUE",
     help="Pipeline parameter kept as a string (e.g. a version like 123). Repeatable.",
 )
+@click.option(
+    "--wait",
+    "then_wait",
+    is_flag=True,
+    help="Then wait for the pipeline to finish: exit 0 on success, 1 on failure, 8 on --timeout.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --wait: give up after this long.",
+)
+@interval_option
 @json_option
 @click.pass_context
 def trigger(
@@ -106,10 +122,13 @@ def trigger(
     tag: str | None,
     params: tuple[str, ...],
     string_params: tuple[str, ...],
+    then_wait: bool,
+    timeout: float,
+    interval: float,
     as_json: bool,
 ) -> int:
     """Trigger a pipeline. It is never retried once sent: a duplicate pipeline is worse than an
-    error."""
+    error. With --wait, then wait for it (--json: only the outcome's document)."""
     if branch and tag:
         raise click.UsageError("pass --branch or --tag, not both")
     parameters: dict[str, ParameterValue] = {}
@@ -119,20 +138,30 @@ def trigger(
             raise click.BadParameter(f"parameter {key!r} given twice")
         parameters[key] = value
 
+    from ...waiting import PollSchedule
     from ..errors import ExitCode
-    from ..render import emit_json, line, stdout_console
+    from ..links import pipeline_link
+    from ..render import emit_json, line, stdout_console, to_jsonable
+
+    schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
 
     async def work(cci: CircleCI) -> int:
         created = await cci.pipelines.trigger(
             project_slug, branch=branch, tag=tag, parameters=parameters or None
         )
-        if as_json:
-            emit_json(created)
-        else:
+        link = pipeline_link(cci.base_url, project_slug, created.number)
+        if as_json and not then_wait:
+            emit_json({**to_jsonable(created), "web_url": link})
+        elif not as_json:
             stdout_console().print(
-                line(f"pipeline #{created.number} {created.state}: {created.id}")
+                line(f"pipeline #{created.number} {created.state}: {created.id}  {link}"),
+                soft_wrap=True,
             )
-        return ExitCode.OK
+        if not then_wait:
+            return ExitCode.OK
+        return await wait_for(
+            cci, "pipeline", str(created.id), timeout=timeout, schedule=schedule, as_json=as_json
+        )
 
     return run_client(ctx, work)
 
@@ -162,9 +191,7 @@ def wait(
 ) -> int:
     """Wait until a pipeline or a workflow finishes. Exit code 0 only if it succeeded, 1 if it
     failed, 8 on --timeout."""
-    from ...waiting import PollSchedule, WaitTimeout
-    from ..errors import CliError, ExitCode
-    from ..render import human_seconds, show_wait
+    from ...waiting import PollSchedule
 
     check_uuid(id)
 
@@ -174,33 +201,46 @@ def wait(
         what = kind
         if what == "auto":
             what = await _kind_of(cci, id)
-        status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
-        try:
-            if what == "pipeline":
-                outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
-                result = "success" if outcome.succeeded else "failed"
-                show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json)
-            else:
-                workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
-                result = "success" if workflow.status == "success" else "failed"
-                show_wait(what, id, result, None, [workflow], as_json)
-        except WaitTimeout as exc:
-            last = exc.last
-            pipeline = getattr(last, "pipeline", None)
-            workflows = list(getattr(last, "workflows", None) or ([] if pipeline else [last]))
-            if as_json:
-                show_wait(what, id, "timeout", pipeline, workflows, as_json)
-            states = ", ".join(f"{w.name} {w.status}" for w in workflows)
-            if pipeline is not None:
-                states = f"pipeline {pipeline.state}" + (f"; {states}" if states else "")
-            raise CliError(
-                f"timed out after {human_seconds(timeout)} waiting for {what} {id}"
-                + (f" (last seen: {states})" if states else ""),
-                ExitCode.TIMEOUT,
-            ) from None
-        return ExitCode.OK if result == "success" else ExitCode.FAILED
+        return await wait_for(cci, what, id, timeout=timeout, schedule=schedule, as_json=as_json)
 
     return run_client(ctx, work)
+
+
+async def wait_for(
+    cci: CircleCI, what: str, id: str, *, timeout: float, schedule: PollSchedule, as_json: bool
+) -> int:
+    """Wait for a pipeline or a workflow and show the outcome; the exit code says it (0
+    success, 1 failed; a timeout raises, exit code 8)."""
+    from ...waiting import WaitTimeout
+    from ..errors import CliError, ExitCode
+    from ..render import human_seconds, show_wait
+
+    base = cci.base_url
+    status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
+    try:
+        if what == "pipeline":
+            outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
+            result = "success" if outcome.succeeded else "failed"
+            show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json, base=base)
+        else:
+            workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
+            result = "success" if workflow.status == "success" else "failed"
+            show_wait(what, id, result, None, [workflow], as_json, base=base)
+    except WaitTimeout as exc:
+        last = exc.last
+        pipeline = getattr(last, "pipeline", None)
+        workflows = list(getattr(last, "workflows", None) or ([] if pipeline else [last]))
+        if as_json:
+            show_wait(what, id, "timeout", pipeline, workflows, as_json, base=base)
+        states = ", ".join(f"{w.name} {w.status}" for w in workflows)
+        if pipeline is not None:
+            states = f"pipeline {pipeline.state}" + (f"; {states}" if states else "")
+        raise CliError(
+            f"timed out after {human_seconds(timeout)} waiting for {what} {id}"
+            + (f" (last seen: {states})" if states else ""),
+            ExitCode.TIMEOUT,
+        ) from None
+    return ExitCode.OK if result == "success" else ExitCode.FAILED
 
 
 def check_uuid(id: str) -> None:
