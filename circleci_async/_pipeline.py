@@ -295,7 +295,7 @@ class RequestPipeline:
                 request = Request(method, url, hop_headers, timeouts=timeouts)
                 released = rate is None
                 try:
-                    sent_at = self._sending()
+                    sent_at = self._sending(token_origin=counted)
                     async with self.transport.stream(request) as response:
                         status = response.status
                         snapshot = self._learn(status, response.headers, counted=counted)
@@ -346,9 +346,12 @@ class RequestPipeline:
             return self._api_json_headers if has_body else self._api_headers
         return _JSON_NO_AUTH if has_body else _ACCEPT
 
-    def _sending(self) -> float:
-        """Count a request; the send time, read only when debug logging will report it."""
+    def _sending(self, *, token_origin: bool = True) -> float:
+        """Count a request (and apart, one to an origin that gets no token: a storage host);
+        the send time, read only when debug logging will report it."""
         self.stats.requests += 1
+        if not token_origin:
+            self.stats.storage_requests += 1
         return self._clock() if logger.isEnabledFor(logging.DEBUG) else 0.0
 
     def _log(self, method: str, url: URL, status: int, sent_at: float) -> None:

@@ -212,7 +212,12 @@ async def test_wait_exit_codes_success_failure_timeout(api: FakeCircleCI) -> Non
         ("deploy", "on_hold")
     ]
     assert len(timeout.err_lines) == 1 and "timed out" in timeout.err_lines[0]
-    assert_one_error_line(timeout_text, ExitCode.TIMEOUT, "timed out", "deploy on_hold")
+    # text: its progress as plain lines on stdout, the error one line on stderr
+    assert timeout_text.code == ExitCode.TIMEOUT, timeout_text
+    assert len(timeout_text.err_lines) == 1, timeout_text
+    assert "timed out" in timeout_text.err and "deploy on_hold" in timeout_text.err
+    assert "workflow deploy: on_hold" in timeout_text.out, timeout_text
+    assert "job deploy/hold: on_hold" in timeout_text.out, timeout_text
 
 
 async def test_wait_for_a_workflow_and_for_nothing(api: FakeCircleCI) -> None:

@@ -23,6 +23,7 @@ from ..testing import FakeCircleCI, RateLimitPolicy
 from ..testing._demo import DEMO_PROJECT, seed_demo
 from ..testing.artifacts import ArtifactServers
 from .errors import ExitCode
+from .listing import ListingCounter, trace_config
 from .mirroring import MirrorFilters, run_mirror, summary_table
 from .render import emit_json, human_bytes, line, stderr_console, stdout_console
 from .session import Settings, open_client
@@ -106,8 +107,9 @@ async def _run(target: str, *, files: int, rate: int, as_json: bool, kept: bool)
                 highlight=False,
             )
         settings = Settings(token=DEMO_TOKEN, base_url=api.url, runner_url=api.runner_url)
+        listing = ListingCounter()
         async with (
-            hosts.session() as http,
+            hosts.session(trace_configs=[trace_config(listing)]) as http,
             open_client(settings, session=http, token_origins=hosts.token_origins) as cci,
         ):
             report = await run_mirror(
@@ -116,6 +118,7 @@ async def _run(target: str, *, files: int, rate: int, as_json: bool, kept: bool)
                 target,
                 MirrorFilters(),
                 live=not as_json and sys.stderr.isatty(),
+                listing=listing,
             )
         leaks = len(hosts.credential_leaks)
         storage = len(hosts.storage_requests)

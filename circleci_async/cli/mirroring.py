@@ -24,6 +24,7 @@ from ..client import CircleCI
 from ..download import MirrorOptions, MirrorResult
 from ..errors import ConfigurationError
 from .errors import CliError, ExitCode
+from .listing import ListingCounter
 from .render import MirrorDisplay, human_bytes, human_seconds
 
 __all__ = [
@@ -96,7 +97,9 @@ class MirrorReport:
     project: str
     result: MirrorResult
     seconds: float
+    #: API requests (to origins that receive the token), and apart those to storage hosts.
     requests: int
+    storage_requests: int
     retries: int
     rate_limited: int
     waited: float
@@ -140,6 +143,7 @@ class MirrorReport:
                 "rate_limited": self.rate_limited,
                 "waited_seconds": round(self.waited, 3),
             },
+            "storage": {"requests": self.storage_requests},
             "listing_errors": [{"what": what, "error": str(exc)} for what, exc in r.errors],
             "failures": self.failures(),
         }
@@ -153,6 +157,7 @@ async def run_mirror(
     *,
     live: bool,
     console: Console | None = None,
+    listing: ListingCounter | None = None,
 ) -> MirrorReport:
     """Mirror ``project`` into ``dest``; draw progress on ``console`` when ``live``.
 
@@ -160,7 +165,9 @@ async def run_mirror(
     files), then ends the command with one line instead of a traceback."""
     before = attrs.evolve(cci.stats)
     started = time.monotonic()
-    display = MirrorDisplay(cci, title=f"mirroring {project} → {dest}", console=console, live=live)
+    display = MirrorDisplay(
+        cci, title=f"mirroring {project} → {dest}", console=console, live=live, listing=listing
+    )
     with _sigterm_cancels() as terminated:
         try:
             async with display:
@@ -176,7 +183,9 @@ async def run_mirror(
         project=project,
         result=result,
         seconds=time.monotonic() - started,
-        requests=after.requests - before.requests,
+        requests=(after.requests - after.storage_requests)
+        - (before.requests - before.storage_requests),
+        storage_requests=after.storage_requests - before.storage_requests,
         retries=after.retries - before.retries,
         rate_limited=after.rate_limited - before.rate_limited,
         waited=after.waited - before.waited,
@@ -227,6 +236,7 @@ def summary_table(report: MirrorReport) -> Table:
         ("time", human_seconds(report.seconds)),
         ("throughput", f"{human_bytes(rate)}/s"),
         ("API requests", str(report.requests)),
+        ("storage requests (artifact redirects)", str(report.storage_requests)),
         ("429 answers", str(report.rate_limited)),
         ("seconds waited (rate limit, backoff)", f"{report.waited:.1f}"),
     ]

@@ -9,7 +9,7 @@ when it runs.
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -96,8 +96,14 @@ def settings_of(ctx: click.Context) -> Settings:
     return state.settings if state is not None else Settings()
 
 
-def run_client(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -> int:
-    """Run ``work`` with a client built from the global options, in a fresh event loop."""
+def run_client(
+    ctx: click.Context,
+    work: Callable[[CircleCI], Awaitable[int]],
+    *,
+    trace_configs: Sequence[Any] = (),
+) -> int:
+    """Run ``work`` with a client built from the global options, in a fresh event loop
+    (``trace_configs``: aiohttp traces for a display that follows the requests)."""
     import asyncio
 
     from .session import open_client
@@ -105,7 +111,7 @@ def run_client(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -
     settings = settings_of(ctx)
 
     async def body() -> int:
-        async with open_client(settings) as cci:
+        async with open_client(settings, trace_configs=trace_configs) as cci:
             return await work(cci)
 
     return asyncio.run(body())

@@ -53,9 +53,12 @@ from .terminal import printable
 if TYPE_CHECKING:
     from ..client import CircleCI
     from ..watching import StateChange
+    from .listing import ListingCounter
 
 __all__ = [
     "MirrorDisplay",
+    "OutcomeBook",
+    "WaitDisplay",
     "cell",
     "change_line",
     "change_to_json",
@@ -526,7 +529,39 @@ def change_to_json(change: StateChange, secrets: tuple[str, ...] = ()) -> dict[s
     }
 
 
-def change_line(change: StateChange, secrets: tuple[str, ...] = ()) -> Text:
+class OutcomeBook:
+    """What each followed pipeline ended with. A pipeline's own state stays ``created`` from
+    setup to the end (its workflows carry the result), so its final change says nothing by
+    itself; the book keeps each pipeline's workflow statuses as they are reported (before the
+    pipeline's final report) and names the outcome."""
+
+    def __init__(self) -> None:
+        self._workflows: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def see(self, change: StateChange) -> str | None:
+        """The outcome when ``change`` is a pipeline's final report, else None."""
+        if change.error is not None:
+            return None
+        if change.kind == "workflow" and change.pipeline_id is not None:
+            name = getattr(change.item, "name", change.id)
+            self._workflows.setdefault(change.pipeline_id, {})[change.id] = (name, change.current)
+            return None
+        if change.kind != "pipeline" or not change.final:
+            return None
+        workflows = self._workflows.pop(change.id, {})
+        if change.current != "created":
+            return change.current  # errored, setup-pending...: the pipeline's own state says it
+        if not workflows:
+            return "no workflows"
+        statuses = sorted(workflows.values())
+        verdict = "success" if all(status == "success" for _, status in statuses) else "failed"
+        details = ", ".join(f"{name} {status}" for name, status in statuses)
+        return f"{verdict} ({details})"
+
+
+def change_line(
+    change: StateChange, secrets: tuple[str, ...] = (), *, outcome: str | None = None
+) -> Text:
     """``12:00:03  workflow build (pipeline #7)  running → success  [final]``"""
     from ..models.pipelines import Pipeline
     from ..models.workflows import Workflow
@@ -544,13 +579,108 @@ def change_line(change: StateChange, secrets: tuple[str, ...] = ()) -> Text:
         again = "gave up" if change.final else "will retry"
         error = scrub(one_line(str(change.error)), secrets)
         return line(f"{stamp}  {label}  poll failed ({again}): {error}")
-    move = (
-        f"new: {change.current}"
-        if change.previous is None
-        else (f"{change.previous} → {change.current}")
-    )
+    if outcome is not None:
+        move = f"finished: {outcome}"
+    elif change.previous is None:
+        move = f"new: {change.current}"
+    else:
+        move = f"{change.previous} → {change.current}"
     final = "  [final]" if change.final else ""
     return line(f"{stamp}  {label}  {move}{final}  {change.id}")
+
+
+# -- wait's progress ------------------------------------------------------------------------
+
+
+def state_changes(
+    previous: Mapping[str, str], current: Mapping[str, str]
+) -> list[tuple[str, str | None, str]]:
+    """``(label, before, now)`` for every state that appeared or moved, in ``current``'s order
+    (pure: the display prints them)."""
+    return [
+        (label, previous.get(label), state)
+        for label, state in current.items()
+        if previous.get(label) != state
+    ]
+
+
+def wait_states(
+    pipeline: Any, workflows: Sequence[Any], jobs: Mapping[str, Sequence[Any]]
+) -> dict[str, str]:
+    """What ``wait`` shows, label → state: the pipeline, each workflow, each of its jobs."""
+    states: dict[str, str] = {}
+    if pipeline is not None:
+        states[f"pipeline #{pipeline.number}"] = str(pipeline.state)
+    for workflow in workflows:
+        states[f"workflow {workflow.name}"] = str(workflow.status)
+        for job in jobs.get(str(workflow.id), ()):
+            states[f"  job {workflow.name}/{job.name}"] = str(job.status)
+    return states
+
+
+class WaitDisplay:
+    """``wait``'s progress: each state change as a line with the time elapsed (on stdout when
+    not on a terminal), and on a terminal a live footer on stderr with the elapsed time and every
+    current state, redrawn from a task on the loop (as :class:`MirrorDisplay` is)."""
+
+    def __init__(self, title: str, *, live: bool, refresh: float = 0.25) -> None:
+        self._title = title
+        self._states: dict[str, str] = {}
+        self._t0 = time.monotonic()
+        self._refresh = refresh
+        self._live_wanted = live
+        self._live: Live | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._out = stderr_console() if live else stdout_console()
+
+    def elapsed(self) -> str:
+        return human_seconds(time.monotonic() - self._t0)
+
+    def observe(self, states: Mapping[str, str]) -> None:
+        for label, before, now in state_changes(self._states, states):
+            move = f"{before} → {now}" if before is not None else now
+            self._out.print(line(f"[{self.elapsed():>6}] {label.strip()}: {move}"), soft_wrap=True)
+        self._states = dict(states)
+
+    def render(self) -> RenderableType:
+        rows = [line(f"{self._title} · {self.elapsed()}", style="bold cyan")]
+        rows += [line(f"  {label}: {state}", style="dim") for label, state in self._states.items()]
+        return Group(*rows)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh)
+            if self._live is not None:
+                self._live.refresh()
+
+    async def __aenter__(self) -> WaitDisplay:
+        self._t0 = time.monotonic()
+        if self._live_wanted:
+            self._live = Live(
+                get_renderable=self.render,
+                console=self._out,
+                auto_refresh=False,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start(refresh=True)
+            self._ticker = asyncio.ensure_future(self._tick())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
 
 # -- the live mirror display -----------------------------------------------------------------
@@ -572,8 +702,10 @@ class MirrorDisplay:
         console: Console | None = None,
         live: bool = True,
         refresh: float = 0.125,
+        listing: ListingCounter | None = None,
     ) -> None:
         self._cci = cci
+        self._listing = listing
         self._title = title
         self._console = console or stderr_console()
         self._live_wanted = live
@@ -601,11 +733,12 @@ class MirrorDisplay:
     # ProgressReporter ------------------------------------------------------------------------
 
     def start(self, name: str, total: int | None) -> None:
+        # The byte bar stays indeterminate: while the listing goes on, the sizes known so far
+        # are not the total, and a bar at 100% would say it is done.
         self.started += 1
         self._in_flight.add(name)
         if total:
             self.known_total += total
-            self._progress.update(self._task, total=max(self.known_total, self.received))
 
     def advance(self, name: str, nbytes: int) -> None:
         self.received += nbytes
@@ -636,12 +769,24 @@ class MirrorDisplay:
         )
         api = Text.assemble(
             ("API ", "bold"),
-            f"{stats.requests} requests, {stats.rate_limited} x 429, "
+            f"{stats.requests - stats.storage_requests} requests "
+            f"(+{stats.storage_requests} to storage), {stats.rate_limited} x 429, "
             f"waited {stats.waited:.1f} s · ",
             ("rate limit ", "bold"),
             printable(rate_limit_text(self._cci.rate_limit)),
         )
-        return Group(line(self._title, style="bold cyan"), self._progress, files, api)
+        parts: list[RenderableType] = [line(self._title, style="bold cyan"), self._progress, files]
+        if self._listing is not None:
+            counted = self._listing
+            parts.append(
+                Text.assemble(
+                    ("listed ", "bold"),
+                    f"{counted.pipelines} pipelines, {counted.workflows} workflows, "
+                    f"{counted.jobs} jobs",
+                )
+            )
+        parts.append(api)
+        return Group(*parts)
 
     async def _tick(self) -> None:
         while True:
@@ -675,6 +820,8 @@ class MirrorDisplay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         if self._live is not None:
+            if exc is None:  # done: now the total is known
+                self._progress.update(self._task, total=self.received, completed=self.received)
             self._live.refresh()
             self._live.stop()
             self._live = None

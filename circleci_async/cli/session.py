@@ -12,7 +12,7 @@ import contextlib
 import os
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -140,9 +140,12 @@ class ConnectToResolver(AbstractResolver):
         await self._fallback.close()
 
 
-def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
-    """A session only when the connection itself must differ from the library's default."""
-    if not settings.cacert and not settings.connect_to:
+def _custom_session(
+    settings: Settings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+) -> aiohttp.ClientSession | None:
+    """A session only when the connection itself must differ from the library's default, or
+    a display traces the requests (:mod:`.listing`)."""
+    if not settings.cacert and not settings.connect_to and not trace_configs:
         return None
     connector_args: dict[str, Any] = {}
     if settings.cacert:
@@ -161,6 +164,7 @@ def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
         timeout=aiohttp.ClientTimeout(total=total, sock_connect=min(total or 10.0, 10.0)),
         headers={"User-Agent": USER_AGENT},
         cookie_jar=aiohttp.DummyCookieJar(),
+        trace_configs=list(trace_configs) or None,
     )
 
 
@@ -171,6 +175,7 @@ async def open_client(
     session: aiohttp.ClientSession | None = None,
     token_origins: Iterable[str] | None = None,
     rate_limit: RateLimitConfig | None = None,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
 ) -> AsyncIterator[CircleCI]:
     """A started client configured by ``settings`` (``session``/``token_origins``/``rate_limit``
     override them: the demo brings its own hosts)."""
@@ -182,7 +187,7 @@ async def open_client(
     )
     own_session = None
     if session is None:
-        own_session = session = _custom_session(settings)
+        own_session = session = _custom_session(settings, trace_configs)
     try:
         async with CircleCI(
             token,

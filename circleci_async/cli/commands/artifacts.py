@@ -182,6 +182,9 @@ def mirror(
     )
     live = not as_json and sys.stderr.isatty()
     secrets = settings_of(ctx).secrets()
+    from ..listing import ListingCounter, trace_config
+
+    listing = ListingCounter()
 
     if pipeline_number is not None and job_number is not None:
         raise click.UsageError("pass --pipeline or --job-number, not both")
@@ -194,11 +197,11 @@ def mirror(
             options = await narrowed(
                 cci, project_slug, filters, pipeline=pipeline_number, job=job_number
             )
-        report = await run_mirror(cci, project_slug, dest, options, live=live)
+        report = await run_mirror(cci, project_slug, dest, options, live=live, listing=listing)
         if as_json:
             emit_json(report.to_json())
         else:
             show_mirror_report(report, secrets=secrets)
         return ExitCode.OK if report.ok else ExitCode.FAILED
 
-    return run_client(ctx, work)
+    return run_client(ctx, work, trace_configs=[trace_config(listing)] if live else [])

@@ -4,7 +4,7 @@ one to following it to its end."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
@@ -19,10 +19,14 @@ from ..options import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ...client import CircleCI
     from ...models.common import ParameterValue
-    from ...waiting import PollSchedule
+    from ...models.workflows import Workflow
+    from ...waiting import PipelineOutcome, PollSchedule
     from ...watching import StateChange
+    from ..render import WaitDisplay
 
 __all__ = ["FollowTracker", "parse_parameter", "pipelines", "trigger", "wait", "watch"]
 
@@ -218,12 +222,26 @@ async def wait_for(
     base = cci.base_url
     status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
     try:
+        if as_json:  # nothing to show on the way: the library's own wait, no job listings
+            if what == "pipeline":
+                outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
+            else:
+                workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
+        else:
+            import sys
+
+            from ..render import WaitDisplay
+
+            title = f"waiting for {what} {id}"
+            async with WaitDisplay(title, live=sys.stderr.isatty()) as display:
+                if what == "pipeline":
+                    outcome = await _wait_shown(cci, id, timeout, schedule, display)
+                else:
+                    workflow = await _wait_shown_workflow(cci, id, timeout, schedule, display)
         if what == "pipeline":
-            outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
             result = "success" if outcome.succeeded else "failed"
             show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json, base=base)
         else:
-            workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
             result = "success" if workflow.status == "success" else "failed"
             show_wait(what, id, result, None, [workflow], as_json, base=base)
     except WaitTimeout as exc:
@@ -254,6 +272,70 @@ def check_uuid(id: str) -> None:
             f"{id!r} is not a UUID (a pipeline or workflow id, as in the id column of 'pipelines')",
             param_hint="'ID'",
         ) from None
+
+
+async def _jobs_of(
+    cci: CircleCI, workflows: Sequence[Workflow], done: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """Each workflow's jobs; a finished workflow's are listed once more, then kept."""
+    from ...polling import workflow_finished
+
+    jobs: dict[str, list[Any]] = {}
+    for workflow in workflows:
+        key = str(workflow.id)
+        if key in done:
+            jobs[key] = done[key]
+            continue
+        jobs[key] = await cci.workflows.jobs(workflow.id).collect()
+        if workflow_finished(workflow):
+            done[key] = jobs[key]
+    return jobs
+
+
+async def _wait_shown(
+    cci: CircleCI, id: str, timeout: float, schedule: PollSchedule, display: WaitDisplay
+) -> PipelineOutcome:
+    """``cci.pipelines.wait`` (the same poll and the same rule), each poll shown with the
+    workflows' jobs."""
+    from ...waiting import fetch_pipeline_with_workflows, poll_until
+    from ..render import wait_states
+
+    done: dict[str, list[Any]] = {}
+
+    async def fetch() -> PipelineOutcome:
+        outcome = await fetch_pipeline_with_workflows(cci.pipelines, id)
+        jobs = await _jobs_of(cci, outcome.workflows, done)
+        display.observe(wait_states(outcome.pipeline, outcome.workflows, jobs))
+        return outcome
+
+    return await poll_until(
+        fetch,
+        lambda outcome: outcome.finished,
+        timeout=timeout,
+        schedule=schedule,
+        what=f"pipeline {id}",
+    )
+
+
+async def _wait_shown_workflow(
+    cci: CircleCI, id: str, timeout: float, schedule: PollSchedule, display: WaitDisplay
+) -> Workflow:
+    """``cci.workflows.wait``, each poll shown with the workflow's jobs."""
+    from ...polling import workflow_finished
+    from ...waiting import poll_until
+    from ..render import wait_states
+
+    done: dict[str, list[Any]] = {}
+
+    async def fetch() -> Workflow:
+        workflow = await cci.workflows.get(id)
+        jobs = await _jobs_of(cci, [workflow], done)
+        display.observe(wait_states(None, [workflow], jobs))
+        return workflow
+
+    return await poll_until(
+        fetch, workflow_finished, timeout=timeout, schedule=schedule, what=f"workflow {id}"
+    )
 
 
 async def _kind_of(cci: CircleCI, id: str) -> str:
@@ -306,20 +388,29 @@ def watch(
 
     from ...waiting import PollSchedule
     from ..errors import CliError, ExitCode
-    from ..render import change_line, change_to_json, emit_json_line, human_seconds, stdout_console
+    from ..render import (
+        OutcomeBook,
+        change_line,
+        change_to_json,
+        emit_json_line,
+        human_seconds,
+        stdout_console,
+    )
 
     schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
     tracker = FollowTracker(max_pipelines)
+    outcomes = OutcomeBook()
     secrets = settings_of(ctx).secrets()
 
     async def follow(cci: CircleCI) -> None:
         console = stdout_console()
         async with cci.pipelines.follow(project_slug, branch=branch, schedule=schedule) as watcher:
             async for change in watcher:
+                outcome = outcomes.see(change)
                 if as_json:
-                    emit_json_line(change_to_json(change, secrets))
+                    emit_json_line({**change_to_json(change, secrets), "outcome": outcome})
                 else:
-                    console.print(change_line(change, secrets))
+                    console.print(change_line(change, secrets, outcome=outcome))
                 if tracker.done(change):
                     return
 
