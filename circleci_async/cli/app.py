@@ -25,7 +25,7 @@ from .commands.ratelimit import rate_limit
 from .commands.runners import runners
 from .errors import ExitCode, one_line, scrub
 from .options import State
-from .session import Settings, parse_connect_to
+from .settings import Settings, parse_connect_to
 from .terminal import printable
 
 __all__ = ["FollowTracker", "cli", "main", "parse_parameter"]

@@ -9,7 +9,6 @@ needs none of them.)
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import enum
 import re
@@ -135,6 +134,8 @@ def base_url_hint(url: object) -> str:
 
 def describe(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and message for an exception that ended a command."""
+    import asyncio
+
     from ..download.errors import DownloadError
     from ..errors import (
         APIError,

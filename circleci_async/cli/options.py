@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import click
 
-from .session import Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
     from ..client import CircleCI
 
 __all__ = [
+    "LAYOUTS",
+    "SKIP_POLICIES",
     "State",
     "check_slug",
     "interval_option",
@@ -46,6 +48,12 @@ def json_option(fn: F) -> F:
         "--json", "as_json", is_flag=True, help="Machine output: JSON on stdout, nothing else."
     )(fn)
 
+
+#: The values of :class:`~circleci_async.download.SkipPolicy` and
+#: :class:`~circleci_async.download.Layout`, spelled here so that ``--help`` need not import the
+#: downloader (a test checks they are the enums' values).
+SKIP_POLICIES = ("overwrite", "if-present", "if-size-matches")
+LAYOUTS = ("auto", "per-node", "flat")
 
 #: The first segment of a project slug: GitHub and Bitbucket OAuth projects (short and long
 #: forms), and ``circleci/<org-id>/<project-id>`` for GitLab and GitHub App projects.

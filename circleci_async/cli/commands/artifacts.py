@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ...download import Layout, SkipPolicy
-from ..options import json_option, project_slug_argument, run_client, settings_of
+from ..options import (
+    LAYOUTS,
+    SKIP_POLICIES,
+    json_option,
+    project_slug_argument,
+    run_client,
+    settings_of,
+)
 
 if TYPE_CHECKING:
     from ...client import CircleCI
@@ -29,8 +35,8 @@ __all__ = ["artifacts", "mirror"]
 )
 @click.option(
     "--skip",
-    type=click.Choice([p.value for p in SkipPolicy]),
-    default=SkipPolicy.IF_PRESENT.value,
+    type=click.Choice(SKIP_POLICIES),
+    default="if-present",
     show_default=True,
     help="With --download: what to do with files already in DEST.",
 )
@@ -49,6 +55,7 @@ def artifacts(
     as_json: bool,
 ) -> int:
     """List the artifacts of one job, or download them with --download DEST."""
+    from ...download import SkipPolicy
     from ..errors import ExitCode
     from ..render import artifacts_table, emit_json, show_downloads, stdout_console
 
@@ -123,15 +130,15 @@ def artifacts(
 )
 @click.option(
     "--skip",
-    type=click.Choice([p.value for p in SkipPolicy]),
-    default=SkipPolicy.IF_PRESENT.value,
+    type=click.Choice(SKIP_POLICIES),
+    default="if-present",
     show_default=True,
     help="What to do with files already in DEST.",
 )
 @click.option(
     "--layout",
-    type=click.Choice([layout.value for layout in Layout]),
-    default=Layout.AUTO.value,
+    type=click.Choice(LAYOUTS),
+    default="auto",
     show_default=True,
     help="Where parallel nodes' files go (auto: node-<n>/ only for paths several nodes share).",
 )
@@ -162,6 +169,7 @@ def mirror(
 
     Idempotent: a second run downloads only what is new. Exit code 1 when any file or listing
     failed."""
+    from ...download import Layout, SkipPolicy
     from ..errors import ExitCode
     from ..mirroring import MirrorFilters, parse_when, run_mirror
     from ..render import emit_json, show_mirror_report
