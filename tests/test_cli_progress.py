@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from circleci_async.cli.errors import ExitCode
 from circleci_async.cli.listing import ListingCounter, classify
 from circleci_async.cli.render import OutcomeBook, state_changes
 from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
@@ -91,16 +92,31 @@ async def test_wait_on_a_terminal_shows_elapsed_time_and_states(api: FakeCircleC
 
 
 async def test_wait_without_a_terminal_prints_plain_change_lines(api: FakeCircleCI) -> None:
-    api.set_plan(SLUG, WorkflowPlan("build", (JobPlan("compile", **FAST),)))
+    api.set_plan(
+        SLUG,
+        WorkflowPlan(
+            "build", (JobPlan("compile", **FAST), JobPlan("lint", outcome="failed", **FAST))
+        ),
+    )
     created = api.trigger_pipeline(SLUG, "main")
     run = await cli(*api_args(api), "wait", created["id"], "--interval", "0.05")
-    assert run.code == 0 and run.err == "", run
+    assert run.code == ExitCode.FAILED and run.err == "", run
     moves = [line for line in run.out.splitlines() if line.startswith("[")]
     jobs = [line.split("] ", 1)[1] for line in moves if "job build/compile" in line]
     assert jobs[0].startswith("job build/compile: "), run
     assert jobs[-1].endswith("→ success"), run
     assert len(jobs) >= 2, run  # it was seen before it finished, then finishing
     assert "\x1b" not in run.out  # no live display without a terminal
+    # the outcome links to the failed job in the web app, not to the one that succeeded
+    app = api.url.removesuffix("/api/v2")
+    failed = [line.strip() for line in run.out.splitlines() if line.startswith("  lint failed: ")]
+    assert len(failed) == 1, run
+    assert re.fullmatch(
+        rf"lint failed: {re.escape(app)}/pipelines/github/acme/widgets/{created['number']}"
+        r"/workflows/[0-9a-f-]{36}/jobs/\d+",
+        failed[0],
+    ), run
+    assert "compile success: " not in run.out
 
 
 async def test_watch_ends_a_pipeline_with_its_outcome(api: FakeCircleCI) -> None:

@@ -20,8 +20,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..testing import FakeCircleCI, RateLimitPolicy
-from ..testing._demo import DEMO_PROJECT, seed_demo
 from ..testing.artifacts import ArtifactServers
+from ..testing.demo import DEMO_PROJECT, seed_demo
 from .errors import ExitCode
 from .listing import ListingCounter, trace_config
 from .mirroring import MirrorFilters, run_mirror, summary_table

@@ -328,10 +328,12 @@ def show_wait(
     as_json: bool,
     *,
     base: Any = None,
+    jobs: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
     """``wait``'s outcome: the JSON document, or a verdict line and the workflows, with links
-    to the web app (``base``: the API base URL they are derived from)."""
-    from .links import pipeline_link, workflow_link
+    to the web app (``base``: the API base URL they are derived from) for the pipeline, each
+    workflow and each job of ``jobs`` (workflow id → its jobs) that did not succeed."""
+    from .links import job_link, pipeline_link, workflow_link
 
     def link_of(workflow: Any) -> str | None:
         if base is None:
@@ -373,8 +375,20 @@ def show_wait(
         )
         for workflow in workflows:
             link = link_of(workflow)
-            if link is not None:
-                console.print(line(f"{workflow.name}: {link}"), soft_wrap=True)
+            if link is None:
+                continue
+            console.print(line(f"{workflow.name}: {link}"), soft_wrap=True)
+            for job in (jobs or {}).get(str(workflow.id), ()):
+                if job.job_number is None or str(job.status) == "success":
+                    continue
+                url = job_link(
+                    base,
+                    workflow.project_slug,
+                    workflow.pipeline_number,
+                    workflow.id,
+                    job.job_number,
+                )
+                console.print(line(f"  {job.name} {job.status}: {url}"), soft_wrap=True)
 
 
 def artifacts_table(items: Sequence[Any]) -> FittedTable:
@@ -632,6 +646,8 @@ class WaitDisplay:
         self._live: Live | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._out = stderr_console() if live else stdout_console()
+        #: The last jobs seen, workflow id → jobs (for the outcome's links).
+        self.jobs: Mapping[str, Sequence[Any]] = {}
 
     def elapsed(self) -> str:
         return human_seconds(time.monotonic() - self._t0)

@@ -11,7 +11,7 @@ the caller's and is not echoed), the project, the artifact and storage hosts and
 stdin is a pipe (so it dies with the parent that spawned it).
 
 With nothing else to seed (no ``--pipelines``, no ``--running-workflows``) it seeds the demo's
-world (:mod:`._demo`: pipelines, workflows, parallel jobs, about ``--artifacts`` files) and
+world (:mod:`.demo`: pipelines, workflows, parallel jobs, about ``--artifacts`` files) and
 serves those files through an artifact host that takes the token and redirects to a storage host
 that refuses credentials, both on plain HTTP on 127.0.0.1 so a shell reaches them as they are.
 
@@ -235,8 +235,8 @@ async def _serve(args: argparse.Namespace, argv: Sequence[str] | None = None) ->
         hosts = None
         served = 0
         if files > 0:
-            from ._demo import seed_demo
             from .artifacts import ArtifactServers
+            from .demo import seed_demo
 
             hosts = await stack.enter_async_context(
                 ArtifactServers(

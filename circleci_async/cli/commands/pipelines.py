@@ -220,6 +220,7 @@ async def wait_for(
     from ..render import human_seconds, show_wait
 
     base = cci.base_url
+    display: WaitDisplay | None = None
     status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
     try:
         if as_json:  # nothing to show on the way: the library's own wait, no job listings
@@ -238,12 +239,15 @@ async def wait_for(
                     outcome = await _wait_shown(cci, id, timeout, schedule, display)
                 else:
                     workflow = await _wait_shown_workflow(cci, id, timeout, schedule, display)
+        seen = display.jobs if display is not None else None
         if what == "pipeline":
             result = "success" if outcome.succeeded else "failed"
-            show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json, base=base)
+            show_wait(
+                what, id, result, outcome.pipeline, outcome.workflows, as_json, base=base, jobs=seen
+            )
         else:
             result = "success" if workflow.status == "success" else "failed"
-            show_wait(what, id, result, None, [workflow], as_json, base=base)
+            show_wait(what, id, result, None, [workflow], as_json, base=base, jobs=seen)
     except WaitTimeout as exc:
         last = exc.last
         pipeline = getattr(last, "pipeline", None)
@@ -305,6 +309,7 @@ async def _wait_shown(
     async def fetch() -> PipelineOutcome:
         outcome = await fetch_pipeline_with_workflows(cci.pipelines, id)
         jobs = await _jobs_of(cci, outcome.workflows, done)
+        display.jobs = jobs
         display.observe(wait_states(outcome.pipeline, outcome.workflows, jobs))
         return outcome
 
@@ -330,6 +335,7 @@ async def _wait_shown_workflow(
     async def fetch() -> Workflow:
         workflow = await cci.workflows.get(id)
         jobs = await _jobs_of(cci, [workflow], done)
+        display.jobs = jobs
         display.observe(wait_states(None, [workflow], jobs))
         return workflow
 
