@@ -66,6 +66,8 @@ def child_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in AMBIENT}
     env.pop("COLUMNS", None)
     env["NO_COLOR"] = "1"
+    # no official-CLI settings of the developer's (~/.circleci/cli.yml) reach a child
+    env["HOME"] = str(Path(__file__).parent / "no-such-home")
     env["PYTHONUNBUFFERED"] = "1"
     if token is not None:
         env["CIRCLECI_TOKEN"] = token
