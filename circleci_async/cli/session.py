@@ -3,7 +3,9 @@
 The CLI adds no HTTP behaviour of its own: it maps options onto the library's configuration.
 The one thing it builds itself is an aiohttp session, and only when asked to connect somewhere
 unusual: ``--cacert`` (a CircleCI server install behind a private CA) and ``--connect-to``
-(curl's option: send a host's connections to another address, for proxies, tunnels and tests).
+(curl's option: send a host's connections to another address, for proxies, tunnels and tests),
+or when a live display follows the requests (:mod:`.listing`'s trace). The settings themselves
+are :mod:`.settings`' (re-exported here), which ``--help`` loads without aiohttp.
 """
 
 from __future__ import annotations
