@@ -23,6 +23,7 @@ from circleci_async.testing.artifacts import ArtifactServers
 from circleci_async.watching import StateChange
 
 from ._cli_support import ROOMY, SLUG, TOKEN, Run, api_args, child_env, cli, host_args, write_ca
+from ._waiting import wait_until
 from .test_cli import seed_artifacts
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
@@ -124,10 +125,11 @@ async def test_watch_ends_a_pipeline_with_its_outcome(api: FakeCircleCI) -> None
     args = [*api_args(api), "watch", SLUG, "--interval", "0.1", "--max-pipelines", "1"]
     text = asyncio.ensure_future(cli(*args, "--timeout", "20"))
     as_json = asyncio.ensure_future(cli(*args, "--timeout", "20", "--json"))
-    for _ in range(200):  # both are following before the pipeline starts
-        if sum(r.path.endswith(f"{SLUG}/pipeline") for r in api.requests) >= 4:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(  # both are following (each listed twice) before the pipeline starts
+        lambda: sum(r.path.endswith(f"{SLUG}/pipeline") for r in api.requests) >= 4,
+        timeout=20,
+        what="both watchers polling",
+    )
     created = api.trigger_pipeline(SLUG, "main")
     text_run: Run = await text
     json_run: Run = await as_json
