@@ -415,6 +415,8 @@ class RequestPipeline:
                 released = rate is None
                 try:
                     self.stats.requests += 1
+                    if not counted:  # a storage host: counted apart, within requests
+                        self.stats.storage_requests += 1
                     opened = self.transport.stream(request)
                     if watch is not None:
                         watch.sent(method, url, None, hops, 1)

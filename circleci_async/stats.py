@@ -19,3 +19,6 @@ class ClientStats:
     waited: float = 0.0
     #: Calls that ended in an error after any retries.
     failures: int = 0
+    #: Of ``requests``, those sent to origins that do not receive the token: the storage
+    #: hosts artifact downloads are redirected to (pre-signed URLs, such as S3's).
+    storage_requests: int = 0

@@ -51,10 +51,23 @@ class Run:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
 
 
+#: Settings a developer's shell may hold that would change what a child does.
+AMBIENT = (
+    "CIRCLECI_TOKEN",
+    "CIRCLE_TOKEN",
+    "CIRCLECI_BASE_URL",
+    "CIRCLECI_CLI_TOKEN",
+    "CIRCLECI_CLI_HOST",
+    "CIRCLECI_ARTIFACT_ORIGINS",
+)
+
+
 def child_env(token: str | None = TOKEN, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CIRCLECI_TOKEN", "CIRCLE_TOKEN")}
+    env = {k: v for k, v in os.environ.items() if k not in AMBIENT}
     env.pop("COLUMNS", None)
     env["NO_COLOR"] = "1"
+    # no official-CLI settings of the developer's (~/.circleci/cli.yml) reach a child
+    env["HOME"] = str(Path(__file__).parent / "no-such-home")
     env["PYTHONUNBUFFERED"] = "1"
     if token is not None:
         env["CIRCLECI_TOKEN"] = token

@@ -73,7 +73,12 @@ def assert_one_error_line(run: Run, code: int, *needles: str) -> None:
     assert len(run.err_lines) == 1, run
     assert "Traceback" not in run.err
     line = run.err_lines[0]
-    assert line.startswith("circleci-async: error: "), run
+    if line.startswith("{"):  # with --json the error is a JSON object
+        error = json.loads(line)["error"]
+        assert error["exit_code"] == code, run
+        line = error["message"]
+    else:
+        assert line.startswith("circleci-async: error: "), run
     for needle in needles:
         assert needle in line, run
     assert TOKEN not in run.err + run.out
@@ -208,7 +213,12 @@ async def test_wait_exit_codes_success_failure_timeout(api: FakeCircleCI) -> Non
         ("deploy", "on_hold")
     ]
     assert len(timeout.err_lines) == 1 and "timed out" in timeout.err_lines[0]
-    assert_one_error_line(timeout_text, ExitCode.TIMEOUT, "timed out", "deploy on_hold")
+    # text: its progress as plain lines on stdout, the error one line on stderr
+    assert timeout_text.code == ExitCode.TIMEOUT, timeout_text
+    assert len(timeout_text.err_lines) == 1, timeout_text
+    assert "timed out" in timeout_text.err and "deploy on_hold" in timeout_text.err
+    assert "workflow deploy: on_hold" in timeout_text.out, timeout_text
+    assert "job deploy/hold: on_hold" in timeout_text.out, timeout_text
 
 
 async def test_wait_for_a_workflow_and_for_nothing(api: FakeCircleCI) -> None:
@@ -550,14 +560,25 @@ async def test_demo_json(tmp_path: Path) -> None:
     assert report["artifact_host"]["with_token"] == report["served"]
 
 
-async def test_demo_text_in_a_new_directory(tmp_path: Path) -> None:
-    run = await cli("demo", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(tmp_path)))
-    assert run.code == 0, run
-    assert "mirror summary" in run.out
-    assert "none with credentials" in run.out
-    dest = Path(run.out.strip().splitlines()[-1].removeprefix("mirrored into "))
-    assert dest.parent == tmp_path and (dest / "manifest.jsonl").is_file()
-    assert f"{dest}  " in run.out  # the tree's root line with its counts
+async def test_demo_text_in_a_new_directory_kept_with_keep_removed_without(
+    tmp_path: Path,
+) -> None:
+    kept_in, removed_in = tmp_path / "kept", tmp_path / "removed"
+    kept_in.mkdir()
+    removed_in.mkdir()
+    kept, removed = await asyncio.gather(
+        cli("demo", "--keep", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(kept_in))),
+        cli("demo", "--files", "30", "--rate", "200", env=child_env(TMPDIR=str(removed_in))),
+    )
+    assert kept.code == 0, kept
+    assert "mirror summary" in kept.out
+    assert "none with credentials" in kept.out
+    dest = Path(kept.out.strip().splitlines()[-1].removeprefix("mirrored into "))
+    assert dest.parent == kept_in and (dest / "manifest.jsonl").is_file()
+    assert f"{dest}  " in kept.out  # the tree's root line with its counts
+    assert removed.code == 0, removed
+    assert "(removed now; --keep keeps it)" in removed.out
+    assert list(removed_in.iterdir()) == []  # nothing left in the temporary directory
 
 
 # -- pure helpers ----------------------------------------------------------------------------

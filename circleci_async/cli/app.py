@@ -18,6 +18,7 @@ import click
 from .._version import __version__
 from .argv import option_arity, reorder
 from .commands.artifacts import artifacts, mirror
+from .commands.completion import completion
 from .commands.demo import demo
 from .commands.insights import insights
 from .commands.jobs import job
@@ -27,7 +28,7 @@ from .commands.runners import runners
 from .commands.runs import runs
 from .errors import ExitCode, one_line, scrub
 from .options import State
-from .session import Settings, parse_connect_to
+from .settings import Settings, parse_connect_to
 from .terminal import printable
 
 __all__ = ["FollowTracker", "cli", "main", "parse_parameter"]
@@ -77,14 +78,22 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
 @click.option(
     "--token",
     metavar="TOKEN",
-    help="Personal API token (default: $CIRCLECI_TOKEN, then $CIRCLE_TOKEN).",
+    help="Personal API token (default: $CIRCLECI_TOKEN, then $CIRCLE_TOKEN, then the official "
+    "CLI's $CIRCLECI_CLI_TOKEN and the token: of ~/.circleci/cli.yml).",
 )
 @click.option(
     "--base-url",
-    envvar="CIRCLECI_BASE_URL",
     metavar="URL",
     help="API v2 base URL, for CircleCI server installs (default: https://circleci.com/api/v2; "
     "$CIRCLECI_BASE_URL).",
+)
+@click.option(
+    "--host",
+    metavar="URL",
+    help="A CircleCI server install's address, as the official CLI takes it "
+    "(https://circleci.example.com): the API is at /api/v2 and the runner API at /api/v3 "
+    "there. After --base-url and $CIRCLECI_BASE_URL come $CIRCLECI_CLI_HOST and the host: of "
+    "~/.circleci/cli.yml.",
 )
 @click.option(
     "--runner-url",
@@ -138,9 +147,11 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
 @click.option(
     "--artifact-origin",
     multiple=True,
+    envvar="CIRCLECI_ARTIFACT_ORIGINS",
     metavar="ORIGIN",
     help="Another origin that may receive the token when downloading artifacts, such as "
-    "https://*.artifacts.example.com on a server install. Repeatable.",
+    "https://*.artifacts.example.com on a server install. Repeatable "
+    "($CIRCLECI_ARTIFACT_ORIGINS: space-separated).",
 )
 @click.option(
     "-v",
@@ -156,6 +167,7 @@ def cli(
     ctx: click.Context,
     token: str | None,
     base_url: str | None,
+    host: str | None,
     runner_url: str | None,
     auth: str,
     request_timeout: float,
@@ -181,6 +193,7 @@ def cli(
     state.settings = Settings(
         token=token,
         base_url=base_url,
+        host=host,
         runner_url=runner_url,
         auth="basic" if auth == "basic" else "circle-token",
         request_timeout=request_timeout,
@@ -205,6 +218,7 @@ for _command in (
     watch,
     demo,
     job,
+    completion,
 ):
     cli.add_command(_command)
 
@@ -221,12 +235,31 @@ def _show_logs(level: int) -> None:
     library.setLevel(level)
 
 
-def _fail(code: int, message: str, secrets: tuple[str, ...]) -> NoReturn:
+def _fail(code: int, message: str, secrets: tuple[str, ...], as_json: bool = False) -> NoReturn:
+    """One line on stderr: ``circleci-async: error: ...``, or with ``--json`` one JSON object
+    (``{"error": {"exit_code": 5, "message": "..."}}``) so a script reads both streams as JSON."""
     sys.stdout.flush()
-    text = one_line(printable(scrub(message, secrets)))
-    sys.stderr.write(f"circleci-async: error: {text}\n")
+    if as_json:
+        import json
+
+        text = one_line(scrub(message, secrets))
+        document = {"error": {"exit_code": int(code), "message": text}}
+        sys.stderr.write(json.dumps(document, ensure_ascii=True) + "\n")
+    else:
+        text = one_line(printable(scrub(message, secrets)))
+        sys.stderr.write(f"circleci-async: error: {text}\n")
     sys.stderr.flush()
     sys.exit(code)
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """``--json`` on the command line (before any ``--``)."""
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
 
 
 def _argv_token(argv: Sequence[str]) -> tuple[str, ...]:
@@ -245,6 +278,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     state = State()
     args = list(argv) if argv is not None else sys.argv[1:]
 
+    as_json = _wants_json(args)
+
     def secrets() -> tuple[str, ...]:
         return state.settings.secrets() + _argv_token(args)
 
@@ -260,14 +295,14 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
             sys.stdout.write(exc.format_message() + "\n")  # the help, as --help prints it
             sys.exit(ExitCode.OK)
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        _fail(ExitCode.USAGE, exc.format_message() + hint, secrets())
+        _fail(ExitCode.USAGE, exc.format_message() + hint, secrets(), as_json)
     except click.ClickException as exc:
-        _fail(exc.exit_code, exc.format_message(), secrets())
+        _fail(exc.exit_code, exc.format_message(), secrets(), as_json)
     except (KeyboardInterrupt, click.Abort):
-        _fail(ExitCode.INTERRUPTED, "interrupted", secrets())
+        _fail(ExitCode.INTERRUPTED, "interrupted", secrets(), as_json)
     except Exception as exc:
         from .errors import describe
 
         exit_code, message = describe(exc)
-        _fail(exit_code, message, secrets())
+        _fail(exit_code, message, secrets(), as_json)
     sys.exit(int(code) if isinstance(code, int) else 0)

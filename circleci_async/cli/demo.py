@@ -11,21 +11,19 @@ The mirror itself is :func:`~.mirroring.run_mirror`, the same call the ``mirror`
 from __future__ import annotations
 
 import os
-import random
+import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import attrs
 from rich.text import Text
 from rich.tree import Tree
 
 from ..testing import FakeCircleCI, RateLimitPolicy
-from ..testing.artifacts import ArtifactServers, GeneratedContent, serve_artifact_listing
+from ..testing.artifacts import ArtifactServers
+from ..testing.demo import DEMO_PROJECT, seed_demo
 from .errors import ExitCode
+from .listing import ListingCounter, trace_config
 from .mirroring import MirrorFilters, run_mirror, summary_table
 from .render import emit_json, human_bytes, line, stderr_console, stdout_console
 from .session import Settings, open_client
@@ -33,100 +31,7 @@ from .terminal import printable
 
 __all__ = ["DEMO_PROJECT", "run_demo", "seed_demo"]
 
-DEMO_PROJECT = "gh/demo/widgets"
 DEMO_TOKEN = "demo-token-not-a-secret"  # noqa: S105 - the in-process fake's token
-KiB = 1024
-MiB = 1024 * KiB
-
-
-@attrs.frozen
-class _Job:
-    workflow: str
-    name: str
-    parallelism: int
-    status: str = "success"
-
-
-# What each pipeline runs: a build, parallel unit tests, parallel browser tests.
-_JOBS = (
-    _Job("build", "compile", 1),
-    _Job("build", "unit-tests", 4),
-    _Job("e2e", "browser-tests", 3),
-)
-
-
-def _artifacts(job: _Job, node: int, rng: random.Random) -> Iterator[tuple[str, Any]]:
-    """``(path, content)`` for one node of a job: small text, mid-size images, big binaries."""
-    if job.name == "compile":
-        yield (
-            "dist/widgets.tar.gz",
-            GeneratedContent(rng.randint(1 * MiB, 3 * MiB), rng.getrandbits(16)),
-        )
-        yield "build.log", (f"compiling widgets on node {node}\n" * rng.randint(20, 400)).encode()
-    elif job.name == "unit-tests":
-        cases = rng.randint(20, 200)
-        yield (
-            "results/junit.xml",
-            (
-                f'<testsuite name="unit" tests="{cases}" node="{node}">'
-                + "".join(f'<testcase name="test_{i}"/>' for i in range(cases))
-                + "</testsuite>"
-            ).encode(),
-        )
-        yield (
-            f"coverage/coverage-{node}.json",
-            GeneratedContent(rng.randint(40 * KiB, 300 * KiB), node),
-        )
-        yield "logs/pytest.log", (f"node {node}: PASSED\n" * rng.randint(50, 500)).encode()
-    else:
-        for shot in range(4):
-            yield (
-                f"screenshots/page-{shot}.png",
-                GeneratedContent(rng.randint(60 * KiB, 700 * KiB), shot),
-            )
-        yield "video/run.mp4", GeneratedContent(rng.randint(512 * KiB, 2 * MiB), 99)
-        yield "results/junit.xml", f'<testsuite name="e2e" node="{node}"/>'.encode()
-
-
-def _per_pipeline() -> int:
-    rng = random.Random(0)
-    return sum(len(list(_artifacts(j, n, rng))) for j in _JOBS for n in range(j.parallelism))
-
-
-def seed_demo(api: FakeCircleCI, hosts: ArtifactServers, files: int, *, seed: int = 7) -> int:
-    """Pipelines (an hour apart, the newest now) with workflows, parallel jobs and artifacts;
-    returns the number of artifacts served."""
-    rng = random.Random(seed)
-    api.add_project(DEMO_PROJECT)
-    pipelines = max(1, round(files / _per_pipeline()))
-    now = time.time()
-    served = 0
-    for index in range(pipelines):
-        branch = "main" if index % 3 else "feature/faster-widgets"
-        pipeline = api.add_pipeline(
-            DEMO_PROJECT, branch, created_at=now - (pipelines - index) * 3600
-        )
-        workflows: dict[str, dict[str, Any]] = {}
-        for spec in _JOBS:
-            if spec.workflow not in workflows:
-                failed = spec.workflow == "e2e" and index % 4 == 1
-                workflows[spec.workflow] = api.add_workflow(
-                    pipeline["id"], spec.workflow, "failed" if failed else "success"
-                )
-            job = api.add_job(
-                workflows[spec.workflow]["id"],
-                spec.name,
-                spec.status,
-                parallelism=spec.parallelism,
-            )
-            items = [
-                hosts.add(path, content, node_index=node, job=job["id"])
-                for node in range(spec.parallelism)
-                for path, content in _artifacts(spec, node, rng)
-            ]
-            serve_artifact_listing(api, DEMO_PROJECT, job["job_number"], items)
-            served += len(items)
-    return served
 
 
 def _tree(root: Path, *, shown: int = 3) -> tuple[Tree, int, int]:
@@ -168,15 +73,30 @@ def _number_first(name: str) -> tuple[int, str]:
     return (-int(name), name) if name.isdigit() else (0, name)
 
 
-async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) -> int:
-    """Serve, seed, mirror, report. Exit code 1 if any file failed or a credential leaked."""
+async def run_demo(
+    *, dest: str | None, files: int, rate: int, as_json: bool, keep: bool = False
+) -> int:
+    """Serve, seed, mirror, report. Exit code 1 if any file failed or a credential leaked.
+    Without ``dest`` the mirror goes to a new temporary directory, removed at the end (it holds
+    tens of megabytes) unless ``keep``; a ``dest`` of the user's is always kept."""
+    if dest is not None:
+        return await _run(dest, files=files, rate=rate, as_json=as_json, kept=True)
+    target = tempfile.mkdtemp(prefix="circleci-async-demo-")
+    try:
+        return await _run(target, files=files, rate=rate, as_json=as_json, kept=keep)
+    finally:
+        if not keep:
+            shutil.rmtree(target, ignore_errors=True)
+
+
+async def _run(target: str, *, files: int, rate: int, as_json: bool, kept: bool) -> int:
     err = stderr_console()
-    target = dest or tempfile.mkdtemp(prefix="circleci-async-demo-")
     policy = RateLimitPolicy.circleci(per_second=rate, per_minute=max(600, rate * 60))
     async with (
         FakeCircleCI(token=DEMO_TOKEN, rate_limit=policy) as api,
         ArtifactServers(token=DEMO_TOKEN) as hosts,
     ):
+        api.add_project(DEMO_PROJECT)
         served = seed_demo(api, hosts, files)
         if not as_json:
             err.print(
@@ -187,8 +107,9 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
                 highlight=False,
             )
         settings = Settings(token=DEMO_TOKEN, base_url=api.url, runner_url=api.runner_url)
+        listing = ListingCounter()
         async with (
-            hosts.session() as http,
+            hosts.session(trace_configs=[trace_config(listing)]) as http,
             open_client(settings, session=http, token_origins=hosts.token_origins) as cci,
         ):
             report = await run_mirror(
@@ -197,6 +118,7 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
                 target,
                 MirrorFilters(),
                 live=not as_json and sys.stderr.isatty(),
+                listing=listing,
             )
         leaks = len(hosts.credential_leaks)
         storage = len(hosts.storage_requests)
@@ -209,6 +131,7 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
             {
                 "ok": ok,
                 "dest": report.result.dest,
+                "kept": kept,
                 "served": served,
                 "files_on_disk": on_disk,
                 "bytes_on_disk": disk_bytes,
@@ -229,5 +152,8 @@ async def run_demo(*, dest: str | None, files: int, rate: int, as_json: bool) ->
         )
     else:
         out.print(f"[red]✗ {leaks} of {storage} storage-host requests carried credentials[/]")
-    out.print(line(f"mirrored into {report.result.dest}"))
+    if kept:
+        out.print(line(f"mirrored into {report.result.dest}"))
+    else:
+        out.print(line(f"mirrored into {report.result.dest} (removed now; --keep keeps it)"))
     return ExitCode.OK if ok else ExitCode.FAILED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import re
 
 __all__ = ["CliError", "ExitCode", "describe", "one_line", "scrub", "secret_forms"]
 from .._redact import secret_forms
@@ -74,8 +75,56 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+#: What the stack's connect errors mean, in the words a user searches for (aiohttp's own text,
+#: "Cannot connect to host h:1 ssl:default [Connect call failed ...]", says it badly).
+_REASONS = (
+    (("connect call failed", "connection refused", "errno 111", "errno 61"), "connection refused"),
+    (
+        (
+            "name or service not known",
+            "nodename nor servname",
+            "no address associated",
+            "temporary failure in name resolution",
+            "getaddrinfo failed",
+        ),
+        "host not found (DNS)",
+    ),
+    (("network is unreachable", "no route to host"), "network unreachable"),
+    (("certificate verify failed",), "TLS certificate not trusted (see --cacert)"),
+    (("sslerror", "[ssl", "handshake", "wrong version number"), "TLS handshake failed"),
+    (("timeout", "timed out"), "connection timed out"),
+)
+
+
+def connect_reason(text: str) -> str:
+    """A short reason for a failed connection, from the library's message (pure: text in,
+    words out); the message itself, without the URL suffix, when nothing matches."""
+    lowered = text.lower()
+    for needles, reason in _REASONS:
+        if any(needle in lowered for needle in needles):
+            return reason
+    return text
+
+
+def base_url_hint(url: object) -> str:
+    """For a 404 from a URL with no ``/api/v<n>/`` in its path: the base URL is likely a bare
+    host, the commonest server-install mistake."""
+    if url is None:
+        return ""
+    from yarl import URL
+
+    path = URL(str(url)).path
+    if re.search(r"/api/v\d+(/|$)", path):
+        return ""
+    return (
+        " (the base URL has no /api/v2: for a server install pass --host https://your-host, "
+        "or --base-url https://your-host/api/v2)"
+    )
+
+
 def describe(exc: BaseException) -> tuple[ExitCode, str]:
     """The exit code and message for an exception that ended a command."""
+
     from ..download.errors import DownloadError
     from ..errors import (
         APIError,
@@ -106,7 +155,7 @@ def describe(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, Forbidden):
         return ExitCode.AUTH, f"permission denied: {exc}"
     if isinstance(exc, NotFound):
-        return ExitCode.NOT_FOUND, f"not found: {exc}"
+        return ExitCode.NOT_FOUND, f"not found: {exc}" + base_url_hint(exc.url)
     if isinstance(exc, RateLimitExceeded):
         after = f" (server asks to wait {exc.retry_after:.0f} s)" if exc.retry_after else ""
         return (
@@ -118,7 +167,8 @@ def describe(exc: BaseException) -> tuple[ExitCode, str]:
     if isinstance(exc, RequestTimeout):
         return ExitCode.TIMEOUT, f"request timed out (--request-timeout): {exc}"
     if isinstance(exc, ConnectError):
-        return ExitCode.NETWORK, f"network: cannot reach the server: {exc}"
+        where = f" {exc.method} {exc.url}" if exc.method and exc.url else ""
+        return ExitCode.NETWORK, f"network: cannot reach{where}: {connect_reason(str(exc))}"
     if isinstance(exc, TransportError):
         return ExitCode.NETWORK, f"network: {exc}"
     if isinstance(exc, APIError):

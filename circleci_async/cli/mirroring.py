@@ -26,6 +26,7 @@ from ..client import CircleCI
 from ..download import MirrorOptions, MirrorResult
 from ..errors import ConfigurationError
 from .errors import CliError, ExitCode, one_line, scrub
+from .listing import ListingCounter
 from .render import MirrorDisplay, human_bytes, human_seconds
 from .terminal import printable
 
@@ -33,6 +34,7 @@ __all__ = [
     "MirrorFilters",
     "MirrorOptions",
     "MirrorReport",
+    "narrowed",
     "parse_when",
     "run_mirror",
     "summary_table",
@@ -51,6 +53,42 @@ def parse_when(text: str, *, option: str, now: datetime | None = None) -> dateti
     return parsed
 
 
+def _literal(name: str) -> str:
+    """A glob matching exactly ``name`` (``\\`` escapes, as the mirror's globs take it)."""
+    return "".join("\\" + c if c in "*?[]\\" else c for c in name)
+
+
+async def narrowed(
+    cci: CircleCI,
+    project: str,
+    options: MirrorOptions,
+    *,
+    pipeline: int | None = None,
+    job: int | None = None,
+) -> MirrorOptions:
+    """``options`` narrowed to one pipeline (by number) or one job (by number), with the
+    library's own filters: the pipeline's creation time as both ``since`` and ``until`` (so
+    the walk, newest first, stops right after it), and for a job its workflow's and its own
+    name as exact globs. ``--since``/``--until`` are replaced."""
+    workflow, names = options.workflow, options.job
+    if job is not None:
+        details = await cci.jobs.get(project, job)
+        found = await cci.pipelines.get(details.pipeline.id)
+        workflow = (_literal(details.latest_workflow.name),)
+        names = (_literal(details.name),)
+    else:
+        assert pipeline is not None
+        found = await cci.pipelines.get_by_number(project, pipeline)
+    return attrs.evolve(
+        options,
+        since=found.created_at,
+        until=found.created_at,
+        workflow=workflow,
+        job=names,
+        max_pipelines=None,
+    )
+
+
 #: The mirror command's options are the library's: one declaration (:class:`MirrorOptions`).
 MirrorFilters = MirrorOptions
 
@@ -62,7 +100,9 @@ class MirrorReport:
     project: str
     result: MirrorResult
     seconds: float
+    #: API requests (to origins that receive the token), and apart those to storage hosts.
     requests: int
+    storage_requests: int
     retries: int
     rate_limited: int
     waited: float
@@ -113,6 +153,7 @@ class MirrorReport:
                 "rate_limited": self.rate_limited,
                 "waited_seconds": round(self.waited, 3),
             },
+            "storage": {"requests": self.storage_requests},
             "listing_errors": [
                 {"what": what, "error": scrub(str(exc), secrets)} for what, exc in r.errors
             ],
@@ -129,6 +170,7 @@ async def run_mirror(
     live: bool,
     console: Console | None = None,
     secrets: tuple[str, ...] = (),
+    listing: ListingCounter | None = None,
 ) -> MirrorReport:
     """Mirror ``project`` into ``dest``; draw progress on ``console`` when ``live``.
 
@@ -138,7 +180,9 @@ async def run_mirror(
     characters shown, as the error line does."""
     before = attrs.evolve(cci.stats)
     started = time.monotonic()
-    display = MirrorDisplay(cci, title=f"mirroring {project} → {dest}", console=console, live=live)
+    display = MirrorDisplay(
+        cci, title=f"mirroring {project} → {dest}", console=console, live=live, listing=listing
+    )
     with _sigterm_cancels() as terminated, _safe_warnings(secrets):
         try:
             async with display:
@@ -154,7 +198,9 @@ async def run_mirror(
         project=project,
         result=result,
         seconds=time.monotonic() - started,
-        requests=after.requests - before.requests,
+        requests=(after.requests - after.storage_requests)
+        - (before.requests - before.storage_requests),
+        storage_requests=after.storage_requests - before.storage_requests,
         retries=after.retries - before.retries,
         rate_limited=after.rate_limited - before.rate_limited,
         waited=after.waited - before.waited,
@@ -238,6 +284,7 @@ def summary_table(report: MirrorReport) -> Table:
         ("time", human_seconds(report.seconds)),
         ("throughput", f"{human_bytes(rate)}/s"),
         ("API requests", str(report.requests)),
+        ("storage requests (artifact redirects)", str(report.storage_requests)),
         ("429 answers", str(report.rate_limited)),
         ("seconds waited (rate limit, backoff)", f"{report.waited:.1f}"),
     ]

@@ -9,18 +9,28 @@ when it runs.
 from __future__ import annotations
 
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import click
 
-from .session import Settings
+from .settings import Settings
 
 if TYPE_CHECKING:
     from ..client import CircleCI
 
-__all__ = ["State", "interval_option", "json_option", "run_client", "status"]
+__all__ = [
+    "LAYOUTS",
+    "SKIP_POLICIES",
+    "State",
+    "check_slug",
+    "interval_option",
+    "json_option",
+    "project_slug_argument",
+    "run_client",
+    "status",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +49,45 @@ def json_option(fn: F) -> F:
     )(fn)
 
 
+#: The values of :class:`~circleci_async.download.SkipPolicy` and
+#: :class:`~circleci_async.download.Layout`, spelled here so that ``--help`` need not import the
+#: downloader (a test checks they are the enums' values).
+SKIP_POLICIES = ("overwrite", "if-present", "if-size-matches")
+LAYOUTS = ("auto", "per-node", "flat")
+
+#: The first segment of a project slug: GitHub and Bitbucket OAuth projects (short and long
+#: forms), and ``circleci/<org-id>/<project-id>`` for GitLab and GitHub App projects.
+VCS_PREFIXES = frozenset({"gh", "github", "bb", "bitbucket", "circleci"})
+
+
+def check_slug(slug: str) -> str | None:
+    """Why ``slug`` cannot be a project slug, with the likely fix; None when it may be one.
+    Only the clear case is refused (``org/repo``, no VCS prefix): an unknown prefix might be a
+    server install's own and is left to the server."""
+    parts = slug.split("/")
+    if len(parts) == 2 and all(parts) and parts[0].lower() not in VCS_PREFIXES:
+        return (
+            f"{slug!r} has no VCS prefix: project slugs are gh/{slug} (GitHub), bb/{slug} "
+            "(Bitbucket) or circleci/<org-id>/<project-id> (GitLab, GitHub App)"
+        )
+    if len(parts) < 2 or not all(parts):
+        return (
+            f"{slug!r} is not a project slug: expected gh/<org>/<repo>, bb/<org>/<repo> or "
+            "circleci/<org-id>/<project-id>"
+        )
+    return None
+
+
+def _slug(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    problem = check_slug(value)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
+
+
+#: ``PROJECT_SLUG``, refused early (exit 2, with a hint) when it lacks its VCS prefix.
+project_slug_argument = click.argument("project_slug", callback=_slug)
+
 #: Shared by the commands that poll (``wait``, ``watch``).
 interval_option = click.option(
     "--interval",
@@ -55,8 +104,14 @@ def settings_of(ctx: click.Context) -> Settings:
     return state.settings if state is not None else Settings()
 
 
-def run_client(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -> int:
-    """Run ``work`` with a client built from the global options, in a fresh event loop."""
+def run_client(
+    ctx: click.Context,
+    work: Callable[[CircleCI], Awaitable[int]],
+    *,
+    trace_configs: Sequence[Any] = (),
+) -> int:
+    """Run ``work`` with a client built from the global options, in a fresh event loop
+    (``trace_configs``: aiohttp traces for a display that follows the requests)."""
     import asyncio
 
     from .session import open_client
@@ -64,7 +119,7 @@ def run_client(ctx: click.Context, work: Callable[[CircleCI], Awaitable[int]]) -
     settings = settings_of(ctx)
 
     async def body() -> int:
-        async with open_client(settings) as cci:
+        async with open_client(settings, trace_configs=trace_configs) as cci:
             return await work(cci)
 
     return asyncio.run(body())

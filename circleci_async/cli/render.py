@@ -23,13 +23,13 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.progress import (
     BarColumn,
@@ -39,6 +39,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -52,9 +53,12 @@ from .terminal import printable
 if TYPE_CHECKING:
     from ..client import CircleCI
     from ..watching import StateChange
+    from .listing import ListingCounter
 
 __all__ = [
     "MirrorDisplay",
+    "OutcomeBook",
+    "WaitDisplay",
     "cell",
     "change_line",
     "change_to_json",
@@ -226,19 +230,75 @@ def rate_limit_table(view: RateLimitView, stats: ClientStats, user: str | None) 
     return table
 
 
-def simple_table(columns: Iterable[str], rows: Iterable[Sequence[Any]]) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for name in columns:
-        table.add_column(name, no_wrap=True, overflow="fold")
-    for row in rows:
-        table.add_row(*(cell(value) for value in row))
-    return table
+def simple_table(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, drop: Sequence[str] = ()
+) -> FittedTable:
+    """A table that fits the width it is drawn at: ``drop`` names the columns that may go, in
+    the order they go; the others (ids, paths) are never cut."""
+    return FittedTable(tuple(columns), [tuple(cell(v) for v in row) for row in rows], tuple(drop))
+
+
+@attrs.frozen
+class FittedTable:
+    """Rows drawn as a table when it fits, else with the ``drop`` columns left out one by one,
+    else stacked (one ``name: value`` line per cell, a blank line between rows), so that no
+    id or path is ever cut or folded mid-value. The choice is made when rich draws it, at the
+    width it is given (``COLUMNS``, the terminal's, or 200 when piped)."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Text, ...]]
+    drop: tuple[str, ...] = ()
+
+    def table(self, shown: Sequence[str]) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        index = [self.columns.index(name) for name in shown]
+        for name in shown:
+            table.add_column(name, no_wrap=True, overflow="ignore")
+        for row in self.rows:
+            table.add_row(*(row[i] for i in index))
+        return table
+
+    def layout(self, width: int) -> list[str] | None:
+        """The columns that fit in ``width`` (None: none do, stack the rows)."""
+        shown = list(self.columns)
+        pending = list(self.drop)
+        while True:
+            needed = sum(self._width(name) for name in shown) + 2 * (len(shown) - 1)
+            if needed <= width:
+                return shown
+            if not pending:
+                return None
+            shown.remove(pending.pop(0))
+
+    def _width(self, name: str) -> int:
+        i = self.columns.index(name)
+        return max([len(name), *(row[i].cell_len for row in self.rows)])
+
+    def stacked(self, console: Console) -> Iterator[Segment]:
+        """One ``name  value`` line per cell, never wrapped nor cut (print it with
+        ``crop=False``: a long path runs past the edge and the terminal wraps it, so a copy of
+        it is whole)."""
+        label = max(len(name) for name in self.columns)
+        for number, row in enumerate(self.rows):
+            if number:
+                yield Segment.line()
+            for name, value in zip(self.columns, row, strict=True):
+                yield Segment(f"{name:>{label}}  ", console.get_style("bold"))
+                yield from value.render(console)
+                yield Segment.line()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = self.layout(options.max_width)
+        if shown is None:
+            yield from self.stacked(console)
+        else:
+            yield self.table(shown)
 
 
 # -- what each command shows ----------------------------------------------------------------
 
 
-def pipelines_table(found: Sequence[Any]) -> Table:
+def pipelines_table(found: Sequence[Any]) -> FittedTable:
     """``pipelines``: newest first, one row each."""
     rows = [
         (
@@ -252,13 +312,39 @@ def pipelines_table(found: Sequence[Any]) -> Table:
         )
         for p in found
     ]
-    return simple_table(("#", "state", "branch", "created", "trigger", "actor", "id"), rows)
+    return simple_table(
+        ("#", "state", "branch", "created", "trigger", "actor", "id"),
+        rows,
+        drop=("trigger", "actor", "created", "branch"),
+    )
 
 
 def show_wait(
-    kind: str, id: str, result: str, pipeline: Any, workflows: Sequence[Any], as_json: bool
+    kind: str,
+    id: str,
+    result: str,
+    pipeline: Any,
+    workflows: Sequence[Any],
+    as_json: bool,
+    *,
+    base: Any = None,
+    jobs: Mapping[str, Sequence[Any]] | None = None,
 ) -> None:
-    """``wait``'s outcome: the JSON document, or a verdict line and the workflows."""
+    """``wait``'s outcome: the JSON document, or a verdict line and the workflows, with links
+    to the web app (``base``: the API base URL they are derived from) for the pipeline, each
+    workflow and each job of ``jobs`` (workflow id → its jobs) that did not succeed."""
+    from .links import job_link, pipeline_link, workflow_link
+
+    def link_of(workflow: Any) -> str | None:
+        if base is None:
+            return None
+        return workflow_link(base, workflow.project_slug, workflow.pipeline_number, workflow.id)
+
+    pipeline_url = (
+        pipeline_link(base, pipeline.project_slug, pipeline.number)
+        if base is not None and pipeline is not None
+        else None
+    )
     if as_json:
         emit_json(
             {
@@ -267,19 +353,88 @@ def show_wait(
                 "result": result,
                 "pipeline": pipeline,
                 "workflows": list(workflows),
+                "web_url": pipeline_url or (link_of(workflows[0]) if workflows else None),
+                "workflow_urls": {str(w.id): link_of(w) for w in workflows},
             }
         )
         return
     console = stdout_console()
     label = f"pipeline #{pipeline.number}" if pipeline is not None else f"{kind} {id}"
     console.print(line(f"{label}: {result}", style="green" if result == "success" else "red"))
+    if pipeline_url is not None:
+        console.print(line(pipeline_url), soft_wrap=True)
     if workflows:
         rows = [(w.name, w.status, when(w.created_at), when(w.stopped_at), w.id) for w in workflows]
-        console.print(simple_table(("workflow", "status", "created", "stopped", "id"), rows))
+        console.print(
+            simple_table(
+                ("workflow", "status", "created", "stopped", "id"),
+                rows,
+                drop=("created", "stopped"),
+            ),
+            crop=False,
+        )
+        for workflow in workflows:
+            link = link_of(workflow)
+            if link is None:
+                continue
+            console.print(line(f"{workflow.name}: {link}"), soft_wrap=True)
+            for job in (jobs or {}).get(str(workflow.id), ()):
+                if job.job_number is None or str(job.status) == "success":
+                    continue
+                url = job_link(
+                    base,
+                    workflow.project_slug,
+                    workflow.pipeline_number,
+                    workflow.id,
+                    job.job_number,
+                )
+                console.print(line(f"  {job.name} {job.status}: {url}"), soft_wrap=True)
 
 
-def artifacts_table(items: Sequence[Any]) -> Table:
-    return simple_table(("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items])
+def artifacts_table(items: Sequence[Any]) -> FittedTable:
+    return simple_table(
+        ("path", "node", "url"), [(a.path, a.node_index, a.url) for a in items], drop=("url",)
+    )
+
+
+def show_downloads(
+    results: Any, dest: str, as_json: bool, *, secrets: tuple[str, ...] = (), limit: int = 20
+) -> None:
+    """``artifacts --download``: one JSON document, or a summary line and what failed."""
+    files = [
+        {
+            "path": r.artifact.path,
+            "node_index": r.artifact.node_index,
+            "file": r.relative,
+            "status": r.status.value,
+            "bytes": r.bytes,
+            "error": scrub(one_line(str(r.error)), secrets) if r.error is not None else None,
+        }
+        for r in results
+    ]
+    if as_json:
+        emit_json(
+            {
+                "dest": dest,
+                "ok": results.ok,
+                "downloaded": len(results.downloaded),
+                "skipped": len(results.skipped),
+                "failed": len(results.failed),
+                "bytes": results.transferred,
+                "files": files,
+            }
+        )
+        return
+    console = stdout_console()
+    failed = [f for f, r in zip(files, results, strict=True) if not r.ok]
+    for entry in failed[:limit]:
+        console.print(
+            line(f"failed: {entry['file'] or entry['path']}: {entry['error']}", style="red"),
+            soft_wrap=True,
+        )
+    if len(failed) > limit:
+        console.print(f"... and {len(failed) - limit} more failed files")
+    console.print(line(f"{results.summary()} into {dest}"), soft_wrap=True)
 
 
 def show_mirror_report(report: Any, *, secrets: tuple[str, ...] = (), limit: int = 20) -> None:
@@ -326,7 +481,7 @@ def insights_rows(
     return rows
 
 
-def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> Table:
+def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> FittedTable:
     return simple_table(
         ("workflow", "runs", "success", "p95", "median", f"last {runs} durations"),
         [
@@ -340,10 +495,11 @@ def insights_table(rows: Sequence[Mapping[str, Any]], runs: int) -> Table:
             )
             for r in rows
         ],
+        drop=("median", "runs", "p95"),
     )
 
 
-def runners_table(found: Sequence[Any]) -> Table:
+def runners_table(found: Sequence[Any]) -> FittedTable:
     rows = [
         (
             r.name,
@@ -356,7 +512,9 @@ def runners_table(found: Sequence[Any]) -> Table:
         for r in found
     ]
     return simple_table(
-        ("name", "resource class", "hostname", "version", "last connected", "last used"), rows
+        ("name", "resource class", "hostname", "version", "last connected", "last used"),
+        rows,
+        drop=("last used", "version", "last connected", "hostname"),
     )
 
 
@@ -385,7 +543,39 @@ def change_to_json(change: StateChange, secrets: tuple[str, ...] = ()) -> dict[s
     }
 
 
-def change_line(change: StateChange, secrets: tuple[str, ...] = ()) -> Text:
+class OutcomeBook:
+    """What each followed pipeline ended with. A pipeline's own state stays ``created`` from
+    setup to the end (its workflows carry the result), so its final change says nothing by
+    itself; the book keeps each pipeline's workflow statuses as they are reported (before the
+    pipeline's final report) and names the outcome."""
+
+    def __init__(self) -> None:
+        self._workflows: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def see(self, change: StateChange) -> str | None:
+        """The outcome when ``change`` is a pipeline's final report, else None."""
+        if change.error is not None:
+            return None
+        if change.kind == "workflow" and change.pipeline_id is not None:
+            name = getattr(change.item, "name", change.id)
+            self._workflows.setdefault(change.pipeline_id, {})[change.id] = (name, change.current)
+            return None
+        if change.kind != "pipeline" or not change.final:
+            return None
+        workflows = self._workflows.pop(change.id, {})
+        if change.current != "created":
+            return change.current  # errored, setup-pending...: the pipeline's own state says it
+        if not workflows:
+            return "no workflows"
+        statuses = sorted(workflows.values())
+        verdict = "success" if all(status == "success" for _, status in statuses) else "failed"
+        details = ", ".join(f"{name} {status}" for name, status in statuses)
+        return f"{verdict} ({details})"
+
+
+def change_line(
+    change: StateChange, secrets: tuple[str, ...] = (), *, outcome: str | None = None
+) -> Text:
     """``12:00:03  workflow build (pipeline #7)  running → success  [final]``"""
     from ..models.pipelines import Pipeline
     from ..models.workflows import Workflow
@@ -403,13 +593,110 @@ def change_line(change: StateChange, secrets: tuple[str, ...] = ()) -> Text:
         again = "gave up" if change.final else "will retry"
         error = scrub(one_line(str(change.error)), secrets)
         return line(f"{stamp}  {label}  poll failed ({again}): {error}")
-    move = (
-        f"new: {change.current}"
-        if change.previous is None
-        else (f"{change.previous} → {change.current}")
-    )
+    if outcome is not None:
+        move = f"finished: {outcome}"
+    elif change.previous is None:
+        move = f"new: {change.current}"
+    else:
+        move = f"{change.previous} → {change.current}"
     final = "  [final]" if change.final else ""
     return line(f"{stamp}  {label}  {move}{final}  {change.id}")
+
+
+# -- wait's progress ------------------------------------------------------------------------
+
+
+def state_changes(
+    previous: Mapping[str, str], current: Mapping[str, str]
+) -> list[tuple[str, str | None, str]]:
+    """``(label, before, now)`` for every state that appeared or moved, in ``current``'s order
+    (pure: the display prints them)."""
+    return [
+        (label, previous.get(label), state)
+        for label, state in current.items()
+        if previous.get(label) != state
+    ]
+
+
+def wait_states(
+    pipeline: Any, workflows: Sequence[Any], jobs: Mapping[str, Sequence[Any]]
+) -> dict[str, str]:
+    """What ``wait`` shows, label → state: the pipeline, each workflow, each of its jobs."""
+    states: dict[str, str] = {}
+    if pipeline is not None:
+        states[f"pipeline #{pipeline.number}"] = str(pipeline.state)
+    for workflow in workflows:
+        states[f"workflow {workflow.name}"] = str(workflow.status)
+        for job in jobs.get(str(workflow.id), ()):
+            states[f"  job {workflow.name}/{job.name}"] = str(job.status)
+    return states
+
+
+class WaitDisplay:
+    """``wait``'s progress: each state change as a line with the time elapsed (on stdout when
+    not on a terminal), and on a terminal a live footer on stderr with the elapsed time and every
+    current state, redrawn from a task on the loop (as :class:`MirrorDisplay` is)."""
+
+    def __init__(self, title: str, *, live: bool, refresh: float = 0.25) -> None:
+        self._title = title
+        self._states: dict[str, str] = {}
+        self._t0 = time.monotonic()
+        self._refresh = refresh
+        self._live_wanted = live
+        self._live: Live | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._out = stderr_console() if live else stdout_console()
+        #: The last jobs seen, workflow id → jobs (for the outcome's links).
+        self.jobs: Mapping[str, Sequence[Any]] = {}
+
+    def elapsed(self) -> str:
+        return human_seconds(time.monotonic() - self._t0)
+
+    def observe(self, states: Mapping[str, str]) -> None:
+        for label, before, now in state_changes(self._states, states):
+            move = f"{before} → {now}" if before is not None else now
+            self._out.print(line(f"[{self.elapsed():>6}] {label.strip()}: {move}"), soft_wrap=True)
+        self._states = dict(states)
+
+    def render(self) -> RenderableType:
+        rows = [line(f"{self._title} · {self.elapsed()}", style="bold cyan")]
+        rows += [line(f"  {label}: {state}", style="dim") for label, state in self._states.items()]
+        return Group(*rows)
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh)
+            if self._live is not None:
+                self._live.refresh()
+
+    async def __aenter__(self) -> WaitDisplay:
+        self._t0 = time.monotonic()
+        if self._live_wanted:
+            self._live = Live(
+                get_renderable=self.render,
+                console=self._out,
+                auto_refresh=False,
+                transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start(refresh=True)
+            self._ticker = asyncio.ensure_future(self._tick())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
 
 # -- the live mirror display -----------------------------------------------------------------
@@ -431,8 +718,10 @@ class MirrorDisplay:
         console: Console | None = None,
         live: bool = True,
         refresh: float = 0.125,
+        listing: ListingCounter | None = None,
     ) -> None:
         self._cci = cci
+        self._listing = listing
         self._title = title
         self._console = console or stderr_console()
         self._live_wanted = live
@@ -460,11 +749,12 @@ class MirrorDisplay:
     # ProgressReporter ------------------------------------------------------------------------
 
     def start(self, name: str, total: int | None) -> None:
+        # The byte bar stays indeterminate: while the listing goes on, the sizes known so far
+        # are not the total, and a bar at 100% would say it is done.
         self.started += 1
         self._in_flight.add(name)
         if total:
             self.known_total += total
-            self._progress.update(self._task, total=max(self.known_total, self.received))
 
     def advance(self, name: str, nbytes: int) -> None:
         self.received += nbytes
@@ -495,12 +785,24 @@ class MirrorDisplay:
         )
         api = Text.assemble(
             ("API ", "bold"),
-            f"{stats.requests} requests, {stats.rate_limited} x 429, "
+            f"{stats.requests - stats.storage_requests} requests "
+            f"(+{stats.storage_requests} to storage), {stats.rate_limited} x 429, "
             f"waited {stats.waited:.1f} s · ",
             ("rate limit ", "bold"),
             printable(rate_limit_text(self._cci.rate_limit)),
         )
-        return Group(line(self._title, style="bold cyan"), self._progress, files, api)
+        parts: list[RenderableType] = [line(self._title, style="bold cyan"), self._progress, files]
+        if self._listing is not None:
+            counted = self._listing
+            parts.append(
+                Text.assemble(
+                    ("listed ", "bold"),
+                    f"{counted.pipelines} pipelines, {counted.workflows} workflows, "
+                    f"{counted.jobs} jobs",
+                )
+            )
+        parts.append(api)
+        return Group(*parts)
 
     async def _tick(self) -> None:
         while True:
@@ -534,6 +836,8 @@ class MirrorDisplay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
         if self._live is not None:
+            if exc is None:  # done: now the total is known
+                self._progress.update(self._task, total=self.received, completed=self.received)
             self._live.refresh()
             self._live.stop()
             self._live = None

@@ -3,72 +3,30 @@
 The CLI adds no HTTP behaviour of its own: it maps options onto the library's configuration.
 The one thing it builds itself is an aiohttp session, and only when asked to connect somewhere
 unusual: ``--cacert`` (a CircleCI server install behind a private CA) and ``--connect-to``
-(curl's option: send a host's connections to another address, for proxies, tunnels and tests).
+(curl's option: send a host's connections to another address, for proxies, tunnels and tests),
+or when a live display follows the requests (:mod:`.listing`'s trace). The settings themselves
+are :mod:`.settings`' (re-exported here), which ``--help`` loads without aiohttp.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
-import attrs
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from ..auth import DEFAULT_TOKEN_ORIGINS, AuthScheme
-from ..client import TOKEN_ENV_VARS, CircleCI
+from ..auth import DEFAULT_TOKEN_ORIGINS
+from ..client import CircleCI
 from ..config import RateLimitConfig, RetryConfig, Timeouts
 from ..transport import USER_AGENT
 from .errors import CliError, ExitCode
+from .settings import Settings, parse_connect_to
 
 __all__ = ["ConnectToResolver", "Settings", "open_client", "parse_connect_to"]
-
-
-@attrs.frozen
-class Settings:
-    """The global options, as given."""
-
-    token: str | None = None
-    base_url: str | None = None
-    runner_url: str | None = None
-    auth: AuthScheme = "circle-token"
-    request_timeout: float | None = 60.0
-    retries: int = 5
-    max_wait: float | None = 900.0
-    cacert: str | None = None
-    connect_to: tuple[str, ...] = ()
-    artifact_origins: tuple[str, ...] = ()
-
-    def resolve_token(self) -> str:
-        """``--token``, else the first of ``CIRCLECI_TOKEN`` / ``CIRCLE_TOKEN`` that is set."""
-        candidates = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
-        for value in candidates:
-            if value and value.strip():
-                return value.strip()
-        raise CliError(
-            "no CircleCI token: pass --token or set " + " or ".join(TOKEN_ENV_VARS),
-            ExitCode.CONFIG,
-        )
-
-    def secrets(self) -> tuple[str, ...]:
-        """Strings that must never be printed."""
-        found = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
-        return tuple(s.strip() for s in found if s and s.strip())
-
-
-def parse_connect_to(spec: str) -> tuple[tuple[str, int | None], tuple[str, int]]:
-    """``HOST:PORT:TO_HOST:TO_PORT`` (an empty ``PORT`` matches any port)."""
-    parts = spec.split(":")
-    if len(parts) != 4 or not parts[0] or not parts[2] or not parts[3].isdigit():
-        raise CliError(f"--connect-to {spec!r}: expected HOST:PORT:TO_HOST:TO_PORT", ExitCode.USAGE)
-    host, port, to_host, to_port = parts
-    if port and not port.isdigit():
-        raise CliError(f"--connect-to {spec!r}: PORT must be a number", ExitCode.USAGE)
-    return (host.lower(), int(port) if port else None), (to_host, int(to_port))
 
 
 class ConnectToResolver(AbstractResolver):
@@ -98,9 +56,12 @@ class ConnectToResolver(AbstractResolver):
         await self._fallback.close()
 
 
-def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
-    """A session only when the connection itself must differ from the library's default."""
-    if not settings.cacert and not settings.connect_to:
+def _custom_session(
+    settings: Settings, trace_configs: Sequence[aiohttp.TraceConfig] = ()
+) -> aiohttp.ClientSession | None:
+    """A session only when the connection itself must differ from the library's default, or
+    a display traces the requests (:mod:`.listing`)."""
+    if not settings.cacert and not settings.connect_to and not trace_configs:
         return None
     connector_args: dict[str, Any] = {}
     if settings.cacert:
@@ -119,6 +80,7 @@ def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
         timeout=aiohttp.ClientTimeout(total=total, sock_connect=min(total or 10.0, 10.0)),
         headers={"User-Agent": USER_AGENT},
         cookie_jar=aiohttp.DummyCookieJar(),
+        trace_configs=list(trace_configs) or None,
     )
 
 
@@ -129,6 +91,7 @@ async def open_client(
     session: aiohttp.ClientSession | None = None,
     token_origins: Iterable[str] | None = None,
     rate_limit: RateLimitConfig | None = None,
+    trace_configs: Sequence[aiohttp.TraceConfig] = (),
 ) -> AsyncIterator[CircleCI]:
     """A started client configured by ``settings`` (``session``/``token_origins``/``rate_limit``
     override them: the demo brings its own hosts)."""
@@ -140,12 +103,12 @@ async def open_client(
     )
     own_session = None
     if session is None:
-        own_session = session = _custom_session(settings)
+        own_session = session = _custom_session(settings, trace_configs)
     try:
         async with CircleCI(
             token,
             # None: the library's defaults (a server install's runner API on its own host)
-            base_url=settings.base_url,
+            base_url=settings.resolve_base_url(),
             runner_base_url=settings.runner_url,
             auth=settings.auth,
             timeouts=Timeouts(total=settings.request_timeout),

@@ -14,8 +14,9 @@ __all__ = ["demo"]
 @click.option(
     "--dest",
     type=click.Path(file_okay=False, writable=True),
-    help="Where to mirror (default: a new temporary directory, kept and printed).",
+    help="Where to mirror (default: a new temporary directory, removed at the end unless --keep).",
 )
+@click.option("--keep", is_flag=True, help="Keep the temporary directory (and print it).")
 @click.option(
     "--files",
     type=click.IntRange(min=1, max=5000),
@@ -31,7 +32,7 @@ __all__ = ["demo"]
     help="The fake's per-second request limit, low enough that the limiter visibly paces.",
 )
 @json_option
-def demo(dest: str | None, files: int, rate: int, as_json: bool) -> int:
+def demo(dest: str | None, keep: bool, files: int, rate: int, as_json: bool) -> int:
     """Mirror a seeded fake CircleCI running in this process: pipelines, workflows, parallel
     jobs, a few hundred artifacts redirected to a storage host, and a rate limit. No token, no
     network."""
@@ -39,4 +40,4 @@ def demo(dest: str | None, files: int, rate: int, as_json: bool) -> int:
 
     from ..demo import run_demo
 
-    return asyncio.run(run_demo(dest=dest, files=files, rate=rate, as_json=as_json))
+    return asyncio.run(run_demo(dest=dest, keep=keep, files=files, rate=rate, as_json=as_json))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..options import json_option, run_client
+from ..options import json_option, project_slug_argument, run_client
 
 if TYPE_CHECKING:
     from ...client import CircleCI
@@ -15,7 +15,7 @@ __all__ = ["insights"]
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Branch (default: the project's default branch).")
 @click.option("--all-branches", is_flag=True, help="Every branch.")
 @click.option(
@@ -73,7 +73,7 @@ def insights(
             emit_json({"project": project_slug, "reporting_window": window, "workflows": rows})
             return ExitCode.OK
         console = stdout_console()
-        console.print(insights_table(rows, runs))
+        console.print(insights_table(rows, runs), crop=False)
         if not rows:
             console.print(f"no finished workflows in the {window} window")
         return ExitCode.OK

@@ -4,23 +4,35 @@ one to following it to its end."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
 
-from ..options import interval_option, json_option, run_client, settings_of, status
+from ..options import (
+    interval_option,
+    json_option,
+    project_slug_argument,
+    run_client,
+    settings_of,
+    status,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ...client import CircleCI
     from ...models.common import ParameterValue
+    from ...models.workflows import Workflow
+    from ...waiting import PipelineOutcome, PollSchedule
     from ...watching import StateChange
+    from ..render import WaitDisplay
 
 __all__ = ["FollowTracker", "parse_parameter", "pipelines", "trigger", "wait", "watch"]
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Only pipelines of this branch.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many."
@@ -42,7 +54,7 @@ def pipelines(
             emit_json(found)
             return ExitCode.OK
         console = stdout_console()
-        console.print(pipelines_table(found))
+        console.print(pipelines_table(found), crop=False)
         if not found:
             console.print("no pipelines")
         return ExitCode.OK
@@ -50,12 +62,14 @@ def pipelines(
     return run_client(ctx, work)
 
 
-_INT = re.compile(r"[+-]?\d+")
+#: A plain ASCII integer: no leading zeros (``007`` is a string, as a version or an id would
+#: be), no ``+``, no other scripts' digits (``\d`` would take full-width digits).
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterValue]:
     """``KEY=VALUE``; values typed as CircleCI pipeline parameters are: ``true``/``false`` a
-    boolean, an integer an integer, anything else a string (``typed=False``: always a string)."""
+    boolean, a plain ASCII integer (``42``, ``-1``; not ``007``) an integer, anything else a string (``typed=False``: always a string)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise click.BadParameter(f"{text!r}: expected KEY=VALUE")
@@ -70,7 +84,7 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Branch to build (or pull/<n>/head for a GitHub PR).")
 @click.option("--tag", help="Tag to build (instead of a branch).")
 @click.option(
@@ -78,7 +92,8 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
     "params",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Pipeline parameter; true/false become booleans, integers integers. Repeatable.",
+    help="Pipeline parameter; true/false become booleans, plain integers (42, not 007) "
+    "integers. Repeatable.",
 )
 @click.option(
     "--param-str",
@@ -87,6 +102,21 @@ def parse_parameter(text: str, *, typed: bool = True) -> tuple[str, ParameterVal
     metavar="KEY=VALUE",
     help="Pipeline parameter kept as a string (e.g. a version like 123). Repeatable.",
 )
+@click.option(
+    "--wait",
+    "then_wait",
+    is_flag=True,
+    help="Then wait for the pipeline to finish: exit 0 on success, 1 on failure, 8 on --timeout.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="With --wait: give up after this long.",
+)
+@interval_option
 @json_option
 @click.pass_context
 def trigger(
@@ -96,10 +126,13 @@ def trigger(
     tag: str | None,
     params: tuple[str, ...],
     string_params: tuple[str, ...],
+    then_wait: bool,
+    timeout: float,
+    interval: float,
     as_json: bool,
 ) -> int:
     """Trigger a pipeline. It is never retried once sent: a duplicate pipeline is worse than an
-    error."""
+    error. With --wait, then wait for it (--json: only the outcome's document)."""
     if branch and tag:
         raise click.UsageError("pass --branch or --tag, not both")
     parameters: dict[str, ParameterValue] = {}
@@ -109,20 +142,30 @@ def trigger(
             raise click.BadParameter(f"parameter {key!r} given twice")
         parameters[key] = value
 
+    from ...waiting import PollSchedule
     from ..errors import ExitCode
-    from ..render import emit_json, line, stdout_console
+    from ..links import pipeline_link
+    from ..render import emit_json, line, stdout_console, to_jsonable
+
+    schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
 
     async def work(cci: CircleCI) -> int:
         created = await cci.pipelines.trigger(
             project_slug, branch=branch, tag=tag, parameters=parameters or None
         )
-        if as_json:
-            emit_json(created)
-        else:
+        link = pipeline_link(cci.base_url, project_slug, created.number)
+        if as_json and not then_wait:
+            emit_json({**to_jsonable(created), "web_url": link})
+        elif not as_json:
             stdout_console().print(
-                line(f"pipeline #{created.number} {created.state}: {created.id}")
+                line(f"pipeline #{created.number} {created.state}: {created.id}  {link}"),
+                soft_wrap=True,
             )
-        return ExitCode.OK
+        if not then_wait:
+            return ExitCode.OK
+        return await wait_for(
+            cci, "pipeline", str(created.id), timeout=timeout, schedule=schedule, as_json=as_json
+        )
 
     return run_client(ctx, work)
 
@@ -152,9 +195,9 @@ def wait(
 ) -> int:
     """Wait until a pipeline or a workflow finishes. Exit code 0 only if it succeeded, 1 if it
     failed, 8 on --timeout."""
-    from ...waiting import PollSchedule, WaitTimeout
-    from ..errors import CliError, ExitCode
-    from ..render import human_seconds, show_wait
+    from ...waiting import PollSchedule
+
+    check_uuid(id)
 
     schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
 
@@ -162,33 +205,143 @@ def wait(
         what = kind
         if what == "auto":
             what = await _kind_of(cci, id)
-        status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
-        try:
-            if what == "pipeline":
-                outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
-                result = "success" if outcome.succeeded else "failed"
-                show_wait(what, id, result, outcome.pipeline, outcome.workflows, as_json)
-            else:
-                workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
-                result = "success" if workflow.status == "success" else "failed"
-                show_wait(what, id, result, None, [workflow], as_json)
-        except WaitTimeout as exc:
-            last = exc.last
-            pipeline = getattr(last, "pipeline", None)
-            workflows = list(getattr(last, "workflows", None) or ([] if pipeline else [last]))
-            if as_json:
-                show_wait(what, id, "timeout", pipeline, workflows, as_json)
-            states = ", ".join(f"{w.name} {w.status}" for w in workflows)
-            if pipeline is not None:
-                states = f"pipeline {pipeline.state}" + (f"; {states}" if states else "")
-            raise CliError(
-                f"timed out after {human_seconds(timeout)} waiting for {what} {id}"
-                + (f" (last seen: {states})" if states else ""),
-                ExitCode.TIMEOUT,
-            ) from None
-        return ExitCode.OK if result == "success" else ExitCode.FAILED
+        return await wait_for(cci, what, id, timeout=timeout, schedule=schedule, as_json=as_json)
 
     return run_client(ctx, work)
+
+
+async def wait_for(
+    cci: CircleCI, what: str, id: str, *, timeout: float, schedule: PollSchedule, as_json: bool
+) -> int:
+    """Wait for a pipeline or a workflow and show the outcome; the exit code says it (0
+    success, 1 failed; a timeout raises, exit code 8)."""
+    from ...waiting import WaitTimeout
+    from ..errors import CliError, ExitCode
+    from ..render import human_seconds, show_wait
+
+    base = cci.base_url
+    display: WaitDisplay | None = None
+    status(f"waiting for {what} {id} (at most {human_seconds(timeout)})", as_json)
+    try:
+        if as_json:  # nothing to show on the way: the library's own wait, no job listings
+            if what == "pipeline":
+                outcome = await cci.pipelines.wait(id, timeout=timeout, schedule=schedule)
+            else:
+                workflow = await cci.workflows.wait(id, timeout=timeout, schedule=schedule)
+        else:
+            import sys
+
+            from ..render import WaitDisplay
+
+            title = f"waiting for {what} {id}"
+            async with WaitDisplay(title, live=sys.stderr.isatty()) as display:
+                if what == "pipeline":
+                    outcome = await _wait_shown(cci, id, timeout, schedule, display)
+                else:
+                    workflow = await _wait_shown_workflow(cci, id, timeout, schedule, display)
+        seen = display.jobs if display is not None else None
+        if what == "pipeline":
+            result = "success" if outcome.succeeded else "failed"
+            show_wait(
+                what, id, result, outcome.pipeline, outcome.workflows, as_json, base=base, jobs=seen
+            )
+        else:
+            result = "success" if workflow.status == "success" else "failed"
+            show_wait(what, id, result, None, [workflow], as_json, base=base, jobs=seen)
+    except WaitTimeout as exc:
+        last = exc.last
+        pipeline = getattr(last, "pipeline", None)
+        workflows = list(getattr(last, "workflows", None) or ([] if pipeline else [last]))
+        if as_json:
+            show_wait(what, id, "timeout", pipeline, workflows, as_json, base=base)
+        states = ", ".join(f"{w.name} {w.status}" for w in workflows)
+        if pipeline is not None:
+            states = f"pipeline {pipeline.state}" + (f"; {states}" if states else "")
+        raise CliError(
+            f"timed out after {human_seconds(timeout)} waiting for {what} {id}"
+            + (f" (last seen: {states})" if states else ""),
+            ExitCode.TIMEOUT,
+        ) from None
+    return ExitCode.OK if result == "success" else ExitCode.FAILED
+
+
+def check_uuid(id: str) -> None:
+    """Pipeline and workflow ids are UUIDs; anything else is a usage error, not a 404."""
+    import uuid
+
+    try:
+        uuid.UUID(id)
+    except ValueError:
+        raise click.BadParameter(
+            f"{id!r} is not a UUID (a pipeline or workflow id, as in the id column of 'pipelines')",
+            param_hint="'ID'",
+        ) from None
+
+
+async def _jobs_of(
+    cci: CircleCI, workflows: Sequence[Workflow], done: dict[str, list[Any]]
+) -> dict[str, list[Any]]:
+    """Each workflow's jobs; a finished workflow's are listed once more, then kept."""
+    from ...polling import workflow_finished
+
+    jobs: dict[str, list[Any]] = {}
+    for workflow in workflows:
+        key = str(workflow.id)
+        if key in done:
+            jobs[key] = done[key]
+            continue
+        jobs[key] = await cci.workflows.jobs(workflow.id).collect()
+        if workflow_finished(workflow):
+            done[key] = jobs[key]
+    return jobs
+
+
+async def _wait_shown(
+    cci: CircleCI, id: str, timeout: float, schedule: PollSchedule, display: WaitDisplay
+) -> PipelineOutcome:
+    """``cci.pipelines.wait`` (the same poll and the same rule), each poll shown with the
+    workflows' jobs."""
+    from ...waiting import fetch_pipeline_with_workflows, poll_until
+    from ..render import wait_states
+
+    done: dict[str, list[Any]] = {}
+
+    async def fetch() -> PipelineOutcome:
+        outcome = await fetch_pipeline_with_workflows(cci.pipelines, id)
+        jobs = await _jobs_of(cci, outcome.workflows, done)
+        display.jobs = jobs
+        display.observe(wait_states(outcome.pipeline, outcome.workflows, jobs))
+        return outcome
+
+    return await poll_until(
+        fetch,
+        lambda outcome: outcome.finished,
+        timeout=timeout,
+        schedule=schedule,
+        what=f"pipeline {id}",
+    )
+
+
+async def _wait_shown_workflow(
+    cci: CircleCI, id: str, timeout: float, schedule: PollSchedule, display: WaitDisplay
+) -> Workflow:
+    """``cci.workflows.wait``, each poll shown with the workflow's jobs."""
+    from ...polling import workflow_finished
+    from ...waiting import poll_until
+    from ..render import wait_states
+
+    done: dict[str, list[Any]] = {}
+
+    async def fetch() -> Workflow:
+        workflow = await cci.workflows.get(id)
+        jobs = await _jobs_of(cci, [workflow], done)
+        display.jobs = jobs
+        display.observe(wait_states(None, [workflow], jobs))
+        return workflow
+
+    return await poll_until(
+        fetch, workflow_finished, timeout=timeout, schedule=schedule, what=f"workflow {id}"
+    )
 
 
 async def _kind_of(cci: CircleCI, id: str) -> str:
@@ -209,7 +362,7 @@ async def _kind_of(cci: CircleCI, id: str) -> str:
 
 
 @click.command()
-@click.argument("project_slug")
+@project_slug_argument
 @click.option("--branch", help="Only pipelines of this branch.")
 @interval_option
 @click.option(
@@ -241,20 +394,29 @@ def watch(
 
     from ...waiting import PollSchedule
     from ..errors import CliError, ExitCode
-    from ..render import change_line, change_to_json, emit_json_line, human_seconds, stdout_console
+    from ..render import (
+        OutcomeBook,
+        change_line,
+        change_to_json,
+        emit_json_line,
+        human_seconds,
+        stdout_console,
+    )
 
     schedule = PollSchedule(interval=interval, max_interval=max(interval, 30.0))
     tracker = FollowTracker(max_pipelines)
+    outcomes = OutcomeBook()
     secrets = settings_of(ctx).secrets()
 
     async def follow(cci: CircleCI) -> None:
         console = stdout_console()
         async with cci.pipelines.follow(project_slug, branch=branch, schedule=schedule) as watcher:
             async for change in watcher:
+                outcome = outcomes.see(change)
                 if as_json:
-                    emit_json_line(change_to_json(change, secrets))
+                    emit_json_line({**change_to_json(change, secrets), "outcome": outcome})
                 else:
-                    console.print(change_line(change, secrets))
+                    console.print(change_line(change, secrets, outcome=outcome))
                 if tracker.done(change):
                     return
 

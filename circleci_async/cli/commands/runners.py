@@ -50,7 +50,7 @@ def runners(
             emit_json({"runners": found, "tasks": tasks})
             return ExitCode.OK
         console = stdout_console()
-        console.print(runners_table(found))
+        console.print(runners_table(found), crop=False)
         console.print(f"{len(found)} runners")
         if tasks is not None:
             console.print(f"tasks: {tasks['unclaimed']} unclaimed, {tasks['running']} running")
