@@ -300,9 +300,12 @@ class RequestPipeline:
             await slots.take()
         try:
             if not limiter.try_acquire_nowait():
-                self.stats.waited += await (
+                # Awaited first, then added: ``stats.waited += await ...`` reads the counter
+                # before the wait, and concurrent waiters would overwrite each other's time.
+                waited = await (
                     limiter.acquire() if watch is None else limiter.acquire(on_wait=watch.waited)
                 )
+                self.stats.waited += waited
             try:
                 hops = 0
                 while True:
@@ -401,9 +404,10 @@ class RequestPipeline:
             try:
                 rate = self.limiter if counted else None
                 if rate is not None and not rate.try_acquire_nowait():
-                    self.stats.waited += await (
+                    waited = await (  # then added (see _attempt)
                         rate.acquire() if watch is None else rate.acquire(on_wait=watch.waited)
                     )
+                    self.stats.waited += waited
                 # Credentials only inside the Request (whose repr hides them), never in a local
                 # of this frame: an error raised here carries the frame to error trackers.
                 request = Request(

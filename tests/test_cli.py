@@ -606,3 +606,15 @@ def test_connect_to_and_scrub() -> None:
     assert parse_connect_to("A.example::h:1") == (("a.example", None), ("h", 1))
     assert scrub(f"x {TOKEN} y", (TOKEN,)) == "x *** y"
     assert json.dumps(scrub("T and T", ("T",))) == '"T and T"'  # too short to be a real token
+
+
+async def test_the_mirror_summary_says_why_it_waited(tmp_path: Path) -> None:
+    """A mirror under a binding rate limit waits at the limiter; the summary splits that time
+    by why (pace, gate, probe, backend, retry backoff), from the library's own events."""
+    run = await cli("demo", "--dest", str(tmp_path), "--files", "30", "--rate", "15", "--json")
+    assert run.code == 0, run
+    api = run.json()["mirror"]["api"]
+    by = api["waited_by"]
+    assert api["waited_seconds"] > 0 and by
+    assert set(by) <= {"pace", "gate", "probe", "backend", "retry backoff"}
+    assert sum(by.values()) == pytest.approx(api["waited_seconds"], abs=0.05)

@@ -383,3 +383,20 @@ def test_the_rate_limit_command_explains_the_binding_window() -> None:
     assert "no rate-limit headers" in explain(
         RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
     )
+
+
+async def test_the_stats_count_every_concurrent_wait(fake: FakeCircleCI) -> None:
+    """Thirty requests wait at the limiter at once; ``stats.waited`` is the sum of their waits
+    (``waited += await ...`` would read the counter before the wait and lose all but one)."""
+    fake.rate_limit = RateLimitPolicy.circleci(per_second=10, per_minute=600)
+    waits: list[float] = []
+
+    def record(event: object) -> None:
+        if isinstance(event, ev.RateLimitWait):
+            waits.append(event.seconds)
+
+    async with CircleCI(TOKEN, base_url=fake.url, observers=[record]) as cci:
+        await asyncio.gather(*(cci.request("GET", "me") for _ in range(30)))
+        waited = cci.stats.waited
+    assert sum(waits) > 0
+    assert waited == pytest.approx(sum(waits), rel=0.01, abs=0.01)
