@@ -33,11 +33,22 @@ if TYPE_CHECKING:
     from ._simulation import Simulation
     from ._state import FakeState
 
-__all__ = ["V3Api", "V3Error"]
+__all__ = [
+    "END",
+    "ORG_SETTINGS",
+    "PROJECT_SETTINGS",
+    "V3Api",
+    "V3Error",
+    "V3Handler",
+    "json_object",
+    "required",
+]
 
 PREFIX = "/api/v3"
 #: ``page[limit]`` maxima (§3.1); elsewhere 100 [inferred].
-LIMITS = {"/runs": 20, "/runs/search": 20, "/projects": 50}
+LIMITS = {"/runs": 20, "/runs/search": 20, "/projects": 50, "/analysis/charges": 20,
+          "/provider/repositories": 100, "/contexts": 100, "/contexts/{id}/env-vars": 100,
+          "/runner/agents": 250}  # fmt: skip
 DEFAULT_MAX = 100
 
 V3Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, Any]]
@@ -72,6 +83,8 @@ class V3Api:
         self._deprecated: dict[tuple[str, str], dict[str, str]] = {}
         self._artifacts: dict[str, list[dict[str, Any]]] = {}
         self._error_ids = itertools.count(1)
+        #: Settings changed by ``update-settings``, by org or project id (over the defaults).
+        self.settings: dict[str, dict[str, Any]] = {}
         self._routes = self._table()
 
     # -- switches ---------------------------------------------------------------------------
@@ -162,12 +175,22 @@ class V3Api:
                 )
             if status == 201 and isinstance(payload, dict) and "location" in payload:
                 headers["Location"] = payload.pop("location")
+            if isinstance(payload, bytes):  # raw text (an orb's YAML source)
+                return status, payload, headers
             return status, b"" if payload is None else dumps(payload), headers
         return 404, self.error_body(V3Error(404, "Not Found")), {}
 
     # -- the table --------------------------------------------------------------------------
 
     def _table(self) -> list[tuple[re.Pattern[str], str, dict[str, V3Handler]]]:
+        from . import _v3_admin, _v3_contexts, _v3_orbs, _v3_pipelines, _v3_runner
+
+        #: The other families' stores, for tests that seed or inspect them.
+        self.pipelines = _v3_pipelines.PipelinesV3(self)
+        self.contexts = _v3_contexts.ContextsV3(self)
+        self.admin = _v3_admin.AdminV3(self)
+        self.orbs = _v3_orbs.OrbsV3(self)
+        self.runner = _v3_runner.RunnerV3(self)
         table: list[tuple[str, dict[str, V3Handler]]] = [
             ("/users", {"GET": self._users}),
             ("/orgs", {"GET": self._orgs}),
@@ -185,6 +208,11 @@ class V3Api:
             ("/jobs", {"GET": self._jobs}),
             ("/jobs/{id}", {"GET": self._job}),
             ("/jobs/{id}/artifacts", {"GET": self._job_artifacts}),
+            *self.pipelines.routes(),
+            *self.contexts.routes(),
+            *self.admin.routes(),
+            *self.orbs.routes(),
+            *self.runner.routes(),
         ]
         return [
             (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)), path, handlers)
@@ -221,6 +249,23 @@ class V3Api:
         prev = _encode_cursor(max(0, offset - size), size) if offset > 0 else None
         return 200, {"data": [render(item) for item in chunk], "page": {"next": nxt, "prev": prev}}
 
+    def page(
+        self,
+        route: str,
+        items: Sequence[Any],
+        cursor: Any,
+        limit: Any,
+        render: Callable[[Any], Any],
+    ) -> tuple[int, Any]:
+        """One page of ``items`` (a search's cursor and limit, read from its body)."""
+        return self._page(route, items, cursor, limit, render)
+
+    def query_page(
+        self, r: web.Request, route: str, items: Sequence[Any], render: Callable[[Any], Any]
+    ) -> tuple[int, Any]:
+        """One page of ``items``, its cursor and limit read from the query."""
+        return self._query_page(r, route, items, render)
+
     def _query_page(
         self, r: web.Request, route: str, items: Sequence[Any], render: Callable[[Any], Any]
     ) -> tuple[int, Any]:
@@ -243,10 +288,15 @@ class V3Api:
         return 200, {"data": data, "page": _END}
 
     def _org_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
-        org = self.state.orgs.get(m["id"])
+        return self.org_settings(m["id"])
+
+    def org_settings(self, org_id: str) -> tuple[int, Any]:
+        """The answer of ``GET /orgs/{id}/settings`` (also ``update-settings``'s)."""
+        org = self.state.orgs.get(org_id)
         if org is None:
             raise V3Error(404, "Not Found", "Organization not found.")
         attributes = dict.fromkeys(_ORG_SETTINGS, False)
+        attributes.update(self.settings.get(org.id, {}))
         return 200, {"data": {"id": org.id, "attributes": attributes, "references": {}}}
 
     def _projects(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
@@ -273,9 +323,14 @@ class V3Api:
         return 200, {"data": project_entity(project, org_name=False)}
 
     def _project_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
-        project = self.state.api_project_by_id(m["id"])
+        return self.project_settings(m["id"])
+
+    def project_settings(self, project_id: str) -> tuple[int, Any]:
+        """The answer of ``GET /projects/{id}/settings`` (also ``update-settings``'s)."""
+        project = self.state.api_project_by_id(project_id)
         attributes: dict[str, Any] = dict.fromkeys(_PROJECT_SETTINGS, False)
         attributes["pr_only_branch_overrides"] = [project.default_branch]
+        attributes.update(self.settings.get(project.id, {}))
         return 200, {"data": {"id": project.id, "attributes": attributes, "references": {}}}
 
     def _all_runs(self) -> list[Any]:
@@ -353,6 +408,8 @@ class V3Api:
 
 
 _END = {"next": None, "prev": None}
+#: The ``page`` of a collection's only page.
+END = _END
 _TITLES = {400: "Bad Request", 404: "Not Found", 409: "Conflict"}
 _ORG_SETTINGS = (
     "is_runner_terms_of_service_accepted", "enable_ai_error_summarization", "enable_ai_agents",
@@ -376,6 +433,21 @@ def _required(r: web.Request, name: str) -> str:
         raise V3Error(400, "Missing Required Filter", f"filter[{name}] is required",
                       f"filter[{name}]")  # fmt: skip
     return value
+
+
+#: The settings each ``update-settings`` accepts (booleans, and one list for projects).
+ORG_SETTINGS = _ORG_SETTINGS
+PROJECT_SETTINGS = (*_PROJECT_SETTINGS, "pr_only_branch_overrides")
+
+
+def required(r: web.Request, name: str) -> str:
+    """``filter[name]`` of the query, or the 400 CircleCI answers without it."""
+    return _required(r, name)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400."""
+    return _json_object(body)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import uuid
 
 import attrs
 
-from ..models import OpenEnum
+from ...models import OpenEnum
 
 __all__ = [
     "Artifact",
