@@ -74,3 +74,11 @@ def test_every_v3_operation_is_reachable_by_its_name() -> None:
         for part in op.name.split(".")[1:]:
             target = getattr(target, part)
         assert target.__operation_id__ == op.operation_id
+
+
+def test_every_page_limit_names_a_registered_v3_list() -> None:
+    from circleci_async.v3._limits import PAGE_LIMITS
+
+    by_id = {op.operation_id: op for op in operations() if op.version == "v3"}
+    for operation_id in PAGE_LIMITS:
+        assert operation_id in by_id, operation_id

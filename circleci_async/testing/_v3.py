@@ -9,6 +9,11 @@ maximum (400, not clamped), opaque cursors and ``page.next: null`` on the last p
 cursors in the body. On demand: an operation removed (410) or deprecated (``Deprecation``,
 ``Sunset``, ``Link`` headers).
 
+The families beyond users, orgs, projects, runs, workflows and jobs live in their own modules
+(``_v3_pipelines.py``: pipelines, triggers, config compile; ``_v3_contexts.py``; ``_v3_admin.py``:
+settings updates, DLC, rollback, groups, providers, deploy, signing; ``_v3_orbs.py``;
+``_v3_runner.py``: the v3-style runner and charges), each mounted with one line in the table.
+
 Routes are written as the notes write them (``/runs/{id}``); :meth:`V3Api.remove` and
 :meth:`V3Api.deprecate` take the same form.
 """
@@ -85,6 +90,14 @@ class V3Api:
         self._error_ids = itertools.count(1)
         #: Settings changed by ``update-settings``, by org or project id (over the defaults).
         self.settings: dict[str, dict[str, Any]] = {}
+        from . import _v3_admin, _v3_contexts, _v3_orbs, _v3_pipelines, _v3_runner
+
+        #: The other families' routes and stores (tests seed or inspect them here).
+        self.pipelines = _v3_pipelines.PipelinesV3(self)
+        self.contexts = _v3_contexts.ContextsV3(self)
+        self.admin = _v3_admin.AdminV3(self)
+        self.orbs = _v3_orbs.OrbsV3(self)
+        self.runner = _v3_runner.RunnerV3(self)
         self._routes = self._table()
 
     # -- switches ---------------------------------------------------------------------------
@@ -183,14 +196,6 @@ class V3Api:
     # -- the table --------------------------------------------------------------------------
 
     def _table(self) -> list[tuple[re.Pattern[str], str, dict[str, V3Handler]]]:
-        from . import _v3_admin, _v3_contexts, _v3_orbs, _v3_pipelines, _v3_runner
-
-        #: The other families' stores, for tests that seed or inspect them.
-        self.pipelines = _v3_pipelines.PipelinesV3(self)
-        self.contexts = _v3_contexts.ContextsV3(self)
-        self.admin = _v3_admin.AdminV3(self)
-        self.orbs = _v3_orbs.OrbsV3(self)
-        self.runner = _v3_runner.RunnerV3(self)
         table: list[tuple[str, dict[str, V3Handler]]] = [
             ("/users", {"GET": self._users}),
             ("/orgs", {"GET": self._orgs}),

@@ -19,10 +19,13 @@ from ...models import OpenEnum
 
 __all__ = [
     "Artifact",
+    "ArtifactAttributes",
+    "EventSource",
     "Job",
     "JobAttributes",
     "JobReferences",
     "JobStep",
+    "NamedAttributes",
     "NamedRef",
     "Org",
     "OrgAttributes",
