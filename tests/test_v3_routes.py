@@ -12,73 +12,12 @@ from circleci_async import CircleCI, operations
 
 TABLE = Path(__file__).parent / "fixtures" / "v3_routes.json"
 
-#: Routes of the table with no method yet: the next engineer removes them from here as they
-#: are built (job output and tests, resource usage, then the other families).
-NOT_IMPLEMENTED = {
-    ("POST", "/orgs/{id}/update-settings"),
-    ("POST", "/projects/{id}/update-settings"),
-    ("DELETE", "/projects/{id}/dlc"),
-    ("POST", "/projects/{id}/rollback"),
-    ("GET", "/groups"),
-    ("GET", "/pipelines"),
-    ("POST", "/pipelines"),
-    ("GET", "/triggers"),
-    ("POST", "/triggers"),
-    ("POST", "/configs/compile"),
-    ("GET", "/contexts"),
-    ("GET", "/contexts/{id}"),
-    ("GET", "/contexts/{id}/env-vars"),
-    ("POST", "/contexts/{id}/env-vars/set"),
-    ("DELETE", "/contexts/{id}/env-vars"),
-    ("GET", "/context-restrictions"),
-    ("POST", "/context-restrictions"),
-    ("DELETE", "/context-restrictions/{id}"),
-    ("GET", "/provider/connections"),
-    ("POST", "/provider/connections/setup"),
-    ("GET", "/provider/repositories"),
-    ("GET", "/deploy/deployments"),
-    ("GET", "/deploy/components"),
-    ("GET", "/deploy/components/{id}"),
-    ("GET", "/deploy/components/{id}/versions"),
-    ("GET", "/deploy/environments"),
-    ("GET", "/deploy/environments/{id}"),
-    ("GET", "/deploy/settings"),
-    ("POST", "/signing/certificates"),
-    ("GET", "/signing/certificates"),
-    ("DELETE", "/signing/certificates/{id}"),
-    ("POST", "/signing/configs"),
-    ("GET", "/signing/configs"),
-    ("DELETE", "/signing/configs/{id}"),
-    ("POST", "/signing/configs/{id}/update-profile"),
-    ("POST", "/signing/configs/{id}/remove-profile"),
-    ("GET", "/namespaces"),
-    ("POST", "/namespaces"),
-    ("POST", "/namespaces/{id}/rename"),
-    ("DELETE", "/namespaces/{id}"),
-    ("GET", "/orb/packages"),
-    ("GET", "/orb/packages/{id}"),
-    ("POST", "/orb/packages"),
-    ("POST", "/orb/packages/validate"),
-    ("POST", "/orb/packages/{id}/set-listed"),
-    ("POST", "/orb/packages/{id}/add-category"),
-    ("POST", "/orb/packages/{id}/remove-category"),
-    ("GET", "/orb/versions"),
-    ("GET", "/orb/versions/{id}"),
-    ("GET", "/orb/versions/{id}/source"),
-    ("POST", "/orb/versions"),
-    ("POST", "/orb/versions/{id}/promote"),
-    ("GET", "/orb/categories"),
-    ("GET", "/function/packages"),
-    ("GET", "/tool/releases"),
-    ("POST", "/analysis/charges"),
-    ("GET", "/runner/resource-classes"),
-    ("POST", "/runner/resource-classes"),
-    ("GET", "/runner/resource-classes/{id}"),
-    ("POST", "/runner/resource-classes/{id}/update"),
-    ("DELETE", "/runner/resource-classes/{id}"),
-    ("GET", "/runner/agents"),
-    ("POST", "/runner/tokens"),
-}
+#: Routes of the table with no method yet: none. The table holds §2.1-§2.10 only: the routes
+#: §2.11 names ("mentioned
+#: only in drafts, help text or third-party prose": ``POST /runs``, ``POST /contexts``,
+#: ``/analysis/jobs``, ``/events/...``, ...) are left out on purpose, since no client calls them
+#: and their shapes conflict between sources; building them would be guessing.
+NOT_IMPLEMENTED: set[tuple[str, str]] = set()
 
 
 def _table() -> set[tuple[str, str]]:
@@ -114,6 +53,10 @@ def test_versions_and_retry_flags_are_on_the_registry() -> None:
     assert by_id["v3.searchRuns"].idempotent is True
     assert by_id["v3.rerunWorkflow"].idempotent is None
     assert by_id["v3.cancelWorkflow"].idempotent is None
+    # No other POST is documented as safe to repeat (§6.5): creates, setups (a fresh state
+    # token each time), compiles and the charges search are sent once.
+    posts = [op for op in operations() if op.version == "v3" and op.method == "POST"]
+    assert {op.operation_id for op in posts if op.idempotent} == {"v3.searchRuns"}
 
 
 def test_every_v3_operation_is_reachable_by_its_name() -> None:
@@ -125,3 +68,11 @@ def test_every_v3_operation_is_reachable_by_its_name() -> None:
         for part in op.name.split(".")[1:]:
             target = getattr(target, part)
         assert target.__operation_id__ == op.operation_id
+
+
+def test_every_page_limit_names_a_registered_v3_list() -> None:
+    from circleci_async.v3._limits import PAGE_LIMITS
+
+    by_id = {op.operation_id: op for op in operations() if op.version == "v3"}
+    for operation_id in PAGE_LIMITS:
+        assert operation_id in by_id, operation_id

@@ -9,6 +9,11 @@ maximum (400, not clamped), opaque cursors and ``page.next: null`` on the last p
 cursors in the body. On demand: an operation removed (410) or deprecated (``Deprecation``,
 ``Sunset``, ``Link`` headers).
 
+The families beyond users, orgs, projects, runs, workflows and jobs live in their own modules
+(``_v3_pipelines.py``: pipelines, triggers, config compile; ``_v3_contexts.py``; ``_v3_admin.py``:
+settings updates, DLC, rollback, groups, providers, deploy, signing; ``_v3_orbs.py``;
+``_v3_runner.py``: the v3-style runner and charges), each mounted with one line in the table.
+
 Routes are written as the notes write them (``/runs/{id}``); :meth:`V3Api.remove` and
 :meth:`V3Api.deprecate` take the same form.
 """
@@ -34,11 +39,22 @@ if TYPE_CHECKING:
     from ._simulation import Simulation
     from ._state import FakeState
 
-__all__ = ["V3Api", "V3Error"]
+__all__ = [
+    "END",
+    "ORG_SETTINGS",
+    "PROJECT_SETTINGS",
+    "V3Api",
+    "V3Error",
+    "V3Handler",
+    "json_object",
+    "required",
+]
 
 PREFIX = "/api/v3"
 #: ``page[limit]`` maxima (§3.1); elsewhere 100 [inferred].
-LIMITS = {"/runs": 20, "/runs/search": 20, "/projects": 50}
+LIMITS = {"/runs": 20, "/runs/search": 20, "/projects": 50, "/analysis/charges": 20,
+          "/provider/repositories": 100, "/contexts": 100, "/contexts/{id}/env-vars": 100,
+          "/runner/agents": 250}  # fmt: skip
 DEFAULT_MAX = 100
 
 V3Handler = Callable[[web.Request, dict[str, str], bytes], tuple[int, Any]]
@@ -75,6 +91,16 @@ class V3Api:
         #: Step output, tests and resource usage of jobs (``set_output`` and the others).
         self.outputs = OutputStore(state.clock)
         self._error_ids = itertools.count(1)
+        #: Settings changed by ``update-settings``, by org or project id (over the defaults).
+        self.settings: dict[str, dict[str, Any]] = {}
+        from . import _v3_admin, _v3_contexts, _v3_orbs, _v3_pipelines, _v3_runner
+
+        #: The other families' routes and stores (tests seed or inspect them here).
+        self.pipelines = _v3_pipelines.PipelinesV3(self)
+        self.contexts = _v3_contexts.ContextsV3(self)
+        self.admin = _v3_admin.AdminV3(self)
+        self.orbs = _v3_orbs.OrbsV3(self)
+        self.runner = _v3_runner.RunnerV3(self)
         self._routes = self._table()
         #: Run lists by what selected them, valid for one :attr:`FakeState.version`: a walk of
         #: many pages sorts and filters once, so each page costs what its items cost.
@@ -200,6 +226,8 @@ class V3Api:
                 return status, payload.body, headers
             if status == 201 and isinstance(payload, dict) and "location" in payload:
                 headers["Location"] = payload.pop("location")
+            if isinstance(payload, bytes):  # raw text (an orb's YAML source)
+                return status, payload, headers
             return status, b"" if payload is None else dumps(payload), headers
         return 404, self.error_body(V3Error(404, "Not Found")), {}
 
@@ -228,6 +256,11 @@ class V3Api:
             ("/jobs/{id}/stderr", {"GET": self._job_stderr}),
             ("/jobs/{id}/tests", {"GET": self._job_tests}),
             ("/jobs/{id}/resource-usage", {"GET": self._job_resource_usage}),
+            *self.pipelines.routes(),
+            *self.contexts.routes(),
+            *self.admin.routes(),
+            *self.orbs.routes(),
+            *self.runner.routes(),
         ]
         return [
             (re.compile(re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)), path, handlers)
@@ -264,6 +297,23 @@ class V3Api:
         prev = _encode_cursor(max(0, offset - size), size) if offset > 0 else None
         return 200, {"data": [render(item) for item in chunk], "page": {"next": nxt, "prev": prev}}
 
+    def page(
+        self,
+        route: str,
+        items: Sequence[Any],
+        cursor: Any,
+        limit: Any,
+        render: Callable[[Any], Any],
+    ) -> tuple[int, Any]:
+        """One page of ``items`` (a search's cursor and limit, read from its body)."""
+        return self._page(route, items, cursor, limit, render)
+
+    def query_page(
+        self, r: web.Request, route: str, items: Sequence[Any], render: Callable[[Any], Any]
+    ) -> tuple[int, Any]:
+        """One page of ``items``, its cursor and limit read from the query."""
+        return self._query_page(r, route, items, render)
+
     def _query_page(
         self, r: web.Request, route: str, items: Sequence[Any], render: Callable[[Any], Any]
     ) -> tuple[int, Any]:
@@ -286,10 +336,15 @@ class V3Api:
         return 200, {"data": data, "page": _END}
 
     def _org_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
-        org = self.state.orgs.get(m["id"])
+        return self.org_settings(m["id"])
+
+    def org_settings(self, org_id: str) -> tuple[int, Any]:
+        """The answer of ``GET /orgs/{id}/settings`` (also ``update-settings``'s)."""
+        org = self.state.orgs.get(org_id)
         if org is None:
             raise V3Error(404, "Not Found", "Organization not found.")
         attributes = dict.fromkeys(_ORG_SETTINGS, False)
+        attributes.update(self.settings.get(org.id, {}))
         return 200, {"data": {"id": org.id, "attributes": attributes, "references": {}}}
 
     def _projects(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
@@ -316,9 +371,14 @@ class V3Api:
         return 200, {"data": project_entity(project, org_name=False)}
 
     def _project_settings(self, _r: web.Request, m: dict[str, str], _b: bytes) -> tuple[int, Any]:
-        project = self.state.api_project_by_id(m["id"])
+        return self.project_settings(m["id"])
+
+    def project_settings(self, project_id: str) -> tuple[int, Any]:
+        """The answer of ``GET /projects/{id}/settings`` (also ``update-settings``'s)."""
+        project = self.state.api_project_by_id(project_id)
         attributes: dict[str, Any] = dict.fromkeys(_PROJECT_SETTINGS, False)
         attributes["pr_only_branch_overrides"] = [project.default_branch]
+        attributes.update(self.settings.get(project.id, {}))
         return 200, {"data": {"id": project.id, "attributes": attributes, "references": {}}}
 
     def _cached(self, key: Any, build: Callable[[], list[Any]]) -> list[Any]:
@@ -446,6 +506,8 @@ class V3Api:
 
 
 _END = {"next": None, "prev": None}
+#: The ``page`` of a collection's only page.
+END = _END
 _TITLES = {400: "Bad Request", 404: "Not Found", 409: "Conflict"}
 _ORG_SETTINGS = (
     "is_runner_terms_of_service_accepted", "enable_ai_error_summarization", "enable_ai_agents",
@@ -469,6 +531,21 @@ def _required(r: web.Request, name: str) -> str:
         raise V3Error(400, "Missing Required Filter", f"filter[{name}] is required",
                       f"filter[{name}]")  # fmt: skip
     return value
+
+
+#: The settings each ``update-settings`` accepts (booleans, and one list for projects).
+ORG_SETTINGS = _ORG_SETTINGS
+PROJECT_SETTINGS = (*_PROJECT_SETTINGS, "pr_only_branch_overrides")
+
+
+def required(r: web.Request, name: str) -> str:
+    """``filter[name]`` of the query, or the 400 CircleCI answers without it."""
+    return _required(r, name)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400."""
+    return _json_object(body)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

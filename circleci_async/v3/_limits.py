@@ -2,8 +2,8 @@
 answers 400 to a limit out of range rather than clamping it, so the client refuses it first,
 with a :class:`~circleci_async.errors.ConfigurationError`. No I/O.
 
-Known maxima: runs list and search 20, projects 50 (and the families not built yet: charges 20,
-provider repositories 100, contexts and their variables 100). Elsewhere the maximum is unknown:
+Known maxima: runs list and search 20, projects 50, charges 20, provider repositories 100,
+contexts and their variables 100. Elsewhere the maximum is unknown:
 only ``limit >= 1`` is checked and the server decides [inferred].
 """
 
@@ -18,7 +18,6 @@ PAGE_LIMITS: dict[str, int] = {
     "v3.listRuns": 20,
     "v3.searchRuns": 20,
     "v3.listProjects": 50,
-    # Not built yet; kept here so that the next family's limits live in the same table.
     "v3.analyseCharges": 20,
     "v3.listProviderRepositories": 100,
     "v3.listContexts": 100,

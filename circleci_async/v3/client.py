@@ -26,10 +26,18 @@ from ._limits import check_limit
 
 if TYPE_CHECKING:
     from ..client import CircleCI
+    from .resources.analysis import AnalysisAPI
+    from .resources.connections import ConnectionsAPI
+    from .resources.contexts import ContextsAPI
+    from .resources.deploy import DeployAPI
     from .resources.jobs import JobsAPI
+    from .resources.orbs import FunctionsAPI, NamespacesAPI, OrbsAPI, ToolsAPI
     from .resources.orgs import OrgsAPI
+    from .resources.pipelines import ConfigsAPI, PipelinesAPI, TriggersAPI
     from .resources.projects import ProjectsAPI
+    from .resources.runner import RunnerV3API
     from .resources.runs import RunsAPI
+    from .resources.signing import SigningAPI
     from .resources.users import UsersAPI
     from .resources.workflows import WorkflowsAPI
 
@@ -219,3 +227,94 @@ class V3:
         from .resources.projects import ProjectsAPI
 
         return ProjectsAPI(self)
+
+    @functools.cached_property
+    def pipelines(self) -> PipelinesAPI:
+        """Pipelines (v2's pipeline definitions): list a project's, create."""
+        from .resources.pipelines import PipelinesAPI
+
+        return PipelinesAPI(self)
+
+    @functools.cached_property
+    def triggers(self) -> TriggersAPI:
+        """Triggers of pipelines: list, create."""
+        from .resources.pipelines import TriggersAPI
+
+        return TriggersAPI(self)
+
+    @functools.cached_property
+    def configs(self) -> ConfigsAPI:
+        """Config compilation."""
+        from .resources.pipelines import ConfigsAPI
+
+        return ConfigsAPI(self)
+
+    @functools.cached_property
+    def contexts(self) -> ContextsAPI:
+        """Contexts, their variables and restrictions."""
+        from .resources.contexts import ContextsAPI
+
+        return ContextsAPI(self)
+
+    @functools.cached_property
+    def connections(self) -> ConnectionsAPI:
+        """Provider connections and the repositories they reach."""
+        from .resources.connections import ConnectionsAPI
+
+        return ConnectionsAPI(self)
+
+    @functools.cached_property
+    def deploy(self) -> DeployAPI:
+        """Deployments, components, versions, environments, settings."""
+        from .resources.deploy import DeployAPI
+
+        return DeployAPI(self)
+
+    @functools.cached_property
+    def signing(self) -> SigningAPI:
+        """iOS signing certificates and configs."""
+        from .resources.signing import SigningAPI
+
+        return SigningAPI(self)
+
+    @functools.cached_property
+    def namespaces(self) -> NamespacesAPI:
+        """Orb namespaces: lookup, create, rename, delete."""
+        from .resources.orbs import NamespacesAPI
+
+        return NamespacesAPI(self)
+
+    @functools.cached_property
+    def orbs(self) -> OrbsAPI:
+        """Orb packages, versions and categories."""
+        from .resources.orbs import OrbsAPI
+
+        return OrbsAPI(self)
+
+    @functools.cached_property
+    def functions(self) -> FunctionsAPI:
+        """Function packages."""
+        from .resources.orbs import FunctionsAPI
+
+        return FunctionsAPI(self)
+
+    @functools.cached_property
+    def tools(self) -> ToolsAPI:
+        """Tool releases (the CLI's latest version)."""
+        from .resources.orbs import ToolsAPI
+
+        return ToolsAPI(self)
+
+    @functools.cached_property
+    def analysis(self) -> AnalysisAPI:
+        """Credit charges (experimental)."""
+        from .resources.analysis import AnalysisAPI
+
+        return AnalysisAPI(self)
+
+    @functools.cached_property
+    def runner(self) -> RunnerV3API:
+        """The v3-style runner surface (provisional; ``cci.runner`` is the legacy one)."""
+        from .resources.runner import RunnerV3API
+
+        return RunnerV3API(self)

@@ -3,6 +3,36 @@ operation (for :func:`circleci_async.operations`)."""
 
 from __future__ import annotations
 
-from . import jobs, orgs, projects, runs, users, workflows
+from . import (
+    analysis,
+    connections,
+    contexts,
+    deploy,
+    jobs,
+    orbs,
+    orgs,
+    pipelines,
+    projects,
+    runner,
+    runs,
+    signing,
+    users,
+    workflows,
+)
 
-__all__ = ["jobs", "orgs", "projects", "runs", "users", "workflows"]
+__all__ = [
+    "analysis",
+    "connections",
+    "contexts",
+    "deploy",
+    "jobs",
+    "orbs",
+    "orgs",
+    "pipelines",
+    "projects",
+    "runner",
+    "runs",
+    "signing",
+    "users",
+    "workflows",
+]

@@ -17,7 +17,7 @@ from ._base import V3Resource
 if TYPE_CHECKING:
     from ...pagination import AsyncPaginator
 
-__all__ = ["RunsAPI", "search_filter"]
+__all__ = ["RunsAPI", "rfc3339", "search_filter"]
 
 
 class RunsAPI(V3Resource):
@@ -81,9 +81,9 @@ class RunsAPI(V3Resource):
             raise ConfigurationError("runs.search needs at least one project id")
         scope: dict[str, Any] = {"project_ids": ids}
         if since is not None:
-            scope["from"] = _rfc3339(since)
+            scope["from"] = rfc3339(since)
         if until is not None:
-            scope["to"] = _rfc3339(until)
+            scope["to"] = rfc3339(until)
         body: dict[str, Any] = {"scope": scope}
         if filter is not None:
             body["filter"] = filter
@@ -141,7 +141,8 @@ def _quoted(value: str) -> str:
     return f'"{value}"'
 
 
-def _rfc3339(moment: dt.datetime) -> str:
+def rfc3339(moment: dt.datetime) -> str:
+    """A moment in RFC 3339 (UTC when naive), as v3 bodies carry it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.isoformat().replace("+00:00", "Z")

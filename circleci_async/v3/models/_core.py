@@ -15,14 +15,17 @@ import uuid
 
 import attrs
 
-from ..models import OpenEnum
+from ...models import OpenEnum
 
 __all__ = [
     "Artifact",
+    "ArtifactAttributes",
+    "EventSource",
     "Job",
     "JobAttributes",
     "JobReferences",
     "JobStep",
+    "NamedAttributes",
     "NamedRef",
     "Org",
     "OrgAttributes",
