@@ -178,6 +178,10 @@ class CircleCI(ResourceNamespaces):
             limiter_backend=limiter_backend,
             observers=watchers,
         )
+        if watchers and limiter_backend is not None:
+            add_observer = getattr(limiter_backend, "add_observer", None)
+            if add_observer is not None:  # a shared backend's down / up transitions
+                add_observer(watchers.emit)
         self.stats: ClientStats = self.core.stats
 
     def __repr__(self) -> str:

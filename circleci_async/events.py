@@ -242,7 +242,7 @@ class DownloadFailed:
 
 @attrs.frozen
 class LimiterBackendDown:
-    """A shared limiter backend stopped answering (emitted once a shared backend exists)."""
+    """A shared limiter backend (Redis) stopped answering; the limiter falls back as configured."""
 
     backend: str
     error: str
@@ -250,7 +250,7 @@ class LimiterBackendDown:
 
 @attrs.frozen
 class LimiterBackendUp:
-    """A shared limiter backend answers again (emitted once a shared backend exists)."""
+    """A shared limiter backend answers again, after ``down_for`` seconds."""
 
     backend: str
     down_for: float

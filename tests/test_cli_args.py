@@ -140,3 +140,25 @@ async def test_help_loads_neither_rich_nor_the_commands_machinery() -> None:
     )
     assert run.code == 0 and run.out.startswith("Usage: circleci-async"), run
     assert run.err == "[]", run
+
+
+# -- the library's logs ----------------------------------------------------------------------
+
+
+async def test_debug_shows_the_librarys_logs_on_stderr_and_v_only_the_quiet_ones(
+    api: FakeCircleCI,
+) -> None:
+    """``--debug`` (``-vv``) shows a DEBUG line per request on stderr, the query string
+    redacted but kept; ``-v`` shows INFO and above only; neither ever shows the token, and
+    stdout holds only the command's own output."""
+    api.seed_pipelines(SLUG, count=3)
+    args = ("--base-url", api.url, "pipelines", SLUG, "--branch", "main", "--json")
+    debug, quiet, plain = await cli("--debug", *args), await cli("-v", *args), await cli(*args)
+    for run in (debug, quiet, plain):
+        assert run.code == 0, run
+        assert TOKEN not in run.out + run.err
+        assert run.json() == plain.json()  # logs never reach stdout
+    lines = [line for line in debug.err.splitlines() if "DEBUG" in line]
+    assert any("circleci_async" in line and "/pipeline" in line for line in lines), debug.err
+    assert any("branch=main" in line for line in lines), debug.err
+    assert "DEBUG" not in quiet.err and plain.err == ""

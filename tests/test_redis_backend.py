@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from circleci_async import CircleCI, RateLimitConfig
+from circleci_async.events import LimiterBackendDown, LimiterBackendUp
 from circleci_async.ratelimit.bucket import BucketState
 from circleci_async.ratelimit.headers import Observation, RateLimitSnapshot
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
@@ -333,9 +334,17 @@ async def test_redis_killed_mid_run_falls_back_and_comes_back(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="circleci_async.ratelimit.redis")
     backend = _backend(redis_server.url, retry_interval=0.2)
+    transitions: list[object] = []
+
+    def seen(event: object) -> None:
+        if isinstance(event, (LimiterBackendDown, LimiterBackendUp)):
+            transitions.append(event)
+
     async with FakeCircleCI(token=TOKEN) as fake:
         fake.rate_limit = RateLimitPolicy(windows=(Window(limit=20, seconds=1),))
-        async with CircleCI(TOKEN, base_url=fake.url, limiter_backend=backend) as cci:
+        async with CircleCI(
+            TOKEN, base_url=fake.url, limiter_backend=backend, observers=[seen]
+        ) as cci:
             failures = 0
 
             async def some(n: int) -> None:
@@ -367,6 +376,11 @@ async def test_redis_killed_mid_run_falls_back_and_comes_back(
     assert sum("not answering" in m for m in messages) == 1, messages
     assert sum("answers again" in m for m in messages) == 1, messages
     assert fake.rate_limited_count == 0
+    # The client's observers heard both transitions, once each, in order.
+    assert [type(e) for e in transitions] == [LimiterBackendDown, LimiterBackendUp]
+    down, up = transitions
+    assert isinstance(down, LimiterBackendDown) and down.backend == "redis" and down.error
+    assert isinstance(up, LimiterBackendUp) and up.down_for > 0
 
 
 async def test_a_late_answer_never_raises_the_budget(client: Any) -> None:

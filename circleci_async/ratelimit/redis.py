@@ -37,7 +37,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, Protocol
 
 import attrs
@@ -259,6 +259,10 @@ class RedisBackend(SharedBackend):
         self._owns_client = owns_client
         self._budgets: dict[str, _Budget] = {}
         self._down = False
+        self._down_since = 0.0
+        #: Told of every transition (``LimiterBackendDown`` / ``Up`` events): the clients'
+        #: observers, added by ``CircleCI(observers=..., limiter_backend=...)``.
+        self._listeners: list[Callable[[Any], None]] = []
         # Counts transitions (down, up): an answer or a failure of a call that started before
         # the latest one is stale, and moves nothing (no flapping on calls in flight).
         self._epoch = 0
@@ -279,6 +283,19 @@ class RedisBackend(SharedBackend):
     def __repr__(self) -> str:  # never the URL: it may hold a password
         state = "down" if self._down else "up"
         return f"RedisBackend(on_failure={self.on_failure!r}, {state})"
+
+    def add_observer(self, observer: Callable[[Any], None]) -> None:
+        """Tell ``observer`` (a callable taking one event) when Redis goes away and comes
+        back: :class:`~circleci_async.events.LimiterBackendDown` / ``LimiterBackendUp``."""
+        if observer not in self._listeners:
+            self._listeners.append(observer)
+
+    def _tell(self, event: Any) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # an observer's bug never breaks pacing
+                _log.exception("a limiter backend observer failed on %s", type(event).__name__)
 
     @property
     def down(self) -> bool:
@@ -391,6 +408,11 @@ class RedisBackend(SharedBackend):
         self._retry_at = now + self.retry_interval
         if not self._down:
             self._down, self._epoch = True, epoch + 1
+            self._down_since = time.monotonic()
+            if self._listeners:
+                from ..events import LimiterBackendDown
+
+                self._tell(LimiterBackendDown("redis", type(exc).__name__))
             _log.warning(
                 "shared rate limit: Redis is not answering (%s); %s",
                 type(exc).__name__,
@@ -413,6 +435,10 @@ class RedisBackend(SharedBackend):
         if self._down and epoch == self._epoch:
             self._down, self._epoch = False, epoch + 1
             _log.warning("shared rate limit: Redis answers again; back to the shared budget")
+            if self._listeners:
+                from ..events import LimiterBackendUp
+
+                self._tell(LimiterBackendUp("redis", time.monotonic() - self._down_since))
             for other in self._budgets.values():
                 other.fallback = None
                 # Requests taken locally hold no lease; forget them rather than release them.
