@@ -39,5 +39,6 @@ def benchmarks(session: nox.Session) -> None:
         "bench_ratelimit.py",
         "bench_download.py",
         "bench_polling.py",
+        "bench_startup.py",
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
