@@ -40,5 +40,7 @@ def benchmarks(session: nox.Session) -> None:
         "bench_download.py",
         "bench_polling.py",
         "bench_startup.py",
+        "bench_v3_output.py",
+        "bench_shared_limit.py",  # needs redis-server on PATH
     ):
         session.run("python", f"benchmarks/{script}", *session.posargs)
