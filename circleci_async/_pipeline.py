@@ -342,7 +342,11 @@ class RequestPipeline:
                             self._observed(status, snapshot)
                     if "Deprecation" in response.headers or "Sunset" in response.headers:
                         deprecation(self.observers, self._deprecated, method, url, response.headers)
-                    target = self._redirect(method, status, response.headers, response.url, hops)
+                    target = (  # (the call only for a redirect: one frame less per answer)
+                        self._redirect(method, status, response.headers, response.url, hops)
+                        if status in _REDIRECTS
+                        else None
+                    )
                     if target is None:
                         if on_response is not None:
                             on_response(status, response.headers)
