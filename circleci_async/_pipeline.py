@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from typing import Any
 from urllib.parse import quote
 
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _json
@@ -51,8 +52,16 @@ logger = logging.getLogger("circleci_async")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _URL_CACHE_SIZE = 1024
-_ACCEPT = {"Accept": "application/json"}
-_JSON_NO_AUTH = {**_ACCEPT, "Content-Type": "application/json"}
+
+
+def _header_set(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    """A constant set of request headers, as aiohttp keeps them: given a plain dict it builds a
+    ``CIMultiDict`` from it on every request; given this, it does not."""
+    return CIMultiDictProxy(CIMultiDict(headers))
+
+
+_ACCEPT = _header_set({"Accept": "application/json"})
+_JSON_NO_AUTH = _header_set({**_ACCEPT, "Content-Type": "application/json"})
 _NO_HEADERS: Mapping[str, str] = {}
 _SMALL_BODY = 65536  # a redirect's body up to this size is read so its connection is reused
 _ERROR_BODY = 4096
@@ -191,7 +200,11 @@ class RequestPipeline:
         merged = self._merged.get(id(credentials))
         if merged is None or merged[0] is not credentials:
             plain = {**_ACCEPT, **credentials}
-            merged = (credentials, plain, {**plain, "Content-Type": "application/json"})
+            merged = (
+                credentials,
+                _header_set(plain),
+                _header_set({**plain, "Content-Type": "application/json"}),
+            )
             self._merged[id(credentials)] = merged
         return merged[1], merged[2]
 
@@ -329,7 +342,11 @@ class RequestPipeline:
                             self._observed(status, snapshot)
                     if "Deprecation" in response.headers or "Sunset" in response.headers:
                         deprecation(self.observers, self._deprecated, method, url, response.headers)
-                    target = self._redirect(method, status, response.headers, response.url, hops)
+                    target = (  # (the call only for a redirect: one frame less per answer)
+                        self._redirect(method, status, response.headers, response.url, hops)
+                        if status in _REDIRECTS
+                        else None
+                    )
                     if target is None:
                         if on_response is not None:
                             on_response(status, response.headers)

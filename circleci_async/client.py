@@ -270,9 +270,12 @@ class CircleCI(ResourceNamespaces):
 
         operation = current_operation()  # a namespace method's, for events about each page
 
+        send = self.core.pipeline.request  # looked up once per walk, not once per page
+        no_token = base or None
+
         def fetch(token: str | None) -> Awaitable[Any]:
-            query = {**base, PAGE_TOKEN_PARAM: token} if token else base
-            request = self.core.pipeline.request("GET", path, params=query or None)
+            query = {**base, PAGE_TOKEN_PARAM: token} if token else no_token
+            request = send("GET", path, params=query)
             return request if operation is None else with_operation(operation, request)
 
         convert = None

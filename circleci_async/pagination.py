@@ -291,11 +291,11 @@ class AsyncPaginator(Generic[T]):
             exc.page_token = token
             raise
         style = self._style
-        if not isinstance(data, dict) or not isinstance(data.get(style.items_key), list):
+        raw_items = data.get(style.items_key) if isinstance(data, dict) else None
+        if not isinstance(raw_items, list):
             raise PaginationError(
                 f"page response has no {style.items_key!r} list (got {type(data).__name__})"
             )
-        raw_items: list[Any] = data[style.items_key]
         cursor.page_fetched(None if style.empty_ends and not raw_items else style.next_token(data))
         keep = cursor.allowance(len(raw_items))
         if keep < len(raw_items):

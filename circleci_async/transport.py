@@ -348,8 +348,10 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request)
     """The body as decompressed, refused as soon as it passes ``cap`` bytes (what aiohttp's
     ``read()`` would buffer whole first). A declared plain length past the cap is refused
     before any of it is read."""
-    length = resp.content_length
-    if length is not None and length > cap and "Content-Encoding" not in resp.headers:
+    headers = resp.headers
+    declared = headers.get("Content-Length")  # (what resp.content_length parses, one frame less)
+    length = None if declared is None else int(declared)
+    if length is not None and length > cap and "Content-Encoding" not in headers:
         raise _too_large(resp, cap, request, f"declares {length} bytes")
     content = resp.content
     chunks: list[bytes] = []
@@ -362,6 +364,8 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request)
         if size > cap:
             raise _too_large(resp, cap, request, f"passed {size} bytes")
         chunks.append(chunk)
+        if content.at_eof():  # the whole body is in: no read (a coroutine) only to hear so
+            break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

@@ -84,45 +84,54 @@ class SharedBackend:
         return False
 
 
+class _States(dict[str, BucketState]):
+    """Bucket states by key, each created on first use: ``states[key]`` is a plain dict lookup
+    (no Python frame) once the key exists, and the limiter asks several times per request."""
+
+    def __init__(self, config: RateLimitConfig) -> None:
+        super().__init__()
+        self._config = config
+
+    def __missing__(self, key: str) -> BucketState:
+        state = self[key] = BucketState(self._config)
+        return state
+
+
 class InMemoryBackend:
     """Limiter state for the keys used in this process; every call answers at once."""
 
     def __init__(self, config: RateLimitConfig) -> None:
-        self._config = config
-        self._states: dict[str, BucketState] = {}
+        self._states = _States(config)
 
     def state(self, key: str) -> BucketState:
-        state = self._states.get(key)
-        if state is None:
-            state = self._states[key] = BucketState(self._config)
-        return state
+        return self._states[key]
 
     def try_acquire_nowait(self, key: str, now: float) -> float:
-        return self.state(key).try_acquire(now)
+        return self._states[key].try_acquire(now)
 
     async def try_acquire(self, key: str, now: float) -> float:
-        return self.state(key).try_acquire(now)
+        return self._states[key].try_acquire(now)
 
     def release_nowait(self, key: str) -> bool:
-        self.state(key).release()
+        self._states[key].release()
         return True
 
     async def release(self, key: str) -> None:
-        self.state(key).release()
+        self._states[key].release()
 
     def observe_nowait(
         self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
     ) -> bool:
-        self.state(key).observe(snapshot, status=status, now=now, wall=wall)
+        self._states[key].observe(snapshot, status=status, now=now, wall=wall)
         return True
 
     async def observe(
         self, key: str, snapshot: RateLimitSnapshot, *, status: int, now: float, wall: float
     ) -> None:
-        self.state(key).observe(snapshot, status=status, now=now, wall=wall)
+        self._states[key].observe(snapshot, status=status, now=now, wall=wall)
 
     def may_skip(self, key: str) -> bool:
-        return self.state(key).may_skip()
+        return self._states[key].may_skip()
 
     def view(self, key: str, now: float) -> RateLimitView:
-        return self.state(key).view(now)
+        return self._states[key].view(now)
