@@ -25,9 +25,10 @@ _MEMBERS = ("attributes", "references")
 def normalise(item: Any) -> Any:
     """One entity with ``attributes`` and ``references`` as objects (anything that is not a
     dict is returned as it is, for the converter to refuse with its own message)."""
-    if not isinstance(item, dict):
-        return item
-    if all(isinstance(item.get(name), dict) for name in _MEMBERS):
+    if item.__class__ is not dict:
+        return item if not isinstance(item, dict) else normalise(dict(item))
+    # The usual case, checked without a generator (this runs once per item of every page).
+    if item.get("attributes").__class__ is dict and item.get("references").__class__ is dict:
         return item
     fixed = dict(item)
     for name in _MEMBERS:
