@@ -139,6 +139,13 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
     help="Another origin that may receive the token when downloading artifacts, such as "
     "https://*.artifacts.example.com on a server install. Repeatable.",
 )
+@click.option(
+    "--shared-limit",
+    envvar="CIRCLECI_SHARED_LIMIT",
+    metavar="URL",
+    help="Share one rate-limit budget with every process on this Redis (redis://, rediss://, "
+    "unix://; needs the redis extra; $CIRCLECI_SHARED_LIMIT).",
+)
 @click.version_option(__version__, *VERSION_OPTIONS, prog_name="circleci-async")
 @click.pass_context
 def cli(
@@ -153,6 +160,7 @@ def cli(
     cacert: str | None,
     connect_to: tuple[str, ...],
     artifact_origin: tuple[str, ...],
+    shared_limit: str | None,
 ) -> None:
     """CircleCI from the command line: pipelines, waiting, artifacts and mirroring, insights,
     runners, rate limits. Built on the circleci_async library.
@@ -174,6 +182,7 @@ def cli(
         cacert=cacert,
         connect_to=connect_to,
         artifact_origins=artifact_origin,
+        shared_limit=shared_limit or None,
     )
 
 

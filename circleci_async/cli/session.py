@@ -4,6 +4,7 @@ The CLI adds no HTTP behaviour of its own: it maps options onto the library's co
 The one thing it builds itself is an aiohttp session, and only when asked to connect somewhere
 unusual: ``--cacert`` (a CircleCI server install behind a private CA) and ``--connect-to``
 (curl's option: send a host's connections to another address, for proxies, tunnels and tests).
+``--shared-limit URL`` wires the library's Redis limiter backend, imported only then.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import attrs
@@ -24,6 +25,9 @@ from ..client import TOKEN_ENV_VARS, CircleCI
 from ..config import RateLimitConfig, RetryConfig, Timeouts
 from ..transport import USER_AGENT
 from .errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from ..ratelimit.redis import RedisBackend
 
 __all__ = ["ConnectToResolver", "Settings", "open_client", "parse_connect_to"]
 
@@ -42,6 +46,8 @@ class Settings:
     cacert: str | None = None
     connect_to: tuple[str, ...] = ()
     artifact_origins: tuple[str, ...] = ()
+    #: ``--shared-limit``: a Redis URL holding the budget every worker on the token shares.
+    shared_limit: str | None = attrs.field(default=None, repr=False)  # may hold a password
 
     def resolve_token(self) -> str:
         """``--token``, else the first of ``CIRCLECI_TOKEN`` / ``CIRCLE_TOKEN`` that is set."""
@@ -122,6 +128,27 @@ def _custom_session(settings: Settings) -> aiohttp.ClientSession | None:
     )
 
 
+def _shared_backend(url: str, config: RateLimitConfig) -> RedisBackend:
+    """``RedisBackend.from_url(url)``, imported only when asked for (redis is an extra). The
+    URL is never echoed: it may hold a password."""
+    try:
+        from ..ratelimit.redis import RedisBackend
+
+        return RedisBackend.from_url(url, config=config)
+    except ImportError as exc:
+        if not (exc.name or "").startswith("redis"):
+            raise
+        raise CliError(
+            "--shared-limit needs the redis extra: pip install 'circleci-async[redis]'",
+            ExitCode.USAGE,
+        ) from None
+    except ValueError:
+        raise CliError(
+            "--shared-limit: not a Redis URL (expected redis://, rediss:// or unix://)",
+            ExitCode.CONFIG,
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def open_client(
     settings: Settings,
@@ -138,10 +165,12 @@ async def open_client(
         if token_origins is not None
         else DEFAULT_TOKEN_ORIGINS + settings.artifact_origins
     )
+    limits = rate_limit or RateLimitConfig(max_wait=settings.max_wait)
+    backend = _shared_backend(settings.shared_limit, limits) if settings.shared_limit else None
     own_session = None
-    if session is None:
-        own_session = session = _custom_session(settings)
     try:
+        if session is None:
+            own_session = session = _custom_session(settings)
         async with CircleCI(
             token,
             # None: the library's defaults (a server install's runner API on its own host)
@@ -150,7 +179,8 @@ async def open_client(
             auth=settings.auth,
             timeouts=Timeouts(total=settings.request_timeout),
             retry=RetryConfig(max_attempts=settings.retries),
-            rate_limit=rate_limit or RateLimitConfig(max_wait=settings.max_wait),
+            rate_limit=limits,
+            limiter_backend=backend,
             session=session,
             token_origins=origins,
         ) as cci:
@@ -158,3 +188,5 @@ async def open_client(
     finally:
         if own_session is not None:
             await own_session.close()
+        if backend is not None:
+            await backend.aclose()

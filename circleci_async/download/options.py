@@ -53,10 +53,10 @@ def parse_shard(value: tuple[int, int] | str | None) -> tuple[int, int] | None:
     if value is None:
         return None
     if isinstance(value, str):
-        index, sep, count = value.strip().partition("/")
-        if not sep or not index.strip().isdigit() or not count.strip().isdigit():
+        first, sep, second = value.strip().partition("/")
+        if not sep or not first.strip().isdigit() or not second.strip().isdigit():
             raise ConfigurationError(f"shard must be I/N (such as 0/4), got {value!r}")
-        value = (int(index), int(count))
+        value = (int(first), int(second))
     if (
         not isinstance(value, tuple)
         or len(value) != 2
@@ -66,8 +66,7 @@ def parse_shard(value: tuple[int, int] | str | None) -> tuple[int, int] | None:
     index, count = value
     if count < 1 or not 0 <= index < count:
         raise ConfigurationError(
-            f"shard must be (i, n) with n >= 1 and 0 <= i < n (shards count from 0), "
-            f"got {value!r}"
+            f"shard must be (i, n) with n >= 1 and 0 <= i < n (shards count from 0), got {value!r}"
         )
     return (index, count)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,6 +37,17 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
         return ExitCode.OK
 
     return run_client(ctx, work)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--shard I/N`` checked as the library checks it, as a usage error."""
+    from ...download.options import parse_shard
+    from ...errors import ConfigurationError
+
+    try:
+        return parse_shard(value)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 @click.command()
@@ -78,6 +89,12 @@ def artifacts(ctx: click.Context, project_slug: str, job_number: int, as_json: b
     help="Where parallel nodes' files go (auto: node-<n>/ only for paths several nodes share).",
 )
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
+@click.option(
+    "--shard",
+    metavar="I/N",
+    callback=_shard,
+    help="Worker I of N (from 0): only pipelines numbered I mod N, own manifest.",
+)
 @json_option
 @click.pass_context
 def mirror(
@@ -96,6 +113,7 @@ def mirror(
     skip: str,
     layout: str,
     fail_fast: bool,
+    shard: tuple[int, int] | None,
     as_json: bool,
 ) -> int:
     """Mirror a project's artifacts into DEST/<pipeline>/<workflow>/<job>-<number>/.
@@ -119,6 +137,7 @@ def mirror(
         skip=SkipPolicy(skip),
         layout=Layout(layout),
         fail_fast=fail_fast,
+        shard=shard,
     )
     live = not as_json and sys.stderr.isatty()
     secrets = settings_of(ctx).secrets()
