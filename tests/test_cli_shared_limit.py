@@ -66,8 +66,9 @@ async def test_two_mirror_workers_on_one_shared_limit_draw_no_429(
     reports = [run.json() for run in runs]
     assert [r["pipelines"] for r in reports] == [4, 4]
     assert sum(r["downloaded"] for r in reports) == 8 * 4
-    assert api.rate_limited_count == 0
+    assert api.rate_limited_count == 0, [run.err for run in runs]
     assert all(r["api"]["rate_limited"] == 0 for r in reports)
+    assert all(run.err == "" for run in runs)  # no fallback: Redis answered throughout
     assert len(api.requests) > 2 * 8  # enough requests for the limit to bind
     assert await redis_keys(redis_server.url)  # the budget lived in Redis
     manifests = sorted(p for p in tree(dest) if p.startswith("manifest"))

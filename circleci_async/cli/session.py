@@ -138,7 +138,9 @@ def _shared_backend(url: str, config: RateLimitConfig) -> RedisBackend:
     try:
         from ..ratelimit.redis import RedisBackend
 
-        return RedisBackend.from_url(url, config=config)
+        # A batch tool can wait a second for Redis before pacing on its own share: a busy
+        # machine then does not read as Redis being down.
+        return RedisBackend.from_url(url, config=config, timeout=1.0)
     except ImportError as exc:
         if not (exc.name or "").startswith("redis"):
             raise
