@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from circleci_async.cli.session import Settings
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
 from circleci_async.testing.artifacts import ArtifactServers
 
@@ -117,3 +118,10 @@ async def test_a_bad_shard_is_a_usage_error_before_any_request(
     assert len(run.err_lines) == 1 and "--shard" in run.err, run
     assert api.requests == []
     assert not (tmp_path / "m").exists()
+
+
+def test_the_shared_limit_password_is_a_secret() -> None:
+    settings = Settings(shared_limit="redis://worker:hunter2@redis.internal:6379/0")
+    assert "hunter2" in settings.secrets()
+    assert "hunter2" not in repr(settings) and "redis.internal" not in repr(settings)
+    assert Settings(shared_limit="redis://127.0.0.1:6379/0").secrets() == ()

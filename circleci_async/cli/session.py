@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import attrs
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from ..auth import DEFAULT_TOKEN_ORIGINS, AuthScheme
 from ..client import TOKEN_ENV_VARS, CircleCI
@@ -61,8 +62,11 @@ class Settings:
         )
 
     def secrets(self) -> tuple[str, ...]:
-        """Strings that must never be printed."""
+        """Strings that must never be printed: tokens, and the password of --shared-limit."""
         found = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
+        if self.shared_limit:
+            with contextlib.suppress(ValueError):
+                found.append(URL(self.shared_limit).password)
         return tuple(s.strip() for s in found if s and s.strip())
 
 
