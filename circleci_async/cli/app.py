@@ -161,6 +161,13 @@ _NoArgsIsHelp: type[click.UsageError] | None = getattr(click.exceptions, "NoArgs
     "every request.",
 )
 @click.option("--debug", is_flag=True, help="Show every log of the library on stderr (-vv).")
+@click.option(
+    "--shared-limit",
+    envvar="CIRCLECI_SHARED_LIMIT",
+    metavar="URL",
+    help="Share one rate-limit budget with every process on this Redis (redis://, rediss://, "
+    "unix://; needs the redis extra; $CIRCLECI_SHARED_LIMIT).",
+)
 @click.version_option(__version__, *VERSION_OPTIONS, prog_name="circleci-async")
 @click.pass_context
 def cli(
@@ -178,6 +185,7 @@ def cli(
     artifact_origin: tuple[str, ...],
     verbose: int = 0,
     debug: bool = False,
+    shared_limit: str | None = None,
 ) -> None:
     """CircleCI from the command line: pipelines, waiting, artifacts and mirroring, insights,
     runners, rate limits. Built on the circleci_async library.
@@ -202,6 +210,7 @@ def cli(
         cacert=cacert,
         connect_to=connect_to,
         artifact_origins=artifact_origin,
+        shared_limit=shared_limit or None,
     )
 
 

@@ -6,6 +6,7 @@ unusual: ``--cacert`` (a CircleCI server install behind a private CA) and ``--co
 (curl's option: send a host's connections to another address, for proxies, tunnels and tests),
 or when a live display follows the requests (:mod:`.listing`'s trace). The settings themselves
 are :mod:`.settings`' (re-exported here), which ``--help`` loads without aiohttp.
+``--shared-limit URL`` wires the library's Redis limiter backend, imported only then.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -25,6 +26,9 @@ from ..config import RateLimitConfig, RetryConfig, Timeouts
 from ..transport import USER_AGENT
 from .errors import CliError, ExitCode
 from .settings import Settings, parse_connect_to
+
+if TYPE_CHECKING:
+    from ..ratelimit.redis import RedisBackend
 
 __all__ = ["ConnectToResolver", "Settings", "open_client", "parse_connect_to"]
 
@@ -84,6 +88,29 @@ def _custom_session(
     )
 
 
+def _shared_backend(url: str, config: RateLimitConfig) -> RedisBackend:
+    """``RedisBackend.from_url(url)``, imported only when asked for (redis is an extra). The
+    URL is never echoed: it may hold a password."""
+    try:
+        from ..ratelimit.redis import RedisBackend
+
+        # A batch tool can wait a second for Redis before pacing on its own share: a busy
+        # machine then does not read as Redis being down.
+        return RedisBackend.from_url(url, config=config, timeout=1.0)
+    except ImportError as exc:
+        if not (exc.name or "").startswith("redis"):
+            raise
+        raise CliError(
+            "--shared-limit needs the redis extra: pip install 'circleci-async[redis]'",
+            ExitCode.USAGE,
+        ) from None
+    except ValueError:
+        raise CliError(
+            "--shared-limit: not a Redis URL (expected redis://, rediss:// or unix://)",
+            ExitCode.CONFIG,
+        ) from None
+
+
 @contextlib.asynccontextmanager
 async def open_client(
     settings: Settings,
@@ -101,10 +128,12 @@ async def open_client(
         if token_origins is not None
         else DEFAULT_TOKEN_ORIGINS + settings.artifact_origins
     )
+    limits = rate_limit or RateLimitConfig(max_wait=settings.max_wait)
+    backend = _shared_backend(settings.shared_limit, limits) if settings.shared_limit else None
     own_session = None
-    if session is None:
-        own_session = session = _custom_session(settings, trace_configs)
     try:
+        if session is None:
+            own_session = session = _custom_session(settings, trace_configs)
         async with CircleCI(
             token,
             # None: the library's defaults (a server install's runner API on its own host)
@@ -113,7 +142,8 @@ async def open_client(
             auth=settings.auth,
             timeouts=Timeouts(total=settings.request_timeout),
             retry=RetryConfig(max_attempts=settings.retries),
-            rate_limit=rate_limit or RateLimitConfig(max_wait=settings.max_wait),
+            rate_limit=limits,
+            limiter_backend=backend,
             session=session,
             token_origins=origins,
         ) as cci:
@@ -121,3 +151,5 @@ async def open_client(
     finally:
         if own_session is not None:
             await own_session.close()
+        if backend is not None:
+            await backend.aclose()

@@ -6,6 +6,7 @@ Light on purpose (no aiohttp, no client at import time): ``circleci-async --help
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,8 @@ class Settings:
     artifact_origins: tuple[str, ...] = ()
 
     host: str | None = None
+    #: ``--shared-limit``: a Redis URL holding the budget every worker on the token shares.
+    shared_limit: str | None = attrs.field(default=None, repr=False)  # may hold a password
 
     def _official(self) -> tuple[OfficialSettings, OfficialSettings]:
         try:
@@ -88,7 +91,9 @@ class Settings:
         return None
 
     def secrets(self) -> tuple[str, ...]:
-        """Strings that must never be printed."""
+        """Strings that must never be printed: tokens, and the password of --shared-limit."""
+        from yarl import URL
+
         from ..client import TOKEN_ENV_VARS
 
         found = [self.token] + [os.environ.get(name) for name in TOKEN_ENV_VARS]
@@ -96,6 +101,9 @@ class Settings:
             found += [official.token for official in read_official()]
         except CliYmlError:
             found.append(os.environ.get(CLI_TOKEN_ENV))
+        if self.shared_limit:
+            with contextlib.suppress(ValueError):
+                found.append(URL(self.shared_limit).password)
         return tuple(s.strip() for s in found if s and s.strip())
 
 

@@ -135,6 +135,9 @@ class ArtifactsAPI:
         - ``since`` / ``until``: pipeline creation times: aware datetimes, ISO 8601 (naive
           means UTC) or ages (``30m``, ``12h``, ``7d``, ``2w``). The API has no time filter,
           so the walk stops at the first pipeline older than ``since``.
+        - ``shard``: ``(i, n)`` or ``"i/n"`` (from 0): only the pipelines whose number is
+          ``i`` modulo ``n``, with the manifest ``manifest.shard-i-of-n.jsonl``: ``n`` workers
+          (processes or machines, ideally on one shared rate limit) split one mirror.
         - ``list_concurrency``: pipelines listed at once; listing calls go through the client's
           rate limiter, file transfers from the storage host do not.
 

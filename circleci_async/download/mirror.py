@@ -19,6 +19,10 @@ a job that had finished on the server (its status is one of the model's terminal
 status this library does not know is not finished) and whose files were all mirrored with the
 same filters is not even listed again.
 
+Sharding (``shard=(i, n)``): each of ``n`` workers takes the pipelines whose number is ``i``
+modulo ``n`` and keeps its own manifest (``manifest.shard-i-of-n.jsonl``); pipelines own
+disjoint directories, so shards running at once into one ``dest`` never write the same file.
+
 Tasks are started only once a slot is free (the coroutine is built after the slot is taken),
 so cancelling a mirror at any point leaves no coroutine that was never awaited.
 """
@@ -53,7 +57,7 @@ from .errors import DownloadFailed
 from .manager import DownloadEngine
 from .manifest import Manifest, file_record, job_record
 from .mirror_result import JobRef, MirrorEntry, MirrorResult
-from .options import MirrorOptions
+from .options import MirrorOptions, shard_manifest
 from .paths import short_component
 from .plan import matches, plan_downloads
 from .progress import ProgressReporter
@@ -61,7 +65,14 @@ from .progress import ProgressReporter
 if TYPE_CHECKING:
     from ..client import CircleCI
 
-__all__ = ["MirrorEntry", "MirrorOptions", "MirrorResult", "mirror", "mirror_options"]
+__all__ = [
+    "MirrorEntry",
+    "MirrorOptions",
+    "MirrorResult",
+    "in_shard",
+    "mirror",
+    "mirror_options",
+]
 
 logger = logging.getLogger("circleci_async.download")
 
@@ -121,7 +132,7 @@ async def mirror(
         options=opts.download,
     ) as engine:
         book = (
-            Manifest(engine.root, opts.manifest, engine.executor)
+            Manifest(engine.root, shard_manifest(opts.manifest, opts.shard), engine.executor)
             if opts.manifest is not None
             else None
         )
@@ -151,6 +162,13 @@ def _walker(options: MirrorOptions) -> type[Walker]:
 
         return V3Walker
     return Walker
+
+
+def in_shard(pipeline_number: int, shard: tuple[int, int] | None) -> bool:
+    """Whether a pipeline belongs to ``shard``: by its number modulo the shard count, an
+    assignment every worker computes alike from what the API says (numbers are unique within
+    a project and never change), so shards never overlap and none is left out."""
+    return shard is None or pipeline_number % shard[1] == shard[0]
 
 
 def _fingerprint(options: MirrorOptions) -> str:
@@ -287,6 +305,7 @@ class Walker:
 
     async def _pipelines(self, pipelines: AsyncPaginator[Any] | AsyncGenerator[Any, None]) -> None:
         o = self.options
+        considered = 0  # every shard's, so that all shards stop at the same pipeline
         try:
             async for pipeline in pipelines:
                 created = pipeline.created_at
@@ -294,8 +313,11 @@ class Walker:
                     continue
                 if o.since is not None and created is not None and created < o.since:
                     break  # newest first: everything after this is older
-                if o.max_pipelines is not None and self.result.pipelines >= o.max_pipelines:
+                if o.max_pipelines is not None and considered >= o.max_pipelines:
                     break
+                considered += 1
+                if not in_shard(pipeline.number, o.shard):
+                    continue
                 self.result.pipelines += 1
                 await self.tasks.spawn(self.pipeline_slots, self.pipeline, pipeline)
             await self.tasks.wait()

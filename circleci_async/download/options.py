@@ -20,7 +20,7 @@ from ._models import DownloadOptions, Layout, SkipPolicy, coerce_layout, coerce_
 from .errors import UnsafePathError
 from .paths import safe_relative_path
 
-__all__ = ["MirrorOptions"]
+__all__ = ["MirrorOptions", "parse_shard", "shard_manifest"]
 
 
 def _patterns(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -46,6 +46,43 @@ def _manifest(value: str | None) -> str | None:
         return safe_relative_path(value)
     except UnsafePathError as exc:
         raise ConfigurationError(f"manifest must be a path inside dest: {exc}") from None
+
+
+def parse_shard(value: tuple[int, int] | str | None) -> tuple[int, int] | None:
+    """``(i, n)`` or ``"i/n"``: shard ``i`` of ``n``, counted from 0 (``0 <= i < n``)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        first, sep, second = value.strip().partition("/")
+        if not sep or not first.strip().isdigit() or not second.strip().isdigit():
+            raise ConfigurationError(f"shard must be I/N (such as 0/4), got {value!r}")
+        value = (int(first), int(second))
+    if (
+        not isinstance(value, tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ConfigurationError(f"shard must be a pair of integers (i, n), got {value!r}")
+    index, count = value
+    if count < 1 or not 0 <= index < count:
+        raise ConfigurationError(
+            f"shard must be (i, n) with n >= 1 and 0 <= i < n (shards count from 0), got {value!r}"
+        )
+    return (index, count)
+
+
+def shard_manifest(relative: str, shard: tuple[int, int] | None) -> str:
+    """The manifest of one shard: ``manifest.jsonl`` becomes ``manifest.shard-0-of-4.jsonl``
+    (the shard's name goes before the extension), so shards never write the same file."""
+    if shard is None:
+        return relative
+    directory, _, name = relative.rpartition("/")
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        stem, extension = name, ""
+    tag = f"shard-{shard[0]}-of-{shard[1]}"
+    name = f"{stem}.{tag}.{extension}" if extension else f"{stem}.{tag}"
+    return f"{directory}/{name}" if directory else name
 
 
 def _download(value: DownloadOptions | None) -> DownloadOptions:
@@ -93,7 +130,8 @@ class MirrorOptions:
     include: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
     #: Glob patterns on artifact paths to drop.
     exclude: tuple[str, ...] = attrs.field(default=(), converter=_patterns)
-    #: Stop after this many pipelines (within ``since``/``until``); ``None``: no limit.
+    #: Stop after this many pipelines (within ``since``/``until``; with ``shard``, counted over
+    #: every shard's, so each shard takes its share of the same pipelines); ``None``: no limit.
     max_pipelines: int | None = attrs.field(default=None, validator=_not_negative)
     #: Files in flight at once.
     concurrency: int = attrs.field(default=8, validator=_at_least_one)
@@ -113,6 +151,11 @@ class MirrorOptions:
     manifest: str | None = attrs.field(default="manifest.jsonl", converter=_manifest)
     #: Stop at the first failure and raise :class:`DownloadFailed`.
     fail_fast: bool = False
+    #: Shard ``i`` of ``n`` (``(i, n)`` or ``"i/n"``, counted from 0): take only the pipelines
+    #: whose number is ``i`` modulo ``n``, keep the manifest ``manifest.shard-i-of-n.jsonl``.
+    #: ``n`` workers with shards ``0/n`` ... ``n-1/n`` share out one mirror, never overlapping;
+    #: ``max_pipelines``, ``since`` and ``until`` pick the same pipelines for every shard.
+    shard: tuple[int, int] | None = attrs.field(default=None, converter=parse_shard)
     #: The downloader's tuning (timeouts, retries, write mode...).
     download: DownloadOptions = attrs.field(factory=DownloadOptions, converter=_download)
     #: Which API lists runs, workflows, jobs and artifacts: ``"v2"`` (pipelines, by slug and

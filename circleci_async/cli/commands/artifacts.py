@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -91,6 +91,17 @@ def artifacts(
     return run_client(ctx, work)
 
 
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--shard I/N`` checked as the library checks it, as a usage error."""
+    from ...download.options import parse_shard
+    from ...errors import ConfigurationError
+
+    try:
+        return parse_shard(value)
+    except ConfigurationError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
 @click.command()
 @project_slug_argument
 @click.argument("dest", type=click.Path(file_okay=False, writable=True))
@@ -145,6 +156,12 @@ def artifacts(
 @click.option("--fail-fast", is_flag=True, help="Stop at the first file that fails.")
 @click.option("--api", type=click.Choice(["v2", "v3"]), default="v2", show_default=True,
               help="The API that lists runs, workflows, jobs and artifacts.")  # fmt: skip
+@click.option(
+    "--shard",
+    metavar="I/N",
+    callback=_shard,
+    help="Worker I of N (from 0): only pipelines numbered I mod N, own manifest.",
+)
 @json_option
 @click.pass_context
 def mirror(
@@ -166,6 +183,7 @@ def mirror(
     layout: str,
     fail_fast: bool,
     api: str,
+    shard: tuple[int, int] | None,
     as_json: bool,
 ) -> int:
     """Mirror a project's artifacts into DEST/<pipeline>/<workflow>/<job>-<number>/.
@@ -191,6 +209,7 @@ def mirror(
         layout=Layout(layout),
         fail_fast=fail_fast,
         api=api,
+        shard=shard,
     )
     live = not as_json and sys.stderr.isatty()
     secrets = settings_of(ctx).secrets()
