@@ -361,8 +361,7 @@ class RequestPipeline:
 
     # -- streamed bodies ----------------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def stream(
+    def stream(
         self,
         method: str,
         url: URL,
@@ -372,7 +371,7 @@ class RequestPipeline:
         per_host: HostSlots | None = None,
         max_redirects: int | None = None,
         expect: frozenset[int] = frozenset(),
-    ) -> AsyncIterator[Stream]:
+    ) -> contextlib.AbstractAsyncContextManager[Stream]:
         """``async with pipeline.stream("GET", url) as response:`` a success's body, unread.
 
         The same steps as :meth:`request`, per hop: a slot (``per_host``'s for the hop's origin,
@@ -383,15 +382,23 @@ class RequestPipeline:
         downloader's 416). One attempt: retries are the caller's (it knows about resuming).
         """
         limit = self.max_redirects if max_redirects is None else max_redirects
-        watch: CallWatch | None = None
         if self.observers or logger.isEnabledFor(logging.DEBUG):
             watch = CallWatch(self.observers, method, url, None, self._clock, "download")
-            watch.start()
+            return self._watched_stream(
+                watch, self._stream(method, url, headers, timeouts, per_host, limit, expect, watch)
+            )
+        # Unwatched: the hops themselves, with no context-manager layer for telemetry (one
+        # per file of a batch of small artifacts shows).
+        return self._stream(method, url, headers, timeouts, per_host, limit, expect, None)
+
+    @contextlib.asynccontextmanager
+    async def _watched_stream(
+        self, watch: CallWatch, hops: contextlib.AbstractAsyncContextManager[Stream]
+    ) -> AsyncIterator[Stream]:
+        watch.start()
         failure: BaseException | None = None
         try:
-            async with self._stream(
-                method, url, headers, timeouts, per_host, limit, expect, watch
-            ) as stream:
+            async with hops as stream:
                 yield stream
         except BaseException as exc:
             failure = exc
@@ -607,11 +614,28 @@ def http_url_problem(url: URL) -> str | None:
     it (``user:password@``: never sent, and never combined with the client's own). yarl
     computes some parts lazily and refuses them only then, so each is read here once."""
     try:
+        str(url)
+        key = (url.scheme, url.raw_authority)
+    except ValueError as exc:
+        return f"is malformed ({_short(exc)})"
+    if key in _GOOD_AUTHORITIES:  # artifact URLs of a batch share their host: checked once
+        return None
+    problem = _authority_problem(url)
+    if problem is None and len(_GOOD_AUTHORITIES) < 1024:
+        _GOOD_AUTHORITIES.add(key)
+    return problem
+
+
+#: ``(scheme, raw authority)`` pairs already found fine by :func:`_authority_problem`.
+_GOOD_AUTHORITIES: set[tuple[str, str]] = set()
+
+
+def _authority_problem(url: URL) -> str | None:
+    try:
         scheme = url.scheme
         host = url.raw_host
         url.host  # noqa: B018 - IDNA decoding, which may refuse
         url.port  # noqa: B018 - the range check
-        str(url)
         userinfo = url.raw_user is not None or url.raw_password is not None
     except ValueError as exc:
         return f"is malformed ({_short(exc)})"
