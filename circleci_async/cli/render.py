@@ -632,20 +632,72 @@ def wait_states(
     return states
 
 
-class WaitDisplay:
+class _LiveDisplay:
+    """What a live display shares: a rich ``Live`` redrawn from a task on the event loop
+    (never rich's own refresh thread, which would race the loop's updates), started on enter
+    when wanted and stopped on exit. Subclasses give :meth:`render` and may override
+    :meth:`_finish` (called with the exception, if any, before the display stops)."""
+
+    _transient = False
+
+    def __init__(self, console: Console, *, live: bool, refresh: float) -> None:
+        self._console = console
+        self._live_wanted = live
+        self._refresh = refresh
+        self._t0 = time.monotonic()
+        self._live: Live | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    def render(self) -> RenderableType:
+        raise NotImplementedError
+
+    def _finish(self, exc: BaseException | None) -> None:
+        """Last touches before the display stops (nothing by default)."""
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh)
+            if self._live is not None:
+                self._live.refresh()
+
+    async def _start(self) -> None:
+        self._t0 = time.monotonic()
+        if self._live_wanted:
+            self._live = Live(
+                get_renderable=self.render,
+                console=self._console,
+                auto_refresh=False,
+                transient=self._transient,
+                redirect_stdout=False,
+                redirect_stderr=False,
+            )
+            self._live.start(refresh=True)
+            self._ticker = asyncio.ensure_future(self._tick())
+
+    async def _stop(self, exc: BaseException | None) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        if self._live is not None:
+            self._finish(exc)
+            self._live.refresh()
+            self._live.stop()
+            self._live = None
+
+
+class WaitDisplay(_LiveDisplay):
     """``wait``'s progress: each state change as a line with the time elapsed (on stdout when
     not on a terminal), and on a terminal a live footer on stderr with the elapsed time and every
     current state, redrawn from a task on the loop (as :class:`MirrorDisplay` is)."""
 
+    _transient = True
+
     def __init__(self, title: str, *, live: bool, refresh: float = 0.25) -> None:
+        self._out = stderr_console() if live else stdout_console()
+        super().__init__(self._out, live=live, refresh=refresh)
         self._title = title
         self._states: dict[str, str] = {}
-        self._t0 = time.monotonic()
-        self._refresh = refresh
-        self._live_wanted = live
-        self._live: Live | None = None
-        self._ticker: asyncio.Task[None] | None = None
-        self._out = stderr_console() if live else stdout_console()
         #: The last jobs seen, workflow id → jobs (for the outcome's links).
         self.jobs: Mapping[str, Sequence[Any]] = {}
 
@@ -663,25 +715,8 @@ class WaitDisplay:
         rows += [line(f"  {label}: {state}", style="dim") for label, state in self._states.items()]
         return Group(*rows)
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh)
-            if self._live is not None:
-                self._live.refresh()
-
     async def __aenter__(self) -> WaitDisplay:
-        self._t0 = time.monotonic()
-        if self._live_wanted:
-            self._live = Live(
-                get_renderable=self.render,
-                console=self._out,
-                auto_refresh=False,
-                transient=True,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start(refresh=True)
-            self._ticker = asyncio.ensure_future(self._tick())
+        await self._start()
         return self
 
     async def __aexit__(
@@ -690,19 +725,13 @@ class WaitDisplay:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
+        await self._stop(exc)
 
 
 # -- the live mirror display -----------------------------------------------------------------
 
 
-class MirrorDisplay:
+class MirrorDisplay(_LiveDisplay):
     """A :class:`~circleci_async.download.ProgressReporter` that draws files, bytes, transfer
     rate and the client's rate-limit state on stderr, refreshed from a task on the event loop
     (the library calls reporters on the loop; rich's own refresh thread would race them).
@@ -720,12 +749,10 @@ class MirrorDisplay:
         refresh: float = 0.125,
         listing: ListingCounter | None = None,
     ) -> None:
+        super().__init__(console or stderr_console(), live=live, refresh=refresh)
         self._cci = cci
         self._listing = listing
         self._title = title
-        self._console = console or stderr_console()
-        self._live_wanted = live
-        self._refresh = refresh
         self.started = 0
         self.downloaded = 0
         self.skipped = 0
@@ -733,7 +760,6 @@ class MirrorDisplay:
         self.received = 0
         self.known_total = 0
         self._in_flight: set[str] = set()
-        self._t0 = time.monotonic()
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(bar_width=30),
@@ -743,8 +769,6 @@ class MirrorDisplay:
             auto_refresh=False,
         )
         self._task: TaskID = self._progress.add_task("bytes", total=None)
-        self._live: Live | None = None
-        self._ticker: asyncio.Task[None] | None = None
 
     # ProgressReporter ------------------------------------------------------------------------
 
@@ -804,25 +828,8 @@ class MirrorDisplay:
         parts.append(api)
         return Group(*parts)
 
-    async def _tick(self) -> None:
-        while True:
-            await asyncio.sleep(self._refresh)
-            if self._live is not None:
-                self._live.refresh()
-
     async def __aenter__(self) -> MirrorDisplay:
-        self._t0 = time.monotonic()
-        if self._live_wanted:
-            self._live = Live(
-                get_renderable=self.render,
-                console=self._console,
-                auto_refresh=False,
-                transient=False,
-                redirect_stdout=False,
-                redirect_stderr=False,
-            )
-            self._live.start(refresh=True)
-            self._ticker = asyncio.ensure_future(self._tick())
+        await self._start()
         return self
 
     async def __aexit__(
@@ -831,13 +838,8 @@ class MirrorDisplay:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-        if self._live is not None:
-            if exc is None:  # done: now the total is known
-                self._progress.update(self._task, total=self.received, completed=self.received)
-            self._live.refresh()
-            self._live.stop()
-            self._live = None
+        await self._stop(exc)
+
+    def _finish(self, exc: BaseException | None) -> None:
+        if exc is None:  # done: now the total is known
+            self._progress.update(self._task, total=self.received, completed=self.received)
