@@ -30,10 +30,11 @@ else, block, or lose a file):
   ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO cannot block the open), then ``fstat`` must show a regular
   file with no other hard link (a hard link would write into a file outside ``dest``), and a
   partial file being continued must be the very file that was inspected (device and inode);
-- the final name is checked with ``lstat`` when the file is created and again just before the
-  rename: a symbolic link, FIFO, socket, device or directory in the way fails that one file
-  (:class:`UnsafePathError` for a link, :class:`PathConflictError` for the rest) and is left
-  alone. The rename itself replaces a name and never follows one;
+- the final name is checked with ``lstat`` when the file is created: a symbolic link, FIFO,
+  socket, device or directory in the way fails that one file (:class:`UnsafePathError` for a
+  link, :class:`PathConflictError` for the rest) and is left alone. The rename itself replaces
+  a name and never follows one, so a link planted during the transfer is replaced, not written
+  through (hence no second look just before it: one ``lstat`` per file);
 - reading a resume record in :func:`prepare_directory` follows the same rules; a record that is
   not a regular file is not trusted;
 - temporary files a killed process left behind (``SIGKILL``, power loss) are removed by the
@@ -756,7 +757,9 @@ class FileWriter:
                 _write_all(fd, chunks)
             if self._fsync:
                 os.fsync(fd)
-            self._check_final()  # rename replaces a link rather than follow it; still refuse
+            # No second look at the final name: it was checked when the file was created, and
+            # rename(2) replaces whatever is there now (a link planted since included) without
+            # following it, so nothing outside the destination can be written through it.
             if _WINDOWS:  # pragma: no cover - Windows cannot rename an open file
                 os.close(fd)
                 self._fd = -1
