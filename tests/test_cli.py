@@ -11,7 +11,6 @@ import io
 import json
 import signal
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,8 +30,8 @@ from circleci_async.testing.artifacts import (
     serve_artifact_listing,
 )
 
+from ._cli_fixtures import api, cafile, hosts  # noqa: F401 - fixtures, by name
 from ._cli_support import (
-    ROOMY,
     SLUG,
     TOKEN,
     Run,
@@ -43,27 +42,8 @@ from ._cli_support import (
     host_args,
     python,
     start,
-    write_ca,
 )
 from ._waiting import wait_until
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[ArtifactServers]:
-    async with ArtifactServers(token=TOKEN) as servers:
-        yield servers
-
-
-@pytest.fixture
-def cafile(hosts: ArtifactServers, tmp_path: Path) -> Path:
-    return write_ca(hosts, tmp_path / "ca.pem")
 
 
 def assert_one_error_line(run: Run, code: int, *needles: str) -> None:

@@ -7,23 +7,12 @@ reordering is also checked as the pure function it is.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from circleci_async.cli.argv import reorder
 from circleci_async.cli.errors import ExitCode
 from circleci_async.testing import FakeCircleCI
 
-from ._cli_support import ROOMY, SLUG, TOKEN, child_env, cli, python
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
-
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, TOKEN, child_env, cli, python
 
 # -- no arguments ----------------------------------------------------------------------------
 

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from circleci_async.testing import FakeCircleCI
 
-from ._cli_support import ROOMY, SLUG, TOKEN, api_args, cli, finish, start
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, TOKEN, api_args, cli, finish, start
 from ._waiting import wait_until
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
 
 
 def _job(api: FakeCircleCI, status: str = "running") -> str:

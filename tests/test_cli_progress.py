@@ -10,10 +10,7 @@ import os
 import pty
 import re
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from circleci_async.cli.errors import ExitCode
 from circleci_async.cli.listing import ListingCounter, classify
@@ -22,19 +19,13 @@ from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
 from circleci_async.testing.artifacts import ArtifactServers
 from circleci_async.watching import StateChange
 
-from ._cli_support import ROOMY, SLUG, TOKEN, Run, api_args, child_env, cli, host_args, write_ca
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, TOKEN, Run, api_args, child_env, cli, host_args, write_ca
 from ._waiting import wait_until
 from .test_cli import seed_artifacts
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 FAST = {"seconds": 0.4, "queue_seconds": 0.1}
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
 
 
 async def in_terminal(*args: str, timeout: float = 30.0) -> tuple[int, str]:

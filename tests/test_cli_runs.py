@@ -4,32 +4,17 @@ v3``, run as subprocesses against the fake over TCP."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pytest
 
 from circleci_async.cli.errors import ExitCode
 from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import ArtifactServers, serve_artifact_listing
 
-from ._cli_support import ROOMY, SLUG, TOKEN, api_args, cli, host_args, write_ca
+from ._cli_fixtures import api, hosts  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, TOKEN, api_args, cli, host_args, write_ca
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[ArtifactServers]:
-    async with ArtifactServers(token=TOKEN) as servers:
-        yield servers
 
 
 def seed_runs(api: FakeCircleCI) -> list[dict[str, object]]:

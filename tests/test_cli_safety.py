@@ -22,7 +22,8 @@ from circleci_async.cli.terminal import printable
 from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
 from circleci_async.testing.artifacts import serve_artifact_listing
 
-from ._cli_support import ROOMY, SLUG, TOKEN, Run, api_args, child_env, cli, finish, start
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, Run, api_args, child_env, cli, finish, start
 from ._waiting import wait_until
 
 #: Retitles the terminal window (OSC ... BEL), then clears the screen (CSI 2J); an 8-bit CSI.
@@ -46,13 +47,6 @@ def assert_neutralised(run: Run, *names: str) -> None:
         assert control not in screen, run
     for name in names:
         assert shown(name) in screen, run
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
 
 
 # -- what printable() does -------------------------------------------------------------------

@@ -13,6 +13,7 @@ from circleci_async.cli.session import Settings
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
 from circleci_async.testing.artifacts import ArtifactServers
 
+from ._cli_fixtures import hosts  # noqa: F401 - fixtures, by name
 from ._cli_support import SLUG, TOKEN, api_args, child_env, cli, finish, host_args, start, write_ca
 from ._download_support import tree
 from ._redis_server import RedisServer, redis_server
@@ -31,12 +32,6 @@ async def api() -> AsyncIterator[FakeCircleCI]:
     async with FakeCircleCI(token=TOKEN, rate_limit=BINDING) as server:
         server.add_project(SLUG)
         yield server
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[ArtifactServers]:
-    async with ArtifactServers(token=TOKEN) as servers:
-        yield servers
 
 
 async def redis_keys(url: str) -> list[bytes]:

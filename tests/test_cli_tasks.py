@@ -5,36 +5,16 @@ and the artifact hosts: ``artifacts --download``, ``mirror --pipeline`` / ``--jo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from circleci_async.cli.errors import ExitCode
 from circleci_async.cli.links import job_link, pipeline_link, web_base, workflow_link
 from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
 from circleci_async.testing.artifacts import ArtifactServers, GeneratedContent
 
-from ._cli_support import ROOMY, SLUG, TOKEN, api_args, child_env, cli, host_args, write_ca
+from ._cli_fixtures import api, cafile, hosts  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, api_args, child_env, cli, host_args
 from .test_cli import seed_artifacts
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[ArtifactServers]:
-    async with ArtifactServers(token=TOKEN) as servers:
-        yield servers
-
-
-@pytest.fixture
-def cafile(hosts: ArtifactServers, tmp_path: Path) -> Path:
-    return write_ca(hosts, tmp_path / "ca.pem")
 
 
 def files_under(root: Path) -> list[str]:

@@ -8,23 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
-
-import pytest
 
 from circleci_async.cli.commands.pipelines import parse_parameter
 from circleci_async.cli.errors import ExitCode, connect_reason
 from circleci_async.cli.options import check_slug
 from circleci_async.testing import FakeCircleCI
 
-from ._cli_support import ROOMY, SLUG, TOKEN, Run, api_args, cli
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, TOKEN, Run, api_args, cli
 
 
 def one_error(run: Run, code: int, *needles: str) -> str:

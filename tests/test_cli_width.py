@@ -6,23 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator
 
-import pytest
 from rich.console import Console
 
 from circleci_async.cli.render import simple_table
 from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import serve_artifact_listing
 
-from ._cli_support import ROOMY, SLUG, TOKEN, api_args, child_env, cli
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
+from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, api_args, child_env, cli
 
 
 def first(out: str) -> str:

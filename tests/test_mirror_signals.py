@@ -4,7 +4,6 @@ stderr, no traceback, no "never awaited" warning, no partial file left behind.""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,10 @@ from circleci_async.testing.artifacts import (
     serve_artifact_listing,
 )
 
-from ._cli_support import ROOMY, SLUG, TOKEN, api_args, finish, host_args, start, write_ca
+from ._cli_fixtures import api, hosts  # noqa: F401 - fixtures, by name
+from ._cli_support import SLUG, api_args, finish, host_args, start, write_ca
 from ._download_support import leftovers, tree
 from ._waiting import wait_until
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeCircleCI]:
-    async with FakeCircleCI(token=TOKEN, rate_limit=ROOMY) as server:
-        server.add_project(SLUG)
-        yield server
-
-
-@pytest.fixture
-async def hosts() -> AsyncIterator[ArtifactServers]:
-    async with ArtifactServers(token=TOKEN) as servers:
-        yield servers
 
 
 def seed(api: FakeCircleCI, hosts: ArtifactServers) -> None:
