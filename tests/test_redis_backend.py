@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -25,7 +26,13 @@ from circleci_async.ratelimit.bucket import BucketState
 from circleci_async.ratelimit.headers import Observation, RateLimitSnapshot
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
 
-from ._redis_server import RedisServer, redis_server
+from ._redis_server import (
+    REDIS_PASSWORD,
+    RedisServer,
+    redis_mtls_server,
+    redis_server,
+    redis_tls_server,
+)
 from ._waiting import wait_until
 from .conftest import TOKEN
 
@@ -33,7 +40,8 @@ redis_asyncio = pytest.importorskip("redis.asyncio")
 from circleci_async.ratelimit._redis_lua import ACQUIRE, RELEASE  # noqa: E402
 from circleci_async.ratelimit.redis import RedisBackend, RedisScripts  # noqa: E402
 
-__all__ = ["redis_server"]  # the fixture, imported for pytest
+# the fixtures, imported for pytest
+__all__ = ["redis_mtls_server", "redis_server", "redis_tls_server"]
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -173,10 +181,12 @@ async def test_the_lua_scripts_decide_as_bucket_state_does(
 # -- one budget across clients and processes --------------------------------------------------
 
 
-async def test_clients_on_one_token_share_one_budget(redis_server: RedisServer) -> None:
+async def _share_one_budget(backends: list[RedisBackend]) -> None:
+    """One client per backend, all on one token against a fake allowing 8 requests a second,
+    8 requests each: no 429, never more than 8 in one second, and Redis counts every backend
+    as a worker of the one budget."""
     async with FakeCircleCI(token=TOKEN) as fake:
         fake.rate_limit = RateLimitPolicy(windows=(Window(limit=8, seconds=1),))
-        backends = [_backend(redis_server.url) for _ in range(3)]
         clients = [CircleCI(TOKEN, base_url=fake.url, limiter_backend=b) for b in backends]
         try:
             for c in clients:
@@ -193,13 +203,23 @@ async def test_clients_on_one_token_share_one_budget(redis_server: RedisServer) 
         finally:
             for c in clients:
                 await c.close()
-            for b in backends:
-                await b.aclose()
-    assert done == [8, 8, 8]
+    assert done == [8] * len(backends)
     assert fake.rate_limited_count == 0
     per_second = Counter(math.floor(r.time) for r in fake.requests)
     assert max(per_second.values()) <= 8
     assert not any(b.down for b in backends)
+    redis: Any = backends[0].scripts.client
+    workers = await redis.keys("*:workers")
+    assert len(workers) == 1 and await redis.zcard(workers[0]) == len(backends)
+
+
+async def test_clients_on_one_token_share_one_budget(redis_server: RedisServer) -> None:
+    backends = [_backend(redis_server.url) for _ in range(3)]
+    try:
+        await _share_one_budget(backends)
+    finally:
+        for b in backends:
+            await b.aclose()
 
 
 _WORKER = textwrap.dedent(
@@ -494,3 +514,114 @@ async def _answers(backend: RedisBackend) -> bool:
     if await backend.try_acquire("k", now) == 0.0:
         await backend.release("k")
     return not backend.down
+
+
+# -- TLS (rediss://), a client of one's own, unix sockets ---------------------------------------
+
+
+async def test_rediss_url_clients_share_one_budget(redis_tls_server: RedisServer) -> None:
+    """TLS only (no plain port), a password, the CA in the URL's ``ssl_ca_certs``."""
+    url = redis_tls_server.url
+    assert url.startswith(f"rediss://:{REDIS_PASSWORD}@") and "ssl_ca_certs=" in url
+    backends = [_backend(url) for _ in range(2)]
+    try:
+        await _share_one_budget(backends)
+    finally:
+        for b in backends:
+            await b.aclose()
+
+
+async def test_an_own_tls_client_and_urls_share_one_budget(redis_tls_server: RedisServer) -> None:
+    """The caller's own TLS client (CA in memory, a client certificate), a rediss:// URL and
+    a unix:// URL with the password: three ways into one server, one budget."""
+    tls = redis_tls_server.tls
+    assert tls is not None
+    own = redis_asyncio.Redis(
+        host="127.0.0.1",
+        port=redis_tls_server.port,
+        password=REDIS_PASSWORD,
+        ssl=True,
+        ssl_ca_data=tls.ca.read_text(),
+        ssl_certfile=str(tls.client),
+        socket_timeout=2.0,
+        socket_connect_timeout=2.0,
+    )
+    backends = [
+        RedisBackend(own, timeout=2.0),
+        _backend(redis_tls_server.url),
+        _backend(redis_tls_server.unix_url),
+    ]
+    try:
+        await _share_one_budget(backends)
+    finally:
+        for b in backends:
+            await b.aclose()
+        await own.aclose()  # the caller's: the backend leaves it open
+
+
+async def test_a_client_certificate_goes_in_the_url(redis_mtls_server: RedisServer) -> None:
+    """A server refusing clients without a certificate: ``ssl_certfile`` in the query string
+    reaches redis-py's TLS context; without it, the backend is down (the fallback)."""
+    tls = redis_mtls_server.tls
+    assert tls is not None
+    url = redis_mtls_server.url
+    async with _backend(f"{url}&ssl_certfile={quote(str(tls.client))}") as backend:
+        assert await backend.try_acquire("k", 0.0) == 0.0
+        await backend.release("k")
+        assert not backend.down
+    async with _backend(url) as without:
+        assert await without.try_acquire("k", 0.0) >= 0.0
+        assert without.down
+
+
+def _texts(exc: BaseException | None) -> list[str]:
+    """str and repr of an exception and of everything chained to it."""
+    seen: list[str] = []
+    while exc is not None:
+        seen += [str(exc), repr(exc)]
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["raise", "fallback"])
+@pytest.mark.parametrize("failure", ["wrong-ca", "wrong-password"])
+async def test_a_tls_failure_follows_on_failure_and_never_shows_the_password(
+    redis_tls_server: RedisServer, caplog: pytest.LogCaptureFixture, failure: str, mode: str
+) -> None:
+    from circleci_async.errors import CircleCIError
+    from circleci_async.ratelimit.redis import SharedLimitUnavailable
+
+    caplog.set_level(logging.DEBUG)
+    tls = redis_tls_server.tls
+    assert tls is not None
+    wrong = "wrong-pw-3b8f0c6e1d2a"
+    if failure == "wrong-ca":  # the handshake fails: the server's CA is not trusted
+        url = redis_tls_server.tls_url(tls.other_ca)
+    else:  # the handshake succeeds, AUTH fails
+        url = redis_tls_server.tls_url(tls.ca, password=wrong)
+    backend = RedisBackend.from_url(url, timeout=2.0, on_failure=mode)  # type: ignore[arg-type]
+    events: list[object] = []
+    texts: list[str] = []
+    async with FakeCircleCI(token=TOKEN) as fake:
+        async with CircleCI(
+            TOKEN, base_url=fake.url, limiter_backend=backend, observers=[events.append]
+        ) as cci:
+            if mode == "raise":
+                with pytest.raises(CircleCIError) as caught:
+                    await cci.request("GET", "me")
+                assert isinstance(caught.value, SharedLimitUnavailable)
+                texts += _texts(caught.value)
+                assert fake.requests == []  # nothing sent without the shared budget
+            else:
+                await cci.request("GET", "me")  # paced locally
+                assert len(fake.requests) == 1
+            assert backend.down
+        texts.append(repr(backend))
+        await backend.aclose()
+    downs = [e for e in events if isinstance(e, LimiterBackendDown)]
+    assert len(downs) == 1
+    texts.append(repr(downs[0]))
+    texts.append(caplog.text)
+    assert any("Redis is not answering" in r.getMessage() for r in caplog.records)
+    for text in texts:
+        assert REDIS_PASSWORD not in text and wrong not in text
