@@ -273,7 +273,11 @@ class RedisBackend(SharedBackend):
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisBackend:
         """A backend on a client it creates (and closes): ``redis://``, ``rediss://``,
-        ``unix://`` URLs, as redis-py reads them."""
+        ``unix://`` URLs, as redis-py reads them. TLS options go in the query string
+        (``rediss://:PASSWORD@host:6380/0?ssl_ca_certs=/etc/ca.pem``, and ``ssl_certfile``,
+        ``ssl_keyfile``, ``ssl_cert_reqs``); anything a URL cannot say (a CA in memory, an
+        ``SSLContext``), on a client of your own: ``RedisBackend(client)``. ``timeout`` bounds
+        the connect and TLS handshake too."""
         import redis.asyncio
 
         timeout = kwargs.get("timeout", 0.25)
