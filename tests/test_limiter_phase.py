@@ -93,6 +93,17 @@ def test_a_window_not_reset_at_the_guessed_boundary_gets_no_burst() -> None:
     assert grants(bucket, 1001.1) == 0
 
 
+def test_a_boundary_test_without_an_answer_ends_after_a_second() -> None:
+    """Answers without headers cannot keep the bucket at one request at a time for ever."""
+    bucket = BucketState(RateLimitConfig())
+    assert grants(bucket, 1000.2, most=1) == 1
+    answer(bucket, 9, 1000.21)
+    assert grants(bucket, 1001.0) == 1  # the boundary's test
+    assert grants(bucket, 1001.5) == 0
+    bucket.release()  # answered without rate-limit headers (the limiter does not observe it)
+    assert grants(bucket, 1002.1) > 1  # that boundary is not tested again
+
+
 def test_an_answer_counted_before_the_boundary_does_not_close_the_new_window() -> None:
     """A request sent just before a boundary is answered after it with the old window's count;
     taken for the new window, that count closed the gate for a whole window."""

@@ -15,6 +15,7 @@ __all__ = ["ACQUIRE", "OBSERVE", "RELEASE", "RENEW"]
 
 _PRELUDE = r"""
 local EPS, MIN_HORIZON, BURST_TIME, PROBE_WAIT, UNPACED = 1e-9, 0.05, 0.05, 0.25, 10.0
+local BOUNDARY_TEST = 1.0
 local INF = math.huge
 local function num(s)
   if s == nil or s == false or s == '' or s == 'none' then return nil end
@@ -41,7 +42,7 @@ local st = {
   valid_until = num(S.vu) or INF, cut_rate = num(S.cr), cut_at = num(S.ca) or 0,
   probing = S.probing ~= '0', fresh = S.fresh == '1', n = tonumber(S.n or '0'),
   grants = tonumber(S.g or '0'), room = num(S.room) or INF, boundary = num(S.bd),
-  peak = tonumber(S.pk or '0'),
+  peak = tonumber(S.pk or '0'), boundary_until = num(S.bu) or 0,
 }
 if S.rate == nil then st.rate = cfg.initial_rate else st.rate = num(S.rate) end
 -- A clock jump (a failover) or an absurd stored value never holds anyone past max_wait.
@@ -98,7 +99,10 @@ local function roll(w)
   if w.phase ~= nil then
     w.rolled, w.g0, w.carry, w.late = true, st.grants, in_flight(), 0
     st.peak = in_flight()
-    if not w.confirmed then st.boundary = st.grants end
+    if not w.confirmed and w.answered ~= false then
+      st.boundary = st.grants; st.boundary_until = now + BOUNDARY_TEST
+    end
+    w.answered = false
   end
 end
 
@@ -182,7 +186,8 @@ local function save()
     'vu', fmt(st.valid_until), 'cr', fmt(st.cut_rate), 'ca', fmt(st.cut_at), 'probing',
     st.probing and '1' or '0', 'fresh', st.fresh and '1' or '0', 'n', tostring(st.n),
     'rate', fmt(st.rate), 'g', tostring(st.grants), 'room', fmt(st.room), 'bd',
-    fmt(st.boundary), 'pk', tostring(st.peak))
+    fmt(st.boundary), 'pk', tostring(st.peak), 'bu',
+    fmt(st.boundary_until))
   for _, w in ipairs(order) do
     if w.dead then redis.call('HDEL', KEYS[2], w.field) else
       local out = {}
@@ -208,7 +213,7 @@ local function try_acquire(flying)
     if now < st.gate then return st.gate - now end
   end
   if flying > 0 and (st.room - flying - cfg.reserve < 1
-      or (st.boundary ~= nil and st.grants > st.boundary)) then
+      or (st.boundary ~= nil and st.grants > st.boundary and now < st.boundary_until)) then
     return math.min(PROBE_WAIT, math.max(st.valid_until - now, EPS))
   end
   local r = rate()
@@ -270,22 +275,25 @@ local function phase_checked(w, o, others, period)
   return false
 end
 local function remember_clocked(field, known, o, others, period)
-  if known == nil or known.phase == nil then
+  if known == nil or known.dead or known.phase == nil then
     if known == nil then
       st.n = st.n + 1
       known = {field = field, n = st.n}
       windows[field] = known; order[#order + 1] = known
+    elseif known.dead then  -- as BucketState, which forgot it and adds it anew
+      st.n = st.n + 1; known.n = st.n
     end
     known.dead = nil
     known.source, known.policy, known.window = o.source, o.policy, o.window
     known.limit, known.remaining, known.seen = o.limit, o.remaining, o.remaining
     known.reset_at = now + period - math.fmod(now, period)  -- first guess: aligned
     known.phase, known.confirmed, known.rolled = 0, false, false
-    known.g0, known.carry, known.late = 0, 0, 0
+    known.g0, known.carry, known.late, known.answered = 0, 0, 0, true
     return
   end
   known.dead = nil
   roll(known)
+  known.answered = true
   local fresh = known.rolled
   if not phase_checked(known, o, others, period) then return end
   local remaining = o.remaining

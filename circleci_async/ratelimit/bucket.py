@@ -44,6 +44,7 @@ _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
 _BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
 _MAX_QUIET = 32  # responses; an upper bound on how stale the view may get
 _PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
+_BOUNDARY_TEST = 1.0  # seconds a guessed boundary is tested one request at a time, at most
 _UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
 
 
@@ -90,6 +91,9 @@ class _Window:
     grants0: int = 0
     carry: int = 0
     late: int = 0
+    #: Whether an answer carried this window since its last rollover (without any, its next
+    #: boundary is not tested: answers without headers must not keep it one at a time).
+    answered: bool = True
 
 
 class BucketState:
@@ -114,6 +118,7 @@ class BucketState:
         # The grants count when a window rolled over at a boundary its phase only guessed: one
         # request then tests the boundary, the rest wait for an answer.
         self._boundary: int | None = None
+        self._boundary_until = 0.0  # (answers without headers must not make it last forever)
         # The most requests in flight at once since a window's boundary last moved: answers
         # arriving out of order differ by at most that many, so a bigger jump is a new window.
         self._peak = 0
@@ -153,7 +158,11 @@ class BucketState:
                 return self.gate_until - now
         if self.in_flight > 0 and (
             self._room - self.in_flight - self.config.reserve < 1
-            or (self._boundary is not None and self._grants > self._boundary)
+            or (
+                self._boundary is not None
+                and self._grants > self._boundary
+                and now < self._boundary_until
+            )
         ):
             # Never more in flight than the windows have left; at a guessed boundary, one
             # request at a time. An answer wakes the waiter sooner.
@@ -271,6 +280,7 @@ class BucketState:
             )
             return
         self._roll(known, now)
+        known.answered = True
         fresh = known.rolled
         if not self._phase_checked(known, obs, now, wall, others, period):
             return
@@ -339,8 +349,9 @@ class BucketState:
         if w.phase is not None:
             w.rolled, w.grants0, w.carry, w.late = True, self._grants, self.in_flight, 0
             self._peak = self.in_flight
-            if not w.confirmed:
-                self._boundary = self._grants
+            if not w.confirmed and w.answered:
+                self._boundary, self._boundary_until = self._grants, now + _BOUNDARY_TEST
+            w.answered = False
 
     def _cut(self, now: float) -> None:
         current = self.rate(now)
