@@ -20,12 +20,15 @@ later) whose rate is re-derived from every response:
 * Kong-style ``X-RateLimit-*-Minute`` windows carry no reset; they are fixed windows, so the
   time to reset is estimated from the wall clock, first as if aligned to it. That guess (the
   window's *phase*) is checked against the counts and re-learned when they contradict it: a
-  ``remaining`` that jumps up before the expected boundary means a window began by now; an
-  answer counted in the old window by a request sent after the expected boundary (a low count,
-  or a 429) means the server's window has not reset yet. Until one answer has confirmed the
-  phase, an expected boundary lets one request through to see whether the window did reset,
-  instead of a burst sized for a fresh window. Answers of requests sent before a boundary that
-  land after it are counted in the old window; they are recognised and ignored.
+  ``remaining`` that jumps up (by more than answers out of order can explain) means a window
+  began by now, and its start is taken as now, never earlier than it was; an answer counted in
+  the old window by a request sent after the expected boundary (a low count, or a 429) means
+  the server's window has not reset yet. Until one answer has confirmed the phase, an expected
+  boundary lets one request through to see whether the window did reset, instead of a burst
+  sized for a fresh window. Answers of requests sent before a boundary that land after it are
+  counted in the old window; they are recognised and set aside.
+* Never more requests are in flight than the tightest window had left at its last reading
+  (less the reserve): the pace alone, between two answers, could spend a window twice.
 """
 
 from __future__ import annotations
