@@ -151,6 +151,22 @@ def test_every_window_is_used_although_answers_cross_its_boundary(offset: float)
     assert all(per_window[w] >= allowance - 1 for w in full), per_window
 
 
+@pytest.mark.parametrize("policy", [TEN, TWENTY], ids=["10/s", "20/s+600/min"])
+@pytest.mark.parametrize("tasks", [1, 4])
+def test_each_window_is_spent_to_its_allowance_before_it_resets(
+    policy: RateLimitPolicy, tasks: int
+) -> None:
+    """The allowance left in a window is paced one interval apart with the last one interval
+    before the reset. Paced one interval apart ending *on* the reset, the last request of
+    every window was counted in the next one: a tenth of a 10/s budget never used."""
+    run = simulate(policy, requests=120, start=1000.2, tasks=tasks, rtt=0.004)
+    assert run.rate_limited == 0
+    per_window = run.admitted_per_server_window()
+    full = sorted(per_window)[1:-1]
+    limit = policy.windows[0].limit
+    assert full and all(per_window[w] == limit - RESERVE for w in full), per_window
+
+
 def test_the_pace_is_reached_after_the_first_answer() -> None:
     """The probe goes alone; its answer sets the pace, and the first window's allowance goes
     out within the next round trips instead of being ramped up to."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 __all__ = ["ACQUIRE", "OBSERVE", "RELEASE", "RENEW"]
 
 _PRELUDE = r"""
-local EPS, MIN_HORIZON, BURST_TIME, PROBE_WAIT, UNPACED = 1e-9, 0.05, 0.05, 0.25, 10.0
+local EPS, MIN_HORIZON, BURST_TIME, PROBE_WAIT, UNPACED = 1e-9, 0.05, 0.05, 0.05, 10.0
 local BOUNDARY_TEST = 1.0
 local INF = math.huge
 local function num(s)
@@ -41,7 +41,8 @@ local st = {
   server_rate = num(S.sr), server_burst = num(S.sb) or cfg.burst, binding = S.bind or '',
   valid_until = num(S.vu) or INF, cut_rate = num(S.cr), cut_at = num(S.ca) or 0,
   probing = S.probing ~= '0', fresh = S.fresh == '1', n = tonumber(S.n or '0'),
-  grants = tonumber(S.g or '0'), room = num(S.room) or INF, boundary = num(S.bd),
+  grants = tonumber(S.g or '0'), room = num(S.room) or INF, room_g = tonumber(S.rg or '0'),
+  boundary = num(S.bd),
   peak = tonumber(S.pk or '0'), boundary_until = num(S.bu) or 0,
 }
 if S.rate == nil then st.rate = cfg.initial_rate else st.rate = num(S.rate) end
@@ -139,7 +140,7 @@ local function recompute(others)
             best, binding = 0, w
           else
             if usable < cap then cap = usable end
-            local r = usable / horizon
+            local r = (usable + 1) / horizon  -- u + 1 intervals: the last before the reset
             if r < best then best, binding = r, w end
           end
         end
@@ -147,7 +148,7 @@ local function recompute(others)
     end
   end
   st.valid_until = vu
-  st.room = room
+  st.room = room - others; st.room_g = st.grants  -- (see BucketState._room)
   if binding == nil then st.binding = '' else st.binding = binding.field end
   if binding == nil then st.server_rate = nil
   elseif best > 0 then st.server_rate = best; st.fresh = true end
@@ -185,7 +186,7 @@ local function save()
     fmt(st.gate), 'sr', fmt(st.server_rate), 'sb', fmt(st.server_burst), 'bind', st.binding,
     'vu', fmt(st.valid_until), 'cr', fmt(st.cut_rate), 'ca', fmt(st.cut_at), 'probing',
     st.probing and '1' or '0', 'fresh', st.fresh and '1' or '0', 'n', tostring(st.n),
-    'rate', fmt(st.rate), 'g', tostring(st.grants), 'room', fmt(st.room), 'bd',
+    'rate', fmt(st.rate), 'g', tostring(st.grants), 'room', fmt(st.room), 'rg', tostring(st.room_g), 'bd',
     fmt(st.boundary), 'pk', tostring(st.peak), 'bu',
     fmt(st.boundary_until))
   for _, w in ipairs(order) do
@@ -212,7 +213,7 @@ local function try_acquire(flying)
     recompute(math.max(flying, 0))
     if now < st.gate then return st.gate - now end
   end
-  if flying > 0 and (st.room - flying - cfg.reserve < 1
+  if flying > 0 and (st.room - (st.grants - st.room_g) - cfg.reserve < 1
       or (st.boundary ~= nil and st.grants > st.boundary and now < st.boundary_until)) then
     return math.min(PROBE_WAIT, math.max(st.valid_until - now, EPS))
   end

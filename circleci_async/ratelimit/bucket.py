@@ -4,8 +4,10 @@ One :class:`BucketState` per token. It is a GCRA token bucket (a single "theoret
 time" instead of a token count, so it needs no background refill and maps onto one Redis key
 later) whose rate is re-derived from every response:
 
-* Each advertised window (``limit``, ``remaining``, time to reset) allows
-  ``(remaining - in-flight - reserve) / time-to-reset`` requests per second; the lowest binds.
+* Each advertised window (``limit``, ``remaining``, time to reset) leaves
+  ``usable = remaining - in-flight - reserve`` requests, paced
+  ``(usable + 1) / time-to-reset`` per second (one interval apart, the last one interval
+  before the reset); the lowest pace binds.
   That spends a window's budget evenly over what is left of it, so a long window (an hour, a
   day) never burns out in a burst and leaves pollers idle until it resets.
 * A window with nothing left closes a gate until it resets; so does ``Retry-After`` on a 429
@@ -46,7 +48,10 @@ _EPSILON = 1e-9  # seconds
 _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
 _BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
 _MAX_QUIET = 32  # responses; an upper bound on how stale the view may get
-_PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
+# Seconds to wait for an answer (the probe's, or one that frees room in a window). An answer
+# wakes this process's waiters at once; those of other processes on a shared backend hear of
+# it only by asking again, so they ask this often.
+_PROBE_WAIT = 0.05
 _BOUNDARY_TEST = 1.0  # seconds a guessed boundary is tested one request at a time, at most
 _UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
 
@@ -117,7 +122,11 @@ class BucketState:
         self._cut_at = 0.0
         self._rate: float | None = config.initial_rate  # what try_acquire paces at
         self._grants = 0  # requests let through, ever (to tell a fresh window's counts)
-        self._room = math.inf  # the fewest requests any window had left, as last told
+        # The fewest requests any window had left at the last reading, less those then in
+        # flight, and the grants count then: what was granted since (answered and read or
+        # not) comes off it. In-flight counts alone miss answers that went unread.
+        self._room = math.inf
+        self._room_grants = 0
         # The grants count when a window rolled over at a boundary its phase only guessed: one
         # request then tests the boundary, the rest wait for an answer.
         self._boundary: int | None = None
@@ -160,7 +169,7 @@ class BucketState:
             if now < self.gate_until:
                 return self.gate_until - now
         if self.in_flight > 0 and (
-            self._room - self.in_flight - self.config.reserve < 1
+            self._room - (self._grants - self._room_grants) - self.config.reserve < 1
             or (
                 self._boundary is not None
                 and self._grants > self._boundary
@@ -399,13 +408,17 @@ class BucketState:
                 best_rate, binding = 0.0, w
                 continue
             cap = min(cap, usable)
-            rate = usable / horizon
+            # u more requests, one interval apart after the last, need u + 1 intervals to
+            # all land before the reset: u intervals put the last on the boundary, where it
+            # is counted in the next window and this one's last request is never used.
+            rate = (usable + 1) / horizon
             if rate < best_rate:
                 best_rate, binding = rate, w
         for key in expired:
             del self._windows[key]
         self._valid_until = valid_until
-        self._room = room
+        self._room = room - others
+        self._room_grants = self._grants
         self._binding = binding
         if binding is None:
             self._server_rate = None
