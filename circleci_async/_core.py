@@ -114,8 +114,11 @@ class ClientCore:
         self._closables.discard(closable)
 
     async def close(self) -> None:
-        """Close what was registered, then the transport."""
+        """Close what was registered, let the limiter's backend hear the last answers, then
+        close the transport."""
         self.closed = True
         for closable in list(self._closables):
             await closable.aclose()
+        if self._limiter is not None:
+            await self._limiter.settle()
         await self.transport.close()

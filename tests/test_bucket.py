@@ -84,7 +84,8 @@ def test_unpaced_when_initial_rate_is_none() -> None:
 def test_remaining_is_spread_over_the_time_to_reset() -> None:
     state = BucketState(RateLimitConfig(initial_rate=1, burst=1, reserve=0))
     state.observe(snap(window(100, 60, 30.0)), status=200, now=0.0, wall=1000.0)
-    assert state.rate(0.0) == pytest.approx(60 / 30)
+    # 60 requests one interval apart, the last one interval before the reset: 61 intervals
+    assert state.rate(0.0) == pytest.approx(61 / 30)
     sent = drain(state, 0.0, until=10.0)
     assert len(sent) == pytest.approx(20, abs=1)
 
@@ -101,7 +102,7 @@ def test_lowest_of_two_disagreeing_systems_binds() -> None:
         now=0.0,
         wall=wall,
     )
-    assert state.rate(0.0) == pytest.approx(1.0)  # 60/min beats 1000/min
+    assert state.rate(0.0) == pytest.approx(61 / 60)  # 60/min beats 1000/min
     view = state.view(0.0)
     assert view.source == SOURCE_X_WINDOW and view.limit == 60 and view.window == 60
     assert view.reset_after == pytest.approx(60.0)
@@ -116,7 +117,7 @@ def test_kong_window_reset_is_aligned_to_the_wall_clock() -> None:
         now=100.0,
         wall=6045.0,
     )
-    assert state.rate(100.0) == pytest.approx(2.0)
+    assert state.rate(100.0) == pytest.approx(31 / 15)
     assert state.view(100.0).reset_after == pytest.approx(15.0)
 
 
@@ -127,7 +128,7 @@ def test_in_flight_requests_are_subtracted_from_remaining() -> None:
         assert state.try_acquire(0.0) == 0.0
     # 6 left according to the server, but 4 other requests are still in flight.
     state.observe(snap(window(10, 6, 10.0)), status=200, now=0.0, wall=0.0)
-    assert state.rate(0.0) == pytest.approx((6 - 4) / 10)
+    assert state.rate(0.0) == pytest.approx((6 - 4 + 1) / 10)
 
 
 def test_exhausted_window_closes_the_gate_until_reset() -> None:
@@ -187,7 +188,7 @@ def test_window_rollover_assumes_a_full_window_when_its_length_is_known() -> Non
     state.observe(snap(window(60, 0, 1.0, seconds=60)), status=200, now=0.0, wall=0.0)
     assert state.try_acquire(0.5) == pytest.approx(0.5)
     assert state.try_acquire(1.0) == 0.0
-    assert state.rate(1.0) == pytest.approx(1.0)  # 60 over the next 60 s
+    assert state.rate(1.0) == pytest.approx(61 / 60)  # 60 over the next 60 s
 
 
 def test_view_reports_gate_and_in_flight() -> None:
@@ -294,3 +295,28 @@ def test_server_pace_change_carries_no_debt_from_a_burst() -> None:
     state.observe(snap(window(10, 3, 0.5, seconds=1)), status=200, now=0.5, wall=0.5)
     wait = state.try_acquire(0.5)
     assert wait <= 1 / 6 + 1e-9  # at most one new interval, not the burst's debt rescaled
+
+
+def test_answers_left_unread_still_count_against_the_window() -> None:
+    """Far from the limit a few answers may go unread (``may_skip``); their requests are gone
+    from the in-flight count but not from the window. Counting only requests in flight, the
+    room left looked two larger, and two requests more went into a window that had none."""
+    state = BucketState(RateLimitConfig())  # reserve 1
+    assert state.try_acquire(0.0) == 0.0  # the probe
+    state.observe(snap(window(10, 9, 0.95, seconds=1)), status=200, now=0.05, wall=0.0)
+    state.release()
+    now, granted = 0.05, 0
+    while granted < 8:  # what the window allows, less the reserve
+        wait = state.try_acquire(now)
+        if wait > 0:
+            now += wait
+        else:
+            granted += 1
+    for _ in range(2):  # two answers go unread
+        assert state.may_skip()
+        state.release()
+    assert state.in_flight == 6
+    now += 0.2  # the pace allows one more by now; the window has no room for it
+    assert state.try_acquire(now) > 0
+    state.observe(snap(window(10, 1, 1.0 - now, seconds=1)), status=200, now=now, wall=0.0)
+    assert state.try_acquire(now) == pytest.approx(1.0 - now)  # gated until the reset

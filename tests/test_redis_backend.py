@@ -26,6 +26,7 @@ from circleci_async.ratelimit.bucket import BucketState
 from circleci_async.ratelimit.headers import Observation, RateLimitSnapshot
 from circleci_async.testing import FakeCircleCI, RateLimitPolicy, Window
 
+from ._limiter_sim import simulate
 from ._redis_server import (
     REDIS_PASSWORD,
     RedisServer,
@@ -128,14 +129,24 @@ def _aimd_events() -> list[tuple[Any, ...]]:
     return ev
 
 
+def _phase_events(offset: float, start: float) -> list[tuple[Any, ...]]:
+    """Kong windows out of phase with the clock (tests/_limiter_sim.py): jumps, late answers
+    across a boundary, a boundary tested by one request, windows not reset when guessed."""
+    policy = RateLimitPolicy(windows=(Window(10, 1), Window(300, 60)))
+    return simulate(policy, requests=40, tasks=8, start=start, offset=offset).events
+
+
 @pytest.mark.parametrize(
     ("config", "events"),
     [
         (RateLimitConfig(), _events()),
         (RateLimitConfig(initial_rate=None, burst=3), _fast_events()),
         (RateLimitConfig(burst=2, recovery=3.0), _aimd_events()),
+        (RateLimitConfig(), _phase_events(0.37, 1000.7)),
+        (RateLimitConfig(), _phase_events(0.9, 1000.3)),
+        (RateLimitConfig(reserve=0), _phase_events(0.63, 1000.0)),
     ],
-    ids=["paced", "fast-and-unpaced", "aimd"],
+    ids=["paced", "fast-and-unpaced", "aimd", "phase-37", "phase-90", "phase-63"],
 )
 async def test_the_lua_scripts_decide_as_bucket_state_does(
     client: Any, config: RateLimitConfig, events: list[tuple[Any, ...]]
@@ -336,6 +347,8 @@ async def test_keys_hold_no_token_share_one_hash_tag_and_expire(
         await backend.aclose()
     keys = [k.decode() for k in await client.keys("*")]
     assert len(keys) >= 3
+    # a closed client waited for its releases: it leaves no lease holding the budget
+    assert not [k for k in keys if k.endswith(":leases")]
     tags = {k[: k.index("}") + 1] for k in keys}
     assert len(tags) == 1 and next(iter(tags)).startswith("{cci:")
     for k in keys:

@@ -14,7 +14,8 @@ from __future__ import annotations
 __all__ = ["ACQUIRE", "OBSERVE", "RELEASE", "RENEW"]
 
 _PRELUDE = r"""
-local EPS, MIN_HORIZON, BURST_TIME, PROBE_WAIT, UNPACED = 1e-9, 0.05, 0.05, 0.25, 10.0
+local EPS, MIN_HORIZON, BURST_TIME, PROBE_WAIT, UNPACED = 1e-9, 0.05, 0.05, 0.05, 10.0
+local BOUNDARY_TEST = 1.0
 local INF = math.huge
 local function num(s)
   if s == nil or s == false or s == '' or s == 'none' then return nil end
@@ -40,6 +41,9 @@ local st = {
   server_rate = num(S.sr), server_burst = num(S.sb) or cfg.burst, binding = S.bind or '',
   valid_until = num(S.vu) or INF, cut_rate = num(S.cr), cut_at = num(S.ca) or 0,
   probing = S.probing ~= '0', fresh = S.fresh == '1', n = tonumber(S.n or '0'),
+  grants = tonumber(S.g or '0'), room = num(S.room) or INF, room_g = tonumber(S.rg or '0'),
+  boundary = num(S.bd),
+  peak = tonumber(S.pk or '0'), boundary_until = num(S.bu) or 0,
 }
 if S.rate == nil then st.rate = cfg.initial_rate else st.rate = num(S.rate) end
 -- A clock jump (a failover) or an absurd stored value never holds anyone past max_wait.
@@ -49,10 +53,13 @@ if cfg.max_wait ~= nil then
   if st.tat > limit then st.tat = limit end
 end
 
+-- Times in a window's JSON go as strings: cjson keeps 14 digits, too few for epoch seconds.
+local EXACT = {'reset_at', 'phase'}
 local windows, order = {}, {}
 local wraw = redis.call('HGETALL', KEYS[2])
 for i = 1, #wraw, 2 do
   local w = cjson.decode(wraw[i + 1]); w.field = wraw[i]
+  for _, k in ipairs(EXACT) do if type(w[k]) == 'string' then w[k] = tonumber(w[k]) end end
   windows[w.field] = w; order[#order + 1] = w
 end
 table.sort(order, function(a, b) return a.n < b.n end)
@@ -83,17 +90,32 @@ local function burst()
   return cfg.burst
 end
 
+-- A window's reset has passed: full again until told otherwise; a clock-estimated window whose
+-- phase is unconfirmed lets one request test the boundary first (BucketState._roll).
+local function roll(w)
+  if w.reset_at == nil or w.reset_at > now or w.limit == nil or w.window == nil then return end
+  local periods = math.floor((now - w.reset_at) / w.window) + 1
+  w.reset_at = w.reset_at + periods * w.window
+  w.remaining = w.limit
+  if w.phase ~= nil then
+    w.rolled, w.g0, w.carry, w.late = true, st.grants, in_flight(), 0
+    st.peak = in_flight()
+    if not w.confirmed and w.answered ~= false then
+      st.boundary = st.grants; st.boundary_until = now + BOUNDARY_TEST
+    end
+    w.answered = false
+  end
+end
+
 local function recompute(others)
-  local best, binding, vu, cap = INF, nil, INF, INF
+  local best, binding, vu, cap, room = INF, nil, INF, INF, INF
   for _, w in ipairs(order) do
     local live = not w.dead
     if live and w.reset_at ~= nil and w.reset_at <= now then
       if w.limit == nil or w.window == nil then
         w.dead = true; live = false
       else
-        local periods = math.floor((now - w.reset_at) / w.window) + 1
-        w.reset_at = w.reset_at + periods * w.window
-        w.remaining = w.limit
+        roll(w)
       end
     end
     if live then
@@ -103,6 +125,7 @@ local function recompute(others)
           if r < best then best, binding = r, w end
         end
       else
+        if w.remaining < room then room = w.remaining end
         local usable = w.remaining - others - cfg.reserve
         local horizon = nil
         if w.reset_at ~= nil then
@@ -117,7 +140,7 @@ local function recompute(others)
             best, binding = 0, w
           else
             if usable < cap then cap = usable end
-            local r = usable / horizon
+            local r = (usable + 1) / horizon  -- u + 1 intervals: the last before the reset
             if r < best then best, binding = r, w end
           end
         end
@@ -125,6 +148,7 @@ local function recompute(others)
     end
   end
   st.valid_until = vu
+  st.room = room - others; st.room_g = st.grants  -- (see BucketState._room)
   if binding == nil then st.binding = '' else st.binding = binding.field end
   if binding == nil then st.server_rate = nil
   elseif best > 0 then st.server_rate = best; st.fresh = true end
@@ -162,11 +186,16 @@ local function save()
     fmt(st.gate), 'sr', fmt(st.server_rate), 'sb', fmt(st.server_burst), 'bind', st.binding,
     'vu', fmt(st.valid_until), 'cr', fmt(st.cut_rate), 'ca', fmt(st.cut_at), 'probing',
     st.probing and '1' or '0', 'fresh', st.fresh and '1' or '0', 'n', tostring(st.n),
-    'rate', fmt(st.rate))
+    'rate', fmt(st.rate), 'g', tostring(st.grants), 'room', fmt(st.room), 'rg', tostring(st.room_g), 'bd',
+    fmt(st.boundary), 'pk', tostring(st.peak), 'bu',
+    fmt(st.boundary_until))
   for _, w in ipairs(order) do
     if w.dead then redis.call('HDEL', KEYS[2], w.field) else
-      local field = w.field; w.field = nil
-      redis.call('HSET', KEYS[2], field, cjson.encode(w)); w.field = field
+      local out = {}
+      for k, v in pairs(w) do out[k] = v end
+      for _, k in ipairs(EXACT) do if type(out[k]) == 'number' then out[k] = fmt(out[k]) end end
+      out.field = nil
+      redis.call('HSET', KEYS[2], w.field, cjson.encode(out))
     end
   end
   for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], idle_ms) end
@@ -184,15 +213,20 @@ local function try_acquire(flying)
     recompute(math.max(flying, 0))
     if now < st.gate then return st.gate - now end
   end
+  if flying > 0 and (st.room - (st.grants - st.room_g) - cfg.reserve < 1
+      or (st.boundary ~= nil and st.grants > st.boundary and now < st.boundary_until)) then
+    return math.min(PROBE_WAIT, math.max(st.valid_until - now, EPS))
+  end
   local r = rate()
   if r ~= st.rate or (st.server_rate ~= nil and st.fresh) then set_rate(r) end
-  if r == nil then return 0 end
+  if r == nil then st.grants = st.grants + 1; st.peak = math.max(st.peak, flying + 1); return 0 end
   local interval = 1.0 / r
   local tat = st.tat
   if tat <= now then tat = now end
   local allowed = tat - (burst() - 1) * interval
   if allowed > now + EPS then return allowed - now end
-  st.tat = tat + interval; st.last_grant = now
+  st.tat = tat + interval; st.last_grant = now; st.grants = st.grants + 1
+  st.peak = math.max(st.peak, flying + 1)
   return 0
 end
 local wait = try_acquire(in_flight())
@@ -216,17 +250,72 @@ if snap.retry_after ~= nil and (status == 429 or status == 503) then
   if cfg.max_wait ~= nil and ra > cfg.max_wait then ra = cfg.max_wait end
   close_gate(now + ra)
 end
+-- A window with no reset (Kong's), its phase checked against the answer (BucketState.
+-- _phase_checked): false when the answer was used up (set aside as late, or re-phased).
+local function rephase(w, o, period, confirmed)
+  w.phase = math.fmod(now, period); w.confirmed = confirmed; w.rolled = false
+  st.boundary = nil; st.peak = in_flight()
+  w.limit, w.remaining, w.seen = o.limit, o.remaining, o.remaining
+  w.reset_at = now + period
+end
+local function phase_checked(w, o, others, period)
+  if o.remaining == nil or w.seen == nil or o.limit ~= w.limit or o.limit == nil then
+    return true
+  end
+  local margin = math.max(others, st.peak - 1)
+  if o.remaining > w.seen + margin then
+    rephase(w, o, period, true); return false
+  end
+  if not w.rolled then return true end
+  if o.remaining >= o.limit - (st.grants - w.g0) - w.carry then
+    w.rolled, w.confirmed = false, true; st.boundary = nil
+    return true
+  end
+  if w.late < w.carry then w.late = w.late + 1; return false end
+  rephase(w, o, period, false)
+  return false
+end
+local function remember_clocked(field, known, o, others, period)
+  if known == nil or known.dead or known.phase == nil then
+    if known == nil then
+      st.n = st.n + 1
+      known = {field = field, n = st.n}
+      windows[field] = known; order[#order + 1] = known
+    elseif known.dead then  -- as BucketState, which forgot it and adds it anew
+      st.n = st.n + 1; known.n = st.n
+    end
+    known.dead = nil
+    known.source, known.policy, known.window = o.source, o.policy, o.window
+    known.limit, known.remaining, known.seen = o.limit, o.remaining, o.remaining
+    known.reset_at = now + period - math.fmod(now, period)  -- first guess: aligned
+    known.phase, known.confirmed, known.rolled = 0, false, false
+    known.g0, known.carry, known.late, known.answered = 0, 0, 0, true
+    return
+  end
+  known.dead = nil
+  roll(known)
+  known.answered = true
+  local fresh = known.rolled
+  if not phase_checked(known, o, others, period) then return end
+  local remaining = o.remaining
+  if not fresh and remaining ~= nil and known.seen ~= nil and known.seen < remaining then
+    remaining = known.seen  -- a late answer never raises the count
+  end
+  known.limit, known.remaining, known.seen = o.limit, remaining, remaining
+  known.reset_at = now + period - math.fmod(now - known.phase, period)
+end
 for _, o in ipairs(obs) do
   local ra = o.reset_after
-  if ra == nil and o.source == 'x-ratelimit-window' and o.window ~= nil and o.window ~= 0 then
-    ra = o.window - math.fmod(now, o.window)  -- Kong's fixed windows, on Redis' wall clock
-  end
   local field = o.source .. '|' .. (o.policy and ('=' .. o.policy) or '~') .. '|'
     .. (o.window and string.format('%.17g', o.window) or '~')
+  local known = windows[field]
+  local clocked = ra == nil and o.source == 'x-ratelimit-window' and o.window ~= nil
+    and o.window ~= 0
   local reset_at = nil
   if ra ~= nil then reset_at = now + ra end
-  local known = windows[field]
-  if known == nil then
+  if clocked then
+    remember_clocked(field, known, o, others, o.window)
+  elseif known == nil then
     st.n = st.n + 1
     known = {field = field, source = o.source, policy = o.policy, window = o.window, n = st.n,
              limit = o.limit, remaining = o.remaining, reset_at = reset_at}

@@ -4,8 +4,10 @@ One :class:`BucketState` per token. It is a GCRA token bucket (a single "theoret
 time" instead of a token count, so it needs no background refill and maps onto one Redis key
 later) whose rate is re-derived from every response:
 
-* Each advertised window (``limit``, ``remaining``, time to reset) allows
-  ``(remaining - in-flight - reserve) / time-to-reset`` requests per second; the lowest binds.
+* Each advertised window (``limit``, ``remaining``, time to reset) leaves
+  ``usable = remaining - in-flight - reserve`` requests, paced
+  ``(usable + 1) / time-to-reset`` per second (one interval apart, the last one interval
+  before the reset); the lowest pace binds.
   That spends a window's budget evenly over what is left of it, so a long window (an hour, a
   day) never burns out in a burst and leaves pollers idle until it resets.
 * A window with nothing left closes a gate until it resets; so does ``Retry-After`` on a 429
@@ -17,8 +19,18 @@ later) whose rate is re-derived from every response:
   linearly (AIMD).
 * Far from every limit (each window has over four times more left than will be sent before
   the next reading), up to 32 successful responses in a row may go unread.
-* Kong-style ``X-RateLimit-*-Minute`` windows carry no reset; they are fixed windows aligned to
-  the clock, so the time to reset is estimated from the wall clock.
+* Kong-style ``X-RateLimit-*-Minute`` windows carry no reset; they are fixed windows, so the
+  time to reset is estimated from the wall clock, first as if aligned to it. That guess (the
+  window's *phase*) is checked against the counts and re-learned when they contradict it: a
+  ``remaining`` that jumps up (by more than answers out of order can explain) means a window
+  began by now, and its start is taken as now, never earlier than it was; an answer counted in
+  the old window by a request sent after the expected boundary (a low count, or a 429) means
+  the server's window has not reset yet. Until one answer has confirmed the phase, an expected
+  boundary lets one request through to see whether the window did reset, instead of a burst
+  sized for a fresh window. Answers of requests sent before a boundary that land after it are
+  counted in the old window; they are recognised and set aside.
+* Never more requests are in flight than the tightest window had left at its last reading
+  (less the reserve): the pace alone, between two answers, could spend a window twice.
 """
 
 from __future__ import annotations
@@ -36,7 +48,11 @@ _EPSILON = 1e-9  # seconds
 _MIN_HORIZON = 0.05  # seconds; below this a window's reset is "now"
 _BURST_TIME = 0.05  # seconds of pace a full bucket holds, at the least `burst` requests
 _MAX_QUIET = 32  # responses; an upper bound on how stale the view may get
-_PROBE_WAIT = 0.25  # seconds; the first answer wakes waiters sooner
+# Seconds to wait for an answer (the probe's, or one that frees room in a window). An answer
+# wakes this process's waiters at once; those of other processes on a shared backend hear of
+# it only by asking again, so they ask this often.
+_PROBE_WAIT = 0.05
+_BOUNDARY_TEST = 1.0  # seconds a guessed boundary is tested one request at a time, at most
 _UNPACED_FALLBACK = 10.0  # req/s assumed when an unpaced client meets a header-less 429
 
 
@@ -69,6 +85,23 @@ class _Window:
     limit: int | None
     remaining: int | None
     reset_at: float | None  # monotonic
+    #: For a window whose reset is estimated from the clock: when its periods start (wall
+    #: seconds modulo the window); ``None`` for windows whose reset the server sends.
+    phase: float | None = None
+    #: Whether an answer has confirmed (or taught) the phase.
+    confirmed: bool = False
+    #: ``remaining`` as last taken from an answer (the rollover does not change it).
+    seen: int | None = None
+    #: A rollover expected from the phase, not yet confirmed by an answer; then the grants
+    #: count at that rollover, the requests in flight across it, and how many of their answers
+    #: (counted in the old window) have been set aside.
+    rolled: bool = False
+    grants0: int = 0
+    carry: int = 0
+    late: int = 0
+    #: Whether an answer carried this window since its last rollover (without any, its next
+    #: boundary is not tested: answers without headers must not keep it one at a time).
+    answered: bool = True
 
 
 class BucketState:
@@ -88,6 +121,19 @@ class BucketState:
         self._cut_rate: float | None = None  # AIMD: the rate after the last header-less 429
         self._cut_at = 0.0
         self._rate: float | None = config.initial_rate  # what try_acquire paces at
+        self._grants = 0  # requests let through, ever (to tell a fresh window's counts)
+        # The fewest requests any window had left at the last reading, less those then in
+        # flight, and the grants count then: what was granted since (answered and read or
+        # not) comes off it. In-flight counts alone miss answers that went unread.
+        self._room = math.inf
+        self._room_grants = 0
+        # The grants count when a window rolled over at a boundary its phase only guessed: one
+        # request then tests the boundary, the rest wait for an answer.
+        self._boundary: int | None = None
+        self._boundary_until = 0.0  # (answers without headers must not make it last forever)
+        # The most requests in flight at once since a window's boundary last moved: answers
+        # arriving out of order differ by at most that many, so a bigger jump is a new window.
+        self._peak = 0
         # Until the first answer, one request at a time: its headers set the pace for the rest,
         # instead of a first burst finding out the limit by being refused.
         self.probing = True
@@ -122,11 +168,24 @@ class BucketState:
             self._recompute(now, others=max(self.in_flight, 0))
             if now < self.gate_until:
                 return self.gate_until - now
+        if self.in_flight > 0 and (
+            self._room - (self._grants - self._room_grants) - self.config.reserve < 1
+            or (
+                self._boundary is not None
+                and self._grants > self._boundary
+                and now < self._boundary_until
+            )
+        ):
+            # Never more in flight than the windows have left; at a guessed boundary, one
+            # request at a time. An answer wakes the waiter sooner.
+            return min(_PROBE_WAIT, max(self._valid_until - now, _EPSILON))
         rate = self.rate(now)
         if rate is not self._rate:
             self._set_rate(rate, now)
         if rate is None:
             self.in_flight += 1
+            self._grants += 1
+            self._peak = max(self._peak, self.in_flight)
             return 0.0
         interval = 1.0 / rate
         tat = self._tat if self._tat > now else now
@@ -136,6 +195,8 @@ class BucketState:
         self._tat = tat + interval
         self._last_grant = now
         self.in_flight += 1
+        self._grants += 1
+        self._peak = max(self._peak, self.in_flight)
         return 0.0
 
     def release(self) -> None:
@@ -187,26 +248,122 @@ class BucketState:
                 retry_after = max_wait
             self.close_gate(now + retry_after, now)
         for obs in snapshot.observations:
-            self._remember(obs, now, wall)
+            self._remember(obs, now, wall, others)
         if status == 429 and not snapshot.observations:
             self._cut(now)
         if snapshot.observations or now >= self._valid_until:
             self._recompute(now, others)
 
-    def _remember(self, obs: Observation, now: float, wall: float) -> None:
-        reset_after = obs.reset_after
-        if reset_after is None and obs.source == SOURCE_X_WINDOW and obs.window:
-            # Kong counts fixed windows aligned to the epoch and sends no reset.
-            reset_after = obs.window - (wall % obs.window)
+    def _remember(self, obs: Observation, now: float, wall: float, others: int) -> None:
         key = (obs.source, obs.policy, obs.window)
-        reset_at = now + reset_after if reset_after is not None else None
         known = self._windows.get(key)
+        if obs.reset_after is None and obs.source == SOURCE_X_WINDOW and obs.window:
+            self._remember_clocked(key, known, obs, now, wall, others, obs.window)
+            return
+        reset_at = now + obs.reset_after if obs.reset_after is not None else None
         if known is None:
             self._windows[key] = _Window(
                 obs.source, obs.policy, obs.window, obs.limit, obs.remaining, reset_at
             )
         else:
             known.limit, known.remaining, known.reset_at = obs.limit, obs.remaining, reset_at
+
+    def _remember_clocked(
+        self,
+        key: tuple[str, str | None, float | None],
+        known: _Window | None,
+        obs: Observation,
+        now: float,
+        wall: float,
+        others: int,
+        period: float,
+    ) -> None:
+        """A window with no reset (Kong's): its reset comes from its learned phase."""
+        if known is None or known.phase is None:
+            self._windows[key] = _Window(
+                obs.source,
+                obs.policy,
+                obs.window,
+                obs.limit,
+                obs.remaining,
+                now + period - (wall % period),  # first guess: aligned to the clock
+                phase=0.0,
+                seen=obs.remaining,
+            )
+            return
+        self._roll(known, now)
+        known.answered = True
+        fresh = known.rolled
+        if not self._phase_checked(known, obs, now, wall, others, period):
+            return
+        remaining = obs.remaining
+        if not fresh and remaining is not None and known.seen is not None:
+            remaining = min(remaining, known.seen)  # a late answer never raises the count
+        known.limit, known.remaining, known.seen = obs.limit, remaining, remaining
+        known.reset_at = now + period - ((wall - known.phase) % period)
+
+    def _phase_checked(
+        self, w: _Window, obs: Observation, now: float, wall: float, others: int, period: float
+    ) -> bool:
+        """Check the answer against the window's phase; ``False`` when it was used up here
+        (set aside as late, or taken to re-learn the phase)."""
+        if obs.remaining is None or w.seen is None or obs.limit != w.limit or obs.limit is None:
+            return True
+        margin = max(others, self._peak - 1)
+        if obs.remaining > w.seen + margin:
+            # More left than the window had: a window began at or before now. Taking the latest
+            # such instant never puts the boundary earlier than it is (a boundary guessed too
+            # early would let a burst into a window that has not reset); a jump seen before the
+            # boundary then expected moves it back towards the true one.
+            self._rephase(w, obs, now, wall, period, confirmed=True)
+            return False
+        if not w.rolled:
+            return True
+        if obs.remaining >= obs.limit - (self._grants - w.grants0) - w.carry:
+            w.rolled, w.confirmed = False, True  # counted in the new window: as expected
+            self._boundary = None
+            return True
+        if w.late < w.carry:
+            w.late += 1  # a request sent before the boundary, counted in the old window
+            return False
+        # Sent after the boundary we expected and still counted in the old window: the server's
+        # window has not reset. It ends later than now; the next jump says when.
+        self._rephase(w, obs, now, wall, period, confirmed=False)
+        return False
+
+    def _rephase(
+        self,
+        w: _Window,
+        obs: Observation,
+        now: float,
+        wall: float,
+        period: float,
+        *,
+        confirmed: bool,
+    ) -> None:
+        w.phase = wall % period
+        w.confirmed = confirmed
+        w.rolled = False
+        self._boundary = None
+        self._peak = self.in_flight
+        w.limit, w.remaining, w.seen = obs.limit, obs.remaining, obs.remaining
+        w.reset_at = now + period
+
+    def _roll(self, w: _Window, now: float) -> None:
+        """Roll a window over if its reset has passed: assume it full again until told
+        otherwise; a clock-estimated window whose phase is unconfirmed lets one request test
+        the boundary first."""
+        if w.reset_at is None or w.reset_at > now or w.limit is None or w.window is None:
+            return
+        periods = math.floor((now - w.reset_at) / w.window) + 1
+        w.reset_at += periods * w.window
+        w.remaining = w.limit
+        if w.phase is not None:
+            w.rolled, w.grants0, w.carry, w.late = True, self._grants, self.in_flight, 0
+            self._peak = self.in_flight
+            if not w.confirmed and w.answered:
+                self._boundary, self._boundary_until = self._grants, now + _BOUNDARY_TEST
+            w.answered = False
 
     def _cut(self, now: float) -> None:
         current = self.rate(now)
@@ -222,22 +379,21 @@ class BucketState:
         binding: _Window | None = None
         valid_until = math.inf
         cap = math.inf  # no burst may exceed what any window has left
+        room = math.inf
         expired: list[tuple[str, str | None, float | None]] = []
         for key, w in self._windows.items():
             if w.reset_at is not None and w.reset_at <= now:
                 if w.limit is None or w.window is None:
                     expired.append(key)
                     continue
-                # The window has rolled over: assume it is full again until told otherwise.
-                periods = math.floor((now - w.reset_at) / w.window) + 1
-                w.reset_at += periods * w.window
-                w.remaining = w.limit
+                self._roll(w, now)
             if w.remaining is None:
                 if w.limit is not None and w.window:
                     rate = w.limit / w.window
                     if rate < best_rate:
                         best_rate, binding = rate, w
                 continue
+            room = min(room, w.remaining)
             usable = w.remaining - others - reserve
             if w.reset_at is not None:
                 valid_until = min(valid_until, w.reset_at)
@@ -252,12 +408,17 @@ class BucketState:
                 best_rate, binding = 0.0, w
                 continue
             cap = min(cap, usable)
-            rate = usable / horizon
+            # u more requests, one interval apart after the last, need u + 1 intervals to
+            # all land before the reset: u intervals put the last on the boundary, where it
+            # is counted in the next window and this one's last request is never used.
+            rate = (usable + 1) / horizon
             if rate < best_rate:
                 best_rate, binding = rate, w
         for key in expired:
             del self._windows[key]
         self._valid_until = valid_until
+        self._room = room - others
+        self._room_grants = self._grants
         self._binding = binding
         if binding is None:
             self._server_rate = None
@@ -270,8 +431,10 @@ class BucketState:
             wanted = max(self.config.burst, self._server_rate * _BURST_TIME)
             self._server_burst = max(1, int(min(wanted, cap)))
         # Far from every limit, reading every response's headers changes nothing: allow a few
-        # to pass unread, never more than a quarter of what the tightest window has left.
-        if self.gate_until > now or self._server_rate is None or cap == math.inf:
+        # to pass unread, never more than a quarter of what the tightest window has left. Not
+        # across a boundary its window has not confirmed yet: those answers check the phase.
+        checking = any(w.rolled for w in self._windows.values())
+        if self.gate_until > now or self._server_rate is None or cap == math.inf or checking:
             self.quiet = 0
         else:
             self.quiet = min(_MAX_QUIET, int(cap // 4))

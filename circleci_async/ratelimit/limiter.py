@@ -180,12 +180,22 @@ class AdaptiveLimiter:
             return None  # a bare success teaches nothing, except the first answer (the probe)
         self._answered = True
         self._unread = None
-        self._changed.set()
         now, wall = self._clock(), self._wall()
         backend, key = self.backend, self.key
         if backend.observe_nowait(key, snapshot, status=status, now=now, wall=wall):
+            self._changed.set()
             return None
-        return backend.observe(key, snapshot, status=status, now=now, wall=wall)
+        return self._observe_shared(snapshot, status, now, wall)
+
+    async def _observe_shared(
+        self, snapshot: RateLimitSnapshot, status: int, now: float, wall: float
+    ) -> None:
+        # The head of the queue is woken once the backend has learned the answer: woken
+        # before, it would ask again, be told the old wait, and sleep it out in full.
+        try:
+            await self.backend.observe(self.key, snapshot, status=status, now=now, wall=wall)
+        finally:
+            self._changed.set()
 
     def may_skip(self) -> bool:
         """Whether this successful response's headers may go unread (see BucketState.may_skip)."""
@@ -199,6 +209,13 @@ class AdaptiveLimiter:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait for what a shared backend is still being told in the background (answers,
+        releases), so that a closing client leaves no lease of its own behind. Each such call
+        has the backend's own timeout."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:

@@ -13,8 +13,9 @@ Every decision is one Lua script (``_redis_lua``), atomic, on Redis' clock, port
   answer never raises ``remaining``. (``BucketState`` takes every answer as the newest.)
 * Retry-After and stored times are clamped to ``max_wait`` (a Redis failover's clock jump).
 * Headers are always read (``may_skip`` is ``False``): the quiet counter is not shared.
-* ``observe`` and ``release`` run as separate round trips in the background and may land in
-  either order; the ``reserve`` covers the one request that may be counted twice.
+* ``observe`` and ``release`` run as separate round trips in the background; a release waits
+  for the observes under way in its process, so Redis learns an answer before its request
+  stops counting as in flight.
 * The pacing knobs are the backend's ``config`` (the same in every process of one budget),
   not each client's ``rate_limit``.
 
@@ -209,6 +210,9 @@ class _Budget:
         self.view_at = 0.0
         self.workers = 1
         self.fallback: BucketState | None = None
+        #: Observes under way: a release waits for them, so that Redis learns an answer before
+        #: its request stops counting as in flight (the phase checks count on that order).
+        self.observing: set[asyncio.Future[None]] = set()
 
 
 def _shared(snapshot: RateLimitSnapshot, workers: int) -> RateLimitSnapshot:
@@ -367,6 +371,8 @@ class RedisBackend(SharedBackend):
             if budget.fallback is not None:
                 budget.fallback.release()
             return
+        if budget.observing:
+            await asyncio.wait(list(budget.observing))
         if self._down:
             return  # it expires
         now, epoch = time.monotonic(), self._epoch
@@ -383,6 +389,8 @@ class RedisBackend(SharedBackend):
         budget = self._budget(key)
         if not self._down:
             epoch = self._epoch
+            observed = asyncio.get_running_loop().create_future()
+            budget.observing.add(observed)
             try:
                 reply = await self._ask(self.scripts.observe(key, snapshot, status))
             except Exception as exc:
@@ -390,6 +398,9 @@ class RedisBackend(SharedBackend):
             else:
                 self._learned(budget, reply, now, epoch)
                 return
+            finally:
+                budget.observing.discard(observed)
+                observed.set_result(None)
         if budget.fallback is not None:
             budget.fallback.observe(
                 _shared(snapshot, budget.workers), status=status, now=now, wall=wall
