@@ -469,6 +469,32 @@ async def test_a_unix_socket_url_works(redis_server: RedisServer) -> None:
         assert not backend.down
 
 
+async def test_an_answer_drops_its_lease_as_it_is_learned(
+    redis_server: RedisServer, client: Any
+) -> None:
+    """The observe of an answer drops its request's lease in the same script: no other
+    process counts that request in flight once its answer is known, and the release after it
+    sends nothing. A release without an observe (an answer without headers) still drops one."""
+    async with _backend(redis_server.url) as backend:
+        backend_key = "k"
+        leases = backend.scripts.keys(backend_key)[2]
+        assert await backend.try_acquire(backend_key, 0.0) == 0.0
+        assert await client.zcard(leases) == 1
+        snap = RateLimitSnapshot((Observation("ietf-fields", None, 60.0, 40, 30, 50.0),))
+        await backend.observe(backend_key, snap, status=200, now=0.0, wall=0.0)
+        assert await client.zcard(leases) == 0
+        await backend.release(backend_key)  # nothing left to drop
+        assert await backend.try_acquire(backend_key, 0.0) == 0.0
+        assert await backend.try_acquire(backend_key, 0.0) == 0.0
+        assert await client.zcard(leases) == 2
+        await backend.release(backend_key)  # its answer taught nothing: no observe
+        assert await client.zcard(leases) == 1
+        await backend.observe(backend_key, snap, status=200, now=0.0, wall=0.0)
+        await backend.release(backend_key)
+        assert await client.zcard(leases) == 0
+        assert not backend.down
+
+
 async def test_the_fallback_holds_this_workers_share(redis_server: RedisServer) -> None:
     """Two workers seen on one budget: with Redis gone, each paces on half of what is left."""
     one, two = _backend(redis_server.url), _backend(redis_server.url)

@@ -346,6 +346,8 @@ if status == 429 and #obs == 0 then
   st.cut_rate = math.max(cfg.min_rate, cur / 2); st.cut_at = now
 end
 if #obs > 0 or now >= st.valid_until then recompute(others) end
+-- ARGV 7 (optional): the answered request's lease, dropped here: learned and released at once
+if ARGV[7] ~= nil and ARGV[7] ~= '' then redis.call('ZREM', KEYS[3], ARGV[7]) end
 save()
 return view()
 """

@@ -13,9 +13,9 @@ Every decision is one Lua script (``_redis_lua``), atomic, on Redis' clock, port
   answer never raises ``remaining``. (``BucketState`` takes every answer as the newest.)
 * Retry-After and stored times are clamped to ``max_wait`` (a Redis failover's clock jump).
 * Headers are always read (``may_skip`` is ``False``): the quiet counter is not shared.
-* ``observe`` and ``release`` run as separate round trips in the background; a release waits
-  for the observes under way in its process, so Redis learns an answer before its request
-  stops counting as in flight.
+* An answer's ``observe`` drops its request's lease in the same script (one round trip, and
+  Redis never counts as in flight a request whose answer it has learned); ``release`` goes
+  to Redis only for requests whose answers taught nothing (no headers) or failed.
 * The pacing knobs are the backend's ``config`` (the same in every process of one budget),
   not each client's ``rate_limit``.
 
@@ -185,9 +185,15 @@ class RedisScripts:
         return _reply(raw)
 
     async def observe(
-        self, key: str, snapshot: RateLimitSnapshot, status: int, now: float | None = None
+        self,
+        key: str,
+        snapshot: RateLimitSnapshot,
+        status: int,
+        now: float | None = None,
+        lease: str = "",
     ) -> Reply:
-        raw = await self._run(_redis_lua.OBSERVE, key, now, _snapshot_json(snapshot, status))
+        """Learn from an answer; with ``lease``, drop that lease in the same script."""
+        raw = await self._run(_redis_lua.OBSERVE, key, now, _snapshot_json(snapshot, status), lease)
         return _reply(raw)
 
     async def release(self, key: str, lease: str, now: float | None = None) -> Reply:
@@ -210,9 +216,9 @@ class _Budget:
         self.view_at = 0.0
         self.workers = 1
         self.fallback: BucketState | None = None
-        #: Observes under way: a release waits for them, so that Redis learns an answer before
-        #: its request stops counting as in flight (the phase checks count on that order).
-        self.observing: set[asyncio.Future[None]] = set()
+        #: Leases already dropped by the observe of their answer: the release that follows
+        #: each has nothing left to do.
+        self.released = 0
 
 
 def _shared(snapshot: RateLimitSnapshot, workers: int) -> RateLimitSnapshot:
@@ -364,6 +370,9 @@ class RedisBackend(SharedBackend):
 
     async def release(self, key: str) -> None:
         budget = self._budget(key)
+        if budget.released:
+            budget.released -= 1
+            return
         if not budget.leases:
             return
         lease = budget.leases.popleft()
@@ -371,8 +380,6 @@ class RedisBackend(SharedBackend):
             if budget.fallback is not None:
                 budget.fallback.release()
             return
-        if budget.observing:
-            await asyncio.wait(list(budget.observing))
         if self._down:
             return  # it expires
         now, epoch = time.monotonic(), self._epoch
@@ -389,18 +396,20 @@ class RedisBackend(SharedBackend):
         budget = self._budget(key)
         if not self._down:
             epoch = self._epoch
-            observed = asyncio.get_running_loop().create_future()
-            budget.observing.add(observed)
+            # The answered request's lease goes in the same script (leases are interchangeable
+            # within a process): Redis never counts it in flight after learning its answer,
+            # and a release racing the observe cannot land first. Its release is then a no-op.
+            lease = ""
+            if budget.leases and budget.leases[0] is not None:
+                lease = budget.leases.popleft() or ""
+                budget.released += 1
             try:
-                reply = await self._ask(self.scripts.observe(key, snapshot, status))
+                reply = await self._ask(self.scripts.observe(key, snapshot, status, lease=lease))
             except Exception as exc:
                 await self._failed(exc, now, epoch)
             else:
                 self._learned(budget, reply, now, epoch)
                 return
-            finally:
-                budget.observing.discard(observed)
-                observed.set_result(None)
         if budget.fallback is not None:
             budget.fallback.observe(
                 _shared(snapshot, budget.workers), status=status, now=now, wall=wall
