@@ -29,8 +29,9 @@ later) whose rate is re-derived from every response:
   boundary lets one request through to see whether the window did reset, instead of a burst
   sized for a fresh window. Answers of requests sent before a boundary that land after it are
   counted in the old window; they are recognised and set aside.
-* Never more requests are in flight than the tightest window had left at its last reading
-  (less the reserve): the pace alone, between two answers, could spend a window twice.
+* Never more requests are sent between two readings than the tightest window had left at the
+  first (less those then in flight and the reserve): the pace alone, between two answers, could
+  spend a window twice, and answers left unread still spent their share.
 """
 
 from __future__ import annotations
