@@ -85,6 +85,28 @@ async def test_runs_lists_yours_by_phase_and_outcome_and_prints_a_table(api: Fak
     assert "4 runs" in table.out and str(pipelines[3]["id"]) in table.out
 
 
+async def test_runs_from_and_to_bound_both_the_list_and_the_search(api: FakeCircleCI) -> None:
+    pipelines = seed_runs(api)
+    numbers = [p["number"] for p in pipelines]
+    window = ["--from", "2026-03-01T01:00:00Z", "--to", "2026-03-01T02:00:00Z", "--json"]
+    mine, searched, later = await asyncio.gather(
+        cli(*api_args(api), "runs", *window),
+        cli(*api_args(api), "runs", "--project", SLUG, *window),
+        cli(*api_args(api), "runs", "--from", "2026-03-01T02:30:00+00:00", "--json"),
+    )
+    for run in (mine, searched, later):
+        assert run.code == 0, run
+    # inclusive at both ends: the runs created exactly at 01:00 and 02:00, newest first
+    assert [r["number"] for r in mine.json()["runs"]] == [numbers[2], numbers[1]]
+    assert [r["number"] for r in searched.json()["runs"]] == [numbers[2], numbers[1]]
+    assert [r["number"] for r in later.json()["runs"]] == [numbers[3]]
+    listed = [r for r in api.requests if r.path == "/api/v3/runs"]
+    assert {r.query.get("filter[to]") for r in listed} == {"2026-03-01T02:00:00Z", None}
+    scopes = [r.json()["scope"] for r in api.requests if r.path == "/api/v3/runs/search"]
+    assert [(s["from"], s["to"]) for s in scopes] == [("2026-03-01T01:00:00Z",
+                                                       "2026-03-01T02:00:00Z")]  # fmt: skip
+
+
 async def test_runs_errors_are_one_line(api: FakeCircleCI) -> None:
     missing, usage, too_many = await asyncio.gather(
         cli(*api_args(api), "runs", "--project", "gh/acme/nothing"),

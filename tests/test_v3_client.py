@@ -4,6 +4,7 @@ and a run seen through v3 being the pipeline seen through v2."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 import warnings
 
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 
 from circleci_async import CircleCI, ConfigurationError, NotFound, RetryConfig
-from circleci_async.errors import BadRequest, Gone, ServerError, Unauthorized
+from circleci_async.errors import BadRequest, CircleCIError, Gone, ServerError, Unauthorized
 from circleci_async.testing import FakeCircleCI, Fault
 from circleci_async.testing.pytest_plugin import client_for
 from circleci_async.v3.models import Outcome, Phase
@@ -215,6 +216,116 @@ async def test_search_sends_its_cursor_and_limit_in_the_body(
     assert bodies[0]["scope"] == {"project_ids": [str(project.id)]}
     assert bodies[0]["filter"] == 'pipeline.git.branch == "main"'
     assert all(not r.query for r in searches)
+
+
+# -- time windows (filter[from]/filter[to], scope.from/scope.to) -----------------------------
+
+WINDOW_START = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+
+
+async def _thirty_runs(fake: FakeCircleCI, client: CircleCI) -> list[tuple[str, dt.datetime]]:
+    """Thirty runs a minute apart from WINDOW_START, as (id, created_at), oldest first."""
+    fake.seed_pipelines(SLUG, 30, start=WINDOW_START, interval=60.0)
+    runs = []
+    async for run in client.v3.runs.list(limit=20):
+        assert run.attributes.created_at is not None
+        runs.append((str(run.id), run.attributes.created_at))
+    fake.clear_requests()
+    runs.sort(key=lambda item: item[1])
+    assert [t for _, t in runs] == [WINDOW_START + dt.timedelta(minutes=i) for i in range(30)]
+    return runs
+
+
+async def test_a_bounded_listing_is_exactly_the_window_on_every_page(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    runs = await _thirty_runs(fake, client)
+    since, until = runs[5][1], runs[24][1]  # both bounds are run times: inclusive keeps them
+    found = [str(r.id) async for r in client.v3.runs.list(since=since, until=until, limit=6)]
+    assert found == [run_id for run_id, _ in runs[5:25]][::-1]  # 20 runs, newest first
+    pages = _v3_requests(fake)
+    assert len(pages) == 4  # 6 + 6 + 6 + 2
+    assert "page[cursor]" not in pages[0].query
+    assert all("page[cursor]" in p.query for p in pages[1:])
+    assert {(p.query["filter[from]"], p.query["filter[to]"]) for p in pages} == {
+        ("2026-03-01T00:05:00Z", "2026-03-01T00:24:00Z")
+    }
+
+
+async def test_either_bound_alone_an_offset_and_an_empty_window(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    runs = await _thirty_runs(fake, client)
+    ids = [run_id for run_id, _ in runs]
+    since_only = [str(r.id) async for r in client.v3.runs.list(since=runs[25][1])]
+    assert since_only == ids[25:][::-1]
+    until_only = [str(r.id) async for r in client.v3.runs.list(until=runs[2][1], limit=2)]
+    assert until_only == ids[:3][::-1]
+    plus_two = dt.timezone(dt.timedelta(hours=2))  # the same instants, written at +02:00
+    shifted = client.v3.runs.list(
+        since=runs[10][1].astimezone(plus_two), until=runs[11][1].astimezone(plus_two)
+    )
+    assert [str(r.id) async for r in shifted] == [ids[11], ids[10]]
+    assert _v3_requests(fake)[-1].query["filter[from]"] == "2026-03-01T02:10:00+02:00"
+    between = dt.timedelta(seconds=30)  # bounds between runs: nothing on the bound to keep
+    narrow = client.v3.runs.list(since=runs[3][1] + between, until=runs[4][1] + between)
+    assert [str(r.id) async for r in narrow] == [ids[4]]
+    backwards = client.v3.runs.list(since=runs[20][1], until=runs[10][1])
+    assert await backwards.collect() == []
+
+
+async def test_a_bounded_search_keeps_its_scope_on_every_page(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    runs = await _thirty_runs(fake, client)
+    project = await client.v3.projects.lookup(SLUG)
+    assert project is not None
+    fake.clear_requests()
+    found = client.v3.runs.search([project.id], since=runs[3][1], until=runs[12][1], limit=4)
+    assert [str(r.id) async for r in found] == [run_id for run_id, _ in runs[3:13]][::-1]
+    scopes = [r.json()["scope"] for r in _v3_requests(fake) if r.path == "/api/v3/runs/search"]
+    assert len(scopes) == 3  # 4 + 4 + 2
+    assert all(s == {"project_ids": [str(project.id)], "from": "2026-03-01T00:03:00Z",
+                     "to": "2026-03-01T00:12:00Z"} for s in scopes)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("from", "2026-03-01"),  # a date alone
+        ("from", "2026-03-01T00:00:00"),  # no offset
+        ("to", "yesterday"),
+        ("to", "2026-02-30T00:00:00Z"),  # no such day
+        ("to", ""),
+    ],
+)
+async def test_a_malformed_bound_is_a_bad_request_naming_the_filter(
+    fake: FakeCircleCI, client: CircleCI, name: str, value: str
+) -> None:
+    params = {"filter[user_id]": "me", f"filter[{name}]": value}
+    with pytest.raises(BadRequest) as caught:
+        await client.v3.request("GET", "runs", params=params)
+    assert isinstance(caught.value, CircleCIError) and caught.value.status == 400
+    error = caught.value.error
+    assert error is not None and error.type == "validation_error"
+    assert error.title == "Invalid filter" and error.pointer == f"filter[{name}]"
+    assert f"filter[{name}] must be an RFC 3339 date-time" in str(caught.value)
+    assert repr(value) in str(caught.value)
+
+
+async def test_a_malformed_search_bound_points_into_the_scope(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    project_id = str(uuid.uuid4())
+    for scope, pointer in [({"from": "2026-03-01 00:00:00Z"}, "/scope/from"),
+                           ({"to": 1772323200}, "/scope/to")]:  # fmt: skip
+        body = {"scope": {"project_ids": [project_id], **scope}, "page": {"limit": 5}}
+        with pytest.raises(BadRequest) as caught:
+            await client.v3.request("POST", "runs/search", json=body)
+        error = caught.value.error
+        assert error is not None and error.type == "validation_error"
+        assert error.pointer == pointer
+        assert "must be an RFC 3339 date-time" in str(caught.value)
 
 
 # -- errors, removal, deprecation -----------------------------------------------------------

@@ -6,8 +6,9 @@ says so): ``Authorization: Bearer`` only (``Circle-Token`` is refused unless
 :attr:`V3Api.accept_circle_token`), 401 and every other error as the v3 error object, the
 required scope filters (400 ``validation_error``), ``page[limit]`` within each operation's
 maximum (400, not clamped), opaque cursors and ``page.next: null`` on the last page, search
-cursors in the body. On demand: an operation removed (410) or deprecated (``Deprecation``,
-``Sunset``, ``Link`` headers).
+cursors in the body, the runs lists' time windows (``filter[from]``/``filter[to]``,
+``scope.from``/``scope.to``: RFC 3339, a malformed one is a 400). On demand: an operation
+removed (410) or deprecated (``Deprecation``, ``Sunset``, ``Link`` headers).
 
 The families beyond users, orgs, projects, runs, workflows and jobs live in their own modules
 (``_v3_pipelines.py``: pipelines, triggers, config compile; ``_v3_contexts.py``; ``_v3_admin.py``:
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
+import datetime as dt
 import itertools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -399,26 +403,47 @@ class V3Api:
         return run_entity(pipeline, self.state.workflows_of(pipeline))
 
     def _runs(self, r: web.Request, _m: dict[str, str], _b: bytes) -> tuple[int, Any]:
+        """``GET /runs``: the user's runs, newest first, narrowed by phase, outcome and the
+        time window ``filter[from]``/``filter[to]`` (RFC 3339, notes §2.2).
+
+        Assumptions where the notes are silent: the window applies to ``created_at`` (the
+        field runs are ordered by, and what the official CLI's comment says it bounds), both
+        bounds are inclusive, compared with ``created_at`` as this server writes it
+        (milliseconds), so a bound copied from a listed run keeps that run; either bound may
+        come alone, and ``from`` after ``to`` is an empty window, not an error. A bound that is
+        not an RFC 3339 date-time with its offset is a 400 ``validation_error`` pointing at
+        the parameter. The client sends the filters again with every cursor, and each page is
+        cut from the list they select."""
         user_id = _required(r, "user_id")
         user = self.state.user.id if user_id == "me" else user_id
         phase, outcome = r.query.get("filter[phase]"), r.query.get("filter[current_outcome]")
+        start = _query_moment(r, "from")
+        end = _query_moment(r, "to")
 
         def select() -> list[Any]:
             runs = [p for p in self._all_runs() if p.actor.id == user]
+            if start is not None or end is not None:
+                runs = [p for p in runs if _within(p.created_at, start, end)]
             if phase is not None or outcome is not None:
                 runs = [p for p in runs if _matches(self._render_run(p), phase, outcome)]
             return runs
 
-        runs = self._cached(("runs", user, phase, outcome), select)
+        runs = self._cached(("runs", user, phase, outcome, start, end), select)
         return self._query_page(r, "/runs", runs, self._render_run)
 
     def _search_runs(self, _r: web.Request, _m: dict[str, str], b: bytes) -> tuple[int, Any]:
+        """``POST /runs/search``: these projects' runs, newest first, within ``scope.from`` /
+        ``scope.to`` (RFC 3339 strings, either optional), under the filter expression. The
+        window is read as :meth:`_runs` reads ``filter[from]``/``filter[to]`` (the same
+        assumptions); a malformed bound is a 400 pointing at ``/scope/from`` or ``/scope/to``."""
         body = _json_object(b)
         scope = body.get("scope")
         ids = scope.get("project_ids") if isinstance(scope, dict) else None
-        if not isinstance(ids, list) or not ids:
+        if not isinstance(scope, dict) or not isinstance(ids, list) or not ids:
             raise V3Error(400, "Invalid request", "scope.project_ids is required",
                           "/scope/project_ids")  # fmt: skip
+        start = _scope_moment(scope, "from")
+        end = _scope_moment(scope, "to")
         page = body.get("page") or {}
         if not isinstance(page, dict):
             raise V3Error(400, "Invalid request", "page must be an object", "/page")
@@ -427,11 +452,14 @@ class V3Api:
 
         def select() -> list[Any]:
             runs = [p for p in self._all_runs() if p.project.id in wanted]
+            if start is not None or end is not None:
+                runs = [p for p in runs if _within(p.created_at, start, end)]
             if expression:
                 runs = [p for p in runs if _search_match(p, self._render_run(p), str(expression))]
             return runs
 
-        runs = self._cached(("search", wanted, str(expression or "")), select)
+        key = ("search", wanted, str(expression or ""), start, end)
+        runs = self._cached(key, select)
         return self._page("/runs/search", runs, page.get("cursor"), page.get("limit"),
                           self._render_run)  # fmt: skip
 
@@ -572,6 +600,77 @@ def _decode_cursor(cursor: Any) -> tuple[int, int]:
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise V3Error(400, "Invalid cursor", "page[cursor] is not one this server issued",
                       "page[cursor]") from None  # fmt: skip
+
+
+#: An RFC 3339 ``date-time`` (section 5.6): full-date, ``T``, full-time with its offset.
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?"
+    r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_EXAMPLE = "2026-03-01T12:00:00Z"
+
+
+def _rfc3339_moment(text: str) -> Fraction | None:
+    """Seconds since the epoch, exact (any number of fraction digits), of an RFC 3339
+    date-time, or None when ``text`` is not one: no offset, a date alone, a space for ``T``
+    or an impossible field (month 13, 25 o'clock, offset +24:00) all fail. A leap second
+    (``:60``) counts as the next second's start; years are 0001..9999."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    fraction, sign, off_hours, off_minutes = match.groups()[6:]
+    try:
+        dt.datetime(year, month, day, hour, minute, min(second, 59))
+    except ValueError:
+        return None
+    if second > 60:
+        return None
+    offset = 0
+    if sign is not None:
+        hours, minutes = int(off_hours), int(off_minutes)
+        if hours > 23 or minutes > 59:
+            return None
+        offset = (hours * 3600 + minutes * 60) * (1 if sign == "+" else -1)
+    seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)) - offset
+    if fraction:
+        return seconds + Fraction(int(fraction), 10 ** len(fraction))
+    return Fraction(seconds)
+
+
+def _within(created_at: float, start: Fraction | None, end: Fraction | None) -> bool:
+    """``created_at`` (epoch seconds), as the fake writes it (milliseconds), in the inclusive
+    window ``[start, end]``; a missing bound leaves that side open."""
+    moment = Fraction(round(created_at * 1000), 1000)
+    return (start is None or start <= moment) and (end is None or moment <= end)
+
+
+def _malformed(what: str, value: object) -> str:
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    return f"{what} must be an RFC 3339 date-time with an offset, such as {_EXAMPLE}; got {shown}"
+
+
+def _query_moment(r: web.Request, name: str) -> Fraction | None:
+    """``filter[name]`` as a time bound: None when absent, a 400 when malformed."""
+    key = f"filter[{name}]"
+    value = r.query.get(key)
+    if value is None:
+        return None
+    moment = _rfc3339_moment(value)
+    if moment is None:
+        raise V3Error(400, "Invalid filter", _malformed(key, value), key)
+    return moment
+
+
+def _scope_moment(scope: Mapping[str, Any], name: str) -> Fraction | None:
+    """``scope.name`` of a search body as a time bound: None when absent or null."""
+    value = scope.get(name)
+    if value is None:
+        return None
+    moment = _rfc3339_moment(value) if isinstance(value, str) else None
+    if moment is None:
+        raise V3Error(400, "Invalid request", _malformed(f"scope.{name}", value), f"/scope/{name}")
+    return moment
 
 
 def _matches(run: dict[str, Any], phase: str | None, outcome: str | None) -> bool:
