@@ -317,8 +317,11 @@ async def test_a_malformed_search_bound_points_into_the_scope(
     fake: FakeCircleCI, client: CircleCI
 ) -> None:
     project_id = str(uuid.uuid4())
-    for scope, pointer in [({"from": "2026-03-01 00:00:00Z"}, "/scope/from"),
-                           ({"to": 1772323200}, "/scope/to")]:  # fmt: skip
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"from": "2026-03-01 00:00:00Z"}, "/scope/from"),  # a space for the T
+        ({"to": 1772323200}, "/scope/to"),  # epoch seconds, not a string
+    ]
+    for scope, pointer in cases:
         body = {"scope": {"project_ids": [project_id], **scope}, "page": {"limit": 5}}
         with pytest.raises(BadRequest) as caught:
             await client.v3.request("POST", "runs/search", json=body)
