@@ -13,7 +13,7 @@ import pytest
 
 from circleci_async import CircleCI, ConfigurationError, NotFound, RetryConfig
 from circleci_async.errors import BadRequest, CircleCIError, Gone, ServerError, Unauthorized
-from circleci_async.testing import FakeCircleCI, Fault
+from circleci_async.testing import FakeCircleCI, Fault, RecordedRequest
 from circleci_async.testing.pytest_plugin import client_for
 from circleci_async.v3.models import Outcome, Phase
 from circleci_async.v3.resources.runs import search_filter
@@ -23,7 +23,7 @@ from .conftest import TOKEN
 SLUG = "gh/acme/widgets"
 
 
-def _v3_requests(fake: FakeCircleCI) -> list[object]:
+def _v3_requests(fake: FakeCircleCI) -> list[RecordedRequest]:
     return [r for r in fake.requests if r.path.startswith("/api/v3/") and "/runner" not in r.path]
 
 
