@@ -14,11 +14,17 @@ Metrics: ``http.client.request.duration`` (s, the conventions' buckets), and
 advertised), ``circleci.retries``, ``circleci.rate_limited`` (429 answers),
 ``circleci.download.bytes``.
 
-With ``opentelemetry-instrumentation-aiohttp-client`` active, aiohttp already makes a CLIENT
-span per request: by default (``hop_spans=None``) the observer then makes none of its own, so
-no request is traced twice (the call spans and metrics stay). Note that instrumentation records
-``url.full`` with presigned signatures unless configured otherwise; ``hop_spans=True`` keeps
-ours and you disable the generic one for this client's session.
+With ``opentelemetry-instrumentation-aiohttp-client`` active (checked at the observer's first
+request), aiohttp already makes a CLIENT span per request: by default (``hop_spans=None``) the
+observer then makes none of its own, so no request is traced twice (the call spans and metrics
+stay; with the stable conventions opted in, the instrumentation also records
+``http.client.request.duration``, under its own scope). Its hop spans are not children of the
+call span (that is never made current) but of the caller's current span. It records the URL
+(``http.url``, or ``url.full`` with ``OTEL_SEMCONV_STABILITY_OPT_IN=http``) with a presigned
+``X-Amz-Signature`` in clear unless given a ``url_filter`` (recent releases redact only
+``AWSAccessKeyId``, ``Signature``, ``sig`` and ``X-Goog-Signature``; older ones no query).
+``hop_spans=True`` keeps ours: then pass a ``session=`` of your own and call
+``AioHttpClientInstrumentor.uninstrument_session`` on it, or each hop is traced twice.
 """
 
 from __future__ import annotations
