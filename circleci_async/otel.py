@@ -18,8 +18,9 @@ With ``opentelemetry-instrumentation-aiohttp-client`` active (checked at the obs
 request), aiohttp already makes a CLIENT span per request: by default (``hop_spans=None``) the
 observer then makes none of its own, so no request is traced twice (the call spans and metrics
 stay; with the stable conventions opted in, the instrumentation also records
-``http.client.request.duration``, under its own scope). Its hop spans are not children of the
-call span (that is never made current) but of the caller's current span. It records the URL
+``http.client.request.duration``, under its own scope). The call span is current while the
+call runs, so its hop spans (and any the application makes meanwhile) are the call span's
+children. It records the URL
 (``http.url``, or ``url.full`` with ``OTEL_SEMCONV_STABILITY_OPT_IN=http``) with a presigned
 ``X-Amz-Signature`` in clear unless given a ``url_filter`` (recent releases redact only
 ``AWSAccessKeyId``, ``Signature``, ``sig`` and ``X-Goog-Signature``; older ones no query).
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -78,6 +80,9 @@ class OpenTelemetryObserver:
         meter = metrics.get_meter("circleci_async", __version__, meter_provider=meter_provider)
         self._hop_spans = hop_spans
         self._calls: dict[int, trace.Span] = {}
+        # The call span is made current while the call runs (in the caller's context), so
+        # spans made inside it (the aiohttp instrumentation's, the app's own) are its children.
+        self._current: dict[int, Token[otel_context.Context]] = {}
         self._hops: dict[int, trace.Span] = {}
         self._remaining: int | None = None
         self._duration = meter.create_histogram(
@@ -129,12 +134,16 @@ class OpenTelemetryObserver:
             attributes={"http.request.method": event.method, "url.full": event.url},
         )
         self._calls[event.call] = span
+        self._current[event.call] = otel_context.attach(trace.set_span_in_context(span))
 
     def _finished(self, event: ev.CallFinished) -> None:
         span = self._calls.pop(event.call, None)
         self._hops.pop(event.call, None)
         if span is None:
             return
+        token = self._current.pop(event.call, None)
+        if token is not None:
+            otel_context.detach(token)
         if event.status is not None:
             span.set_attribute("http.response.status_code", event.status)
         if event.error_type is not None:
