@@ -13,6 +13,7 @@ import contextvars
 import itertools
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
@@ -21,6 +22,7 @@ import aiohttp
 import attrs
 from yarl import URL
 
+from ._deprecation import DeprecationNotices, notice
 from ._redact import redact_url
 from .events import (
     CallFinished,
@@ -367,14 +369,21 @@ class CallWatch:
 
 def deprecation(
     observers: Observers,
-    warned: set[str],
+    notices: DeprecationNotices,
     method: str,
     url: URL,
     headers: Mapping[str, str],
+    operation: str | None = None,
 ) -> None:
-    """A response said its endpoint is deprecated: an event each time, a WARNING once per
-    operation (or path)."""
-    operation = _OPERATION.get()
+    """An answer carried ``Deprecation`` or ``Sunset``: if it announces a deprecation (see
+    :func:`~circleci_async._deprecation.notice`), an event each time, and the first time per
+    operation (``operation``, else the namespace method's, else method and path) a WARNING
+    and a :class:`DeprecationWarning`."""
+    operation = operation or _OPERATION.get()
+    key = operation or f"{method} {url.path}"
+    text = notice(key, headers)
+    if text is None:
+        return
     event = Deprecation(
         operation,
         method,
@@ -383,18 +392,9 @@ def deprecation(
         headers.get("Sunset"),
         headers.get("Link"),
     )
-    key = operation or f"{method} {url.path}"
-    if key not in warned:
-        if len(warned) < 1024:
-            warned.add(key)
-        logger.warning(
-            "%s %s is deprecated by the server (Deprecation: %s, Sunset: %s)",
-            method,
-            event.url,
-            event.deprecation,
-            event.sunset,
-            extra=log_extra(event),
-        )
+    if notices.first(key):
+        logger.warning("%s", text, extra=log_extra(event))
+        warnings.warn(text, DeprecationWarning, stacklevel=2)
     if observers:
         observers.emit(event)
 

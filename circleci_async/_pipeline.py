@@ -23,6 +23,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from . import _json
+from ._deprecation import DeprecationNotices
 from ._observe import CallWatch, Observers, deprecation, rate_limit_changed
 from ._redact import redact_url
 from ._slots import Slots
@@ -169,7 +170,8 @@ class RequestPipeline:
         #: The client's observers (events); empty: nothing is built for them.
         self.observers = observers if observers is not None else Observers()
         self._view: RateLimitView | None = None  # the last binding window observers were told
-        self._deprecated: set[str] = set()  # operations (or paths) warned about
+        #: Operations whose answers announced a deprecation (each reported once).
+        self.deprecations = DeprecationNotices()
 
     def url_for(self, path: str) -> URL:
         """An absolute URL for a path relative to the base URL (slugs keep their ``/``)."""
@@ -218,16 +220,17 @@ class RequestPipeline:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
-        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
+        operation: str | None = None,
     ) -> Coroutine[Any, Any, Any]:
         """Await it for the decoded body. ``idempotent`` overrides the method's default for the
         retry decision (an operation documented as safe to repeat, or one that is not);
-        ``on_response`` sees the final answer's status and headers before it is decoded.
+        ``operation`` names the call in deprecation reports (else the namespace method's id,
+        else method and path).
         Watched (observers, or DEBUG logging) through a :class:`CallWatch`; otherwise the call
         itself, with nothing built for telemetry."""
         method = method.upper()
         url = self.url_for(path)
-        call = _Call(method, url, params, json, idempotent, on_response)
+        call = _Call(method, url, params, json, idempotent, operation)
         if self.observers or logger.isEnabledFor(logging.DEBUG):
             return self._watched(CallWatch(self.observers, method, url, params, self._clock), call)
         return self._request(call, None)
@@ -252,7 +255,7 @@ class RequestPipeline:
             attempt += 1
             try:
                 return await self._attempt(
-                    method, url, params, body, watch, attempt, call.on_response
+                    method, url, params, body, watch, attempt, call.operation
                 )
             except CircleCIError as exc:
                 if schedule is None:
@@ -305,7 +308,7 @@ class RequestPipeline:
         body: bytes | None,
         watch: CallWatch | None = None,
         attempt: int = 1,
-        on_response: Callable[[int, Mapping[str, str]], None] | None = None,
+        operation: str | None = None,
     ) -> Any:
         """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
         slots, limiter = self._slots, self.limiter
@@ -341,15 +344,20 @@ class RequestPipeline:
                         if self.observers:
                             self._observed(status, snapshot)
                     if "Deprecation" in response.headers or "Sunset" in response.headers:
-                        deprecation(self.observers, self._deprecated, method, url, response.headers)
+                        deprecation(
+                            self.observers,
+                            self.deprecations,
+                            method,
+                            url,
+                            response.headers,
+                            operation,
+                        )
                     target = (  # (the call only for a redirect: one frame less per answer)
                         self._redirect(method, status, response.headers, response.url, hops)
                         if status in _REDIRECTS
                         else None
                     )
                     if target is None:
-                        if on_response is not None:
-                            on_response(status, response.headers)
                         return _decode(method, response, snapshot, self.auth)
                     hops, url, params = hops + 1, target, None  # the Location has its query
                     if status == 303 or (status in (301, 302) and method == "POST"):
@@ -748,7 +756,7 @@ def _message(status: int, body: bytes) -> str:
 class _Call:
     """One logical API call's inputs, as the retry loop needs them (slotted: one per call)."""
 
-    __slots__ = ("idempotent", "json", "method", "on_response", "params", "url")
+    __slots__ = ("idempotent", "json", "method", "operation", "params", "url")
 
     def __init__(
         self,
@@ -757,11 +765,11 @@ class _Call:
         params: Mapping[str, Any] | None,
         json: Any,
         idempotent: bool | None,
-        on_response: Callable[[int, Mapping[str, str]], None] | None,
+        operation: str | None,
     ) -> None:
         self.method = method
         self.url = url
         self.params = params
         self.json = json
         self.idempotent = idempotent
-        self.on_response = on_response
+        self.operation = operation

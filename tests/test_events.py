@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings as warnings_module
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -212,7 +213,11 @@ async def test_deprecation_headers_are_an_event_each_time_and_a_warning_once(
     fake.inject(
         Fault("delay", times=2, path="/me$", headers={"Deprecation": "true", "Sunset": sunset})
     )
-    with caplog.at_level(logging.WARNING, logger="circleci_async"):
+    with (
+        caplog.at_level(logging.WARNING, logger="circleci_async"),
+        warnings_module.catch_warnings(record=True) as python_warnings,
+    ):
+        warnings_module.simplefilter("always")
         await cci.users.me()
         await cci.users.me()
     notices = recorder.of(ev.Deprecation)
@@ -222,6 +227,22 @@ async def test_deprecation_headers_are_an_event_each_time_and_a_warning_once(
     assert len(warnings) == 1
     assert getattr(warnings[0], "event") == "Deprecation"  # noqa: B009
     assert getattr(warnings[0], "sunset") == sunset  # noqa: B009
+    assert "2026-07-01" in warnings[0].getMessage()
+    # the same reader as v3's: one DeprecationWarning per operation and client
+    (python_warning,) = [w for w in python_warnings if w.category is DeprecationWarning]
+    assert "getCurrentUser is deprecated" in str(python_warning.message)
+    assert cci.core.pipeline.deprecations.reported == {"getCurrentUser"}
+
+
+async def test_deprecation_false_is_no_deprecation(
+    fake: FakeCircleCI, seen: tuple[Recorder, CircleCI], caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder, cci = seen
+    fake.inject(Fault("delay", times=1, path="/me$", headers={"Deprecation": "false"}))
+    with caplog.at_level(logging.WARNING, logger="circleci_async"):
+        await cci.users.me()
+    assert recorder.of(ev.Deprecation) == []
+    assert [r for r in caplog.records if r.levelno == logging.WARNING] == []
 
 
 async def test_connection_pool_waits_are_reported(fake: FakeCircleCI) -> None:

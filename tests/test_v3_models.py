@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from circleci_async._deprecation import notice
 from circleci_async.errors import DecodeError, ErrorObject, extract_message
-from circleci_async.v3._deprecation import notice
 from circleci_async.v3._envelope import entity, normalise
 from circleci_async.v3.models import Job, Outcome, Phase, Run
 

@@ -9,9 +9,9 @@
                 print(workflow.attributes.name, workflow.attributes.phase)
 
 Layout: :mod:`.client` (the :class:`V3` facade: URLs, cursor pages, per-operation retry and
-limits, deprecation notices), :mod:`._envelope` (``data``/``attributes``/``references``, in one
-place), :mod:`.models`, :mod:`._limits`, :mod:`._deprecation`, and :mod:`.resources` (one module
-per family). Credentials (Bearer) are decided in :mod:`circleci_async.auth`, the v3 error object
+limits), :mod:`._envelope` (``data``/``attributes``/``references``, in one place),
+:mod:`.models`, :mod:`._limits`, and :mod:`.resources` (one module per family). Deprecation
+headers are read by the request pipeline for every API (:mod:`circleci_async._deprecation`). Credentials (Bearer) are decided in :mod:`circleci_async.auth`, the v3 error object
 is read in :mod:`circleci_async.errors`, cursor paging is :mod:`circleci_async.pagination`'s
 ``V3_PAGES`` style.
 

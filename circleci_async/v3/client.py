@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._deprecation import DeprecationNotices
 from ..errors import ConfigurationError
 from ..models import structure
 from ..pagination import (
@@ -20,7 +21,6 @@ from ..pagination import (
     v3_query,
 )
 from ..resources._base import registered_operation
-from ._deprecation import DeprecationNotices
 from ._envelope import normalise
 from ._limits import check_limit
 
@@ -53,8 +53,6 @@ class V3:
         self.client = client
         self.base_url = client.v3_base_url
         self._base = str(client.v3_base_url).rstrip("/")
-        #: Which operations have announced a deprecation (reported once each).
-        self.deprecations = DeprecationNotices()
 
     def __repr__(self) -> str:
         return f"<V3 {self._base!r}>"
@@ -65,12 +63,16 @@ class V3:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def _hooks(
-        self, method: str, path: str, operation: str | None
-    ) -> tuple[bool | None, Callable[[int, Mapping[str, str]], None]]:
+    @property
+    def deprecations(self) -> DeprecationNotices:
+        """Which operations have announced a deprecation (reported once each, by the
+        client's pipeline, for v2 and v3 alike)."""
+        return self.client.core.pipeline.deprecations
+
+    def _hooks(self, method: str, path: str, operation: str | None) -> tuple[bool | None, str]:
+        """Whether the call may be retried, and its name in deprecation reports."""
         idempotent = registered_operation(operation).idempotent if operation else None
-        key = operation or f"{method.upper()} {path}"
-        return idempotent, functools.partial(self.deprecations.seen, key)
+        return idempotent, operation or f"{method.upper()} {path}"
 
     async def request(
         self,
@@ -84,14 +86,14 @@ class V3:
         """One v3 call through the client's pipeline; the decoded body, envelope and all.
         ``operation`` (a registered id) decides whether a POST may be retried and names the
         operation in a deprecation warning."""
-        idempotent, seen = self._hooks(method, path, operation)
+        idempotent, name = self._hooks(method, path, operation)
         return await self.client.core.pipeline.request(
             method,
             self.url(path),
             params=params,
             json=json,
             idempotent=idempotent,
-            on_response=seen,
+            operation=name,
         )
 
     def paginate(
@@ -113,7 +115,7 @@ class V3:
         base = dict(params or {})
         if V3_CURSOR_PARAM in base or V3_LIMIT_PARAM in base:
             raise ConfigurationError("pass cursor=... and limit=..., not page[...] params")
-        idempotent, seen = self._hooks("GET", path, operation)
+        idempotent, name = self._hooks("GET", path, operation)
         url = self.url(path)
 
         def fetch(token: str | None) -> Any:
@@ -122,7 +124,7 @@ class V3:
                 url,
                 params=v3_query(base, token, limit) or None,
                 idempotent=idempotent,
-                on_response=seen,
+                operation=name,
             )
 
         return self._paginator(fetch, cursor, max_items, item_type, operation or path, read_ahead)
@@ -144,7 +146,7 @@ class V3:
         check_limit(operation, limit)
         if "page" in body:
             raise ConfigurationError("pass cursor=... and limit=..., not a 'page' body member")
-        idempotent, seen = self._hooks("POST", path, operation)
+        idempotent, name = self._hooks("POST", path, operation)
         url = self.url(path)
         fixed = dict(body)
 
@@ -154,7 +156,7 @@ class V3:
                 url,
                 json=v3_body(fixed, token, limit),
                 idempotent=idempotent,
-                on_response=seen,
+                operation=name,
             )
 
         return self._paginator(fetch, cursor, max_items, item_type, operation or path, read_ahead)

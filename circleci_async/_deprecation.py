@@ -1,14 +1,15 @@
-"""``Deprecation`` (RFC 9745) and ``Sunset`` (RFC 8594) on API v3 answers, surfaced as a
-:class:`DeprecationWarning` once per operation and client.
+"""``Deprecation`` (RFC 9745) and ``Sunset`` (RFC 8594) response headers, for every API.
 
-The decision (does this answer announce a deprecation, and what to say) is :func:`notice`,
-free of I/O; :class:`DeprecationNotices` remembers which operations were reported.
+The request pipeline is their one reader. Each deprecated answer is a ``Deprecation`` event;
+the first per operation and client is also a WARNING log line and a :class:`DeprecationWarning`
+(operations are keyed by id, such as ``getWorkflow`` or ``v3.getWorkflow``, else by method and
+path). The decision and its text are :func:`notice`, free of I/O; :class:`DeprecationNotices`
+remembers which operations were reported.
 """
 
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
@@ -25,7 +26,7 @@ def notice(operation: str, headers: Mapping[str, str]) -> str | None:
         deprecation = None
     if deprecation is None and not sunset:
         return None
-    text = f"CircleCI API v3 operation {operation} is deprecated"
+    text = f"CircleCI API operation {operation} is deprecated"
     if sunset:
         when = _http_date(sunset)
         text += f" and will be removed after {when}" if when else f" (Sunset: {sunset[:60]})"
@@ -44,23 +45,22 @@ def _http_date(value: str) -> str | None:
 
 
 class DeprecationNotices:
-    """Warn once per operation (per client), from the pipeline's ``on_response`` hook."""
+    """Which operations have announced a deprecation, for reporting each once (per client)."""
+
+    _MAX = 1024  # operations remembered; beyond, a deprecation is reported again (bounded)
 
     def __init__(self) -> None:
         self._reported: set[str] = set()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # (one client may serve several threads' loops)
 
-    def seen(self, operation: str, status: int, headers: Mapping[str, str]) -> None:
-        if operation in self._reported or not 200 <= status < 300:
-            return
-        text = notice(operation, headers)
-        if text is None:
-            return
+    def first(self, operation: str) -> bool:
+        """Whether ``operation`` is reported now for the first time (and remember it)."""
         with self._lock:
             if operation in self._reported:
-                return
-            self._reported.add(operation)
-        warnings.warn(text, DeprecationWarning, stacklevel=2)
+                return False
+            if len(self._reported) < self._MAX:
+                self._reported.add(operation)
+            return True
 
     @property
     def reported(self) -> frozenset[str]:
