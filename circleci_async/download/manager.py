@@ -34,6 +34,7 @@ from .._core import ClientCore
 from .._observe import Observers
 from .._pipeline import HostSlots, Stream, parse_http_url
 from .._redact import redact_url
+from .._slots import Slots
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -113,7 +114,7 @@ class DownloadEngine:
         )
         self.strategy = WriteStrategy(self.options)
         self.rate_watches = _RateWatches(options) if options.min_rate else None
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = Slots(concurrency)  # the free case a counter, not two coroutine frames
         self.executor = ThreadPoolExecutor(
             max_workers=min(concurrency, 32), thread_name_prefix="circleci-download"
         )
@@ -214,7 +215,10 @@ class DownloadEngine:
                 str(artifact.path), DownloadResult(artifact, DownloadStatus.FAILED, error=error)
             )
         relative = entry.relative
-        async with self._slots:
+        slots = self._slots
+        if not slots.try_take():
+            await slots.take()
+        try:
             started = time.monotonic()
             directory, name = os.path.split(final)
             known = self._dirs.get(directory)
@@ -229,6 +233,8 @@ class DownloadEngine:
                 if state.exists:
                     self._made.add(directory)
                 result = await transfer.run(state.entries.get(name, _NOTHING))
+        finally:
+            slots.give()
         return self._finish(relative, result)
 
     def _finish(self, name: str, result: DownloadResult) -> DownloadResult:
