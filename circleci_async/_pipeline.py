@@ -393,11 +393,11 @@ class RequestPipeline:
         if self.observers or logger.isEnabledFor(logging.DEBUG):
             watch = CallWatch(self.observers, method, url, None, self._clock, "download")
             return self._watched_stream(
-                watch, self._stream(method, url, headers, timeouts, per_host, limit, expect, watch)
+                watch, _Hops(self, method, url, headers, timeouts, per_host, limit, expect, watch)
             )
         # Unwatched: the hops themselves, with no context-manager layer for telemetry (one
         # per file of a batch of small artifacts shows).
-        return self._stream(method, url, headers, timeouts, per_host, limit, expect, None)
+        return _Hops(self, method, url, headers, timeouts, per_host, limit, expect, None)
 
     @contextlib.asynccontextmanager
     async def _watched_stream(
@@ -414,89 +414,6 @@ class RequestPipeline:
         finally:
             if watch is not None:
                 watch.finish(failure)
-
-    @contextlib.asynccontextmanager
-    async def _stream(
-        self,
-        method: str,
-        url: URL,
-        headers: Mapping[str, str],
-        timeouts: Timeouts | None,
-        per_host: HostSlots | None,
-        limit: int,
-        expect: frozenset[int],
-        watch: CallWatch | None,
-    ) -> AsyncIterator[Stream]:
-        hops = 0
-        while True:
-            counted = self.auth.allows(url)
-            slots = per_host.for_url(url) if per_host is not None else self._slots
-            if not slots.try_take():
-                await slots.take()
-            try:
-                rate = self.limiter if counted else None
-                if rate is not None and not rate.try_acquire_nowait():
-                    waited = await (  # then added (see _attempt)
-                        rate.acquire() if watch is None else rate.acquire(on_wait=watch.waited)
-                    )
-                    self.stats.waited += waited
-                # Credentials only inside the Request (whose repr hides them), never in a local
-                # of this frame: an error raised here carries the frame to error trackers.
-                request = Request(
-                    method,
-                    url,
-                    {**headers, **self.auth.headers_for(url)} if counted else headers,
-                    timeouts=timeouts,
-                )
-                released = rate is None
-                try:
-                    self.stats.requests += 1
-                    if not counted:  # a storage host: counted apart, within requests
-                        self.stats.storage_requests += 1
-                    opened = self.transport.stream(request)
-                    if watch is not None:
-                        watch.sent(method, url, None, hops, 1)
-                        opened = _WatchedOpen(opened, watch, url)
-                    async with opened as response:
-                        status = response.status
-                        snapshot = self._learn(status, response.headers, counted=counted)
-                        if rate is not None:
-                            released = True
-                            rate.release_nowait()
-                        if status == 429:
-                            self.stats.rate_limited += 1
-                        if watch is not None:
-                            watch.received(url, status, response.content_length, snapshot)
-                            if counted and self.observers:
-                                self._observed(status, snapshot)
-                        target = self._redirect(
-                            method, status, response.headers, response.url, hops, limit
-                        )
-                        if target is None and (200 <= status < 300 or status in expect):
-                            yield Stream(response, hops)
-                            return
-                        if target is None:
-                            error_body = await response.read_at_most(
-                                _ERROR_BODY, timeout=_ERROR_BODY_TIMEOUT
-                            )
-                            raise _error(
-                                method,
-                                status,
-                                response.headers,
-                                self.auth.scrub(error_body or b""),
-                                url,
-                                snapshot,
-                                gated=counted,
-                            )
-                        await response.read_at_most(_SMALL_BODY)  # reuse the connection
-                        hops, url = hops + 1, target
-                        if status == 303:
-                            method = "GET"
-                finally:
-                    if not released and rate is not None:
-                        rate.release_nowait()
-            finally:
-                slots.give()
 
     # -- the steps ------------------------------------------------------------------------------
 
@@ -585,6 +502,146 @@ class RequestPipeline:
                 url=url,
             )
         return target
+
+
+class _Hops:
+    """``async with pipeline.stream(...) as response``: the hops of one streamed request (see
+    :meth:`RequestPipeline.stream`), the last one held open while its body is read: its slot
+    and its connection are given back on exit. A plain class rather than a generator-based
+    context manager: one is entered per file of a batch of small artifacts, and a generator
+    costs a frame, hooks and a weak reference per entry."""
+
+    __slots__ = (
+        "_expect",
+        "_headers",
+        "_held",
+        "_limit",
+        "_method",
+        "_per_host",
+        "_pipeline",
+        "_timeouts",
+        "_url",
+        "_watch",
+    )
+
+    def __init__(
+        self,
+        pipeline: RequestPipeline,
+        method: str,
+        url: URL,
+        headers: Mapping[str, str],
+        timeouts: Timeouts | None,
+        per_host: HostSlots | None,
+        limit: int,
+        expect: frozenset[int],
+        watch: CallWatch | None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._method = method
+        self._url = url
+        self._headers = headers
+        self._timeouts = timeouts
+        self._per_host = per_host
+        self._limit = limit
+        self._expect = expect
+        self._watch = watch
+        #: The success being read: its response context and its slot, until the exit.
+        self._held: tuple[contextlib.AbstractAsyncContextManager[StreamedResponse], Slots] | None
+        self._held = None
+
+    async def __aenter__(self) -> Stream:
+        pipeline, method, url, watch = self._pipeline, self._method, self._url, self._watch
+        auth, stats = pipeline.auth, pipeline.stats
+        hops = 0
+        while True:
+            counted = auth.allows(url)
+            slots = self._per_host.for_url(url) if self._per_host is not None else pipeline._slots
+            if not slots.try_take():
+                await slots.take()
+            held = False  # True once the answer is a success handed over, slot and all
+            try:
+                rate = pipeline.limiter if counted else None
+                if rate is not None and not rate.try_acquire_nowait():
+                    waited = await (  # then added (see _attempt)
+                        rate.acquire() if watch is None else rate.acquire(on_wait=watch.waited)
+                    )
+                    stats.waited += waited
+                # Credentials only inside the Request (whose repr hides them), never in a local
+                # of this frame: an error raised here carries the frame to error trackers.
+                request = Request(
+                    method,
+                    url,
+                    {**self._headers, **auth.headers_for(url)} if counted else self._headers,
+                    timeouts=self._timeouts,
+                )
+                released = rate is None
+                try:
+                    stats.requests += 1
+                    if not counted:  # a storage host: counted apart, within requests
+                        stats.storage_requests += 1
+                    opened = pipeline.transport.stream(request)
+                    if watch is not None:
+                        watch.sent(method, url, None, hops, 1)
+                        opened = _WatchedOpen(opened, watch, url)
+                    response = await opened.__aenter__()
+                    try:
+                        status = response.status
+                        snapshot = pipeline._learn(status, response.headers, counted=counted)
+                        if rate is not None:
+                            released = True
+                            rate.release_nowait()
+                        if status == 429:
+                            stats.rate_limited += 1
+                        if watch is not None:
+                            watch.received(url, status, response.content_length, snapshot)
+                            if counted and pipeline.observers:
+                                pipeline._observed(status, snapshot)
+                        target = (  # (the call only for a redirect: one frame less per file)
+                            pipeline._redirect(
+                                method, status, response.headers, response.url, hops, self._limit
+                            )
+                            if status in _REDIRECTS
+                            else None
+                        )
+                        if target is None and (200 <= status < 300 or status in self._expect):
+                            self._held, held = (opened, slots), True
+                            return Stream(response, hops)
+                        if target is None:
+                            error_body = await response.read_at_most(
+                                _ERROR_BODY, timeout=_ERROR_BODY_TIMEOUT
+                            )
+                            raise _error(
+                                method,
+                                status,
+                                response.headers,
+                                auth.scrub(error_body or b""),
+                                url,
+                                snapshot,
+                                gated=counted,
+                            )
+                        await response.read_at_most(_SMALL_BODY)  # reuse the connection
+                    except BaseException as exc:
+                        await opened.__aexit__(type(exc), exc, exc.__traceback__)
+                        raise
+                    await opened.__aexit__(None, None, None)  # a redirect, its body drained
+                    hops, url = hops + 1, target
+                    if status == 303:
+                        method = "GET"
+                finally:
+                    if not released and rate is not None:
+                        rate.release_nowait()
+            finally:
+                if not held:
+                    slots.give()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            opened, slots = held
+            try:
+                await opened.__aexit__(*exc_info)
+            finally:
+                slots.give()
 
 
 class _WatchedOpen:

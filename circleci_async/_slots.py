@@ -7,6 +7,7 @@ the request pipeline takes one per request, so the free case here is a method ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 __all__ = ["Slots"]
@@ -39,7 +40,10 @@ class Slots:
             if waiter.done() and not waiter.cancelled():
                 self.give()  # handed a slot while being cancelled: pass it on
             else:
-                self._waiters.remove(waiter)
+                # Still queued, unless a give() since the cancellation dropped it (it skips
+                # waiters that are done, and a cancelled one is).
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             raise
 
     def give(self) -> None:

@@ -281,6 +281,36 @@ async def test_a_fast_body_is_not_cut_by_the_rate_check(tmp_path: Path) -> None:
     assert (tmp_path / "steady.bin").read_bytes() == b"y" * 40960
 
 
+async def test_the_rate_check_judges_each_of_many_transfers_on_its_own(tmp_path: Path) -> None:
+    """One timer serves the rate checks of all the transfers: a steady one is looked at over
+    several windows while many quick ones come and go (their entries dropped), and a slow one
+    that starts after them still fails."""
+
+    async def steady(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 61440\r\n\r\n")
+        for _ in range(60):  # 1 KiB every 10 ms for six windows
+            writer.write(b"y" * 1024)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+
+    async def trickle(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(100):
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    quick = [f"f{i}.txt" for i in range(150)]
+    options = DownloadOptions(min_rate=1024.0, min_rate_window=0.1, max_attempts=1)
+    async with _download_server({"/steady.bin": steady, "/slow.bin": trickle}) as server:
+        results = await _download(server, tmp_path, ["steady.bin", *quick, "slow.bin"], options)
+    assert results["steady.bin"].status is DownloadStatus.DOWNLOADED, results["steady.bin"].error
+    assert all(results[name].status is DownloadStatus.DOWNLOADED for name in quick)
+    slow = results["slow.bin"]
+    assert slow.status is DownloadStatus.FAILED and "too slowly" in str(slow.error)
+    assert sorted(tree(tmp_path)) == sorted(["steady.bin", *quick])
+
+
 @pytest.mark.parametrize("pause", [0.0, 0.2])
 async def test_a_body_longer_than_its_content_length_is_cut_there(
     tmp_path: Path, pause: float

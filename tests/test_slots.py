@@ -60,6 +60,21 @@ async def test_cancelled_waiter_leaves_the_queue() -> None:
     assert slots.try_take()
 
 
+async def test_a_waiter_cancelled_while_a_slot_is_given_back() -> None:
+    """The waiter is cancelled, then a slot is given back before the waiter's task runs: the
+    give skips (and drops) the cancelled waiter, whose task must still end cleanly."""
+    slots = Slots(1)
+    assert slots.try_take()
+    task = asyncio.create_task(slots.take())
+    await asyncio.sleep(0)
+    task.cancel()  # its waiter future is cancelled now...
+    slots.give()  # ...and dropped from the queue here, before the task sees the cancellation
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert slots.try_take()  # the slot was kept, not lost
+    assert not slots.try_take()
+
+
 def test_needs_one_slot() -> None:
     with pytest.raises(ValueError, match="slot"):
         Slots(0)

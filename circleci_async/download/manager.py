@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,6 +34,7 @@ from .._core import ClientCore
 from .._observe import Observers
 from .._pipeline import HostSlots, Stream, parse_http_url
 from .._redact import redact_url
+from .._slots import Slots
 from ..config import RetryConfig, Timeouts
 from ..errors import CircleCIError, ConfigurationError
 from ..retry import RetryPolicy, RetrySchedule
@@ -111,7 +113,8 @@ class DownloadEngine:
             max_wait=self.pipeline.max_wait,
         )
         self.strategy = WriteStrategy(self.options)
-        self._slots = asyncio.Semaphore(concurrency)
+        self.rate_watches = _RateWatches(options) if options.min_rate else None
+        self._slots = Slots(concurrency)  # the free case a counter, not two coroutine frames
         self.executor = ThreadPoolExecutor(
             max_workers=min(concurrency, 32), thread_name_prefix="circleci-download"
         )
@@ -133,6 +136,8 @@ class DownloadEngine:
     async def __aexit__(self, *exc_info: object) -> None:
         # Writes still in flight (a task cancelled twice) finish on their own.
         self.executor.shutdown(wait=False)
+        if self.rate_watches is not None:
+            self.rate_watches.close()
 
     # -- a batch ------------------------------------------------------------------------------
 
@@ -210,7 +215,10 @@ class DownloadEngine:
                 str(artifact.path), DownloadResult(artifact, DownloadStatus.FAILED, error=error)
             )
         relative = entry.relative
-        async with self._slots:
+        slots = self._slots
+        if not slots.try_take():
+            await slots.take()
+        try:
             started = time.monotonic()
             directory, name = os.path.split(final)
             known = self._dirs.get(directory)
@@ -225,6 +233,8 @@ class DownloadEngine:
                 if state.exists:
                     self._made.add(directory)
                 result = await transfer.run(state.entries.get(name, _NOTHING))
+        finally:
+            slots.give()
         return self._finish(relative, result)
 
     def _finish(self, name: str, result: DownloadResult) -> DownloadResult:
@@ -503,11 +513,13 @@ class _Transfer:
             meter = self.meter
             meter.start(total, writer.size)
             # The body, inline here: every await below resumes through one frame less. Its
-            # limits cost one comparison per chunk (the size) and a timer (the rate).
+            # limits cost one comparison per chunk (the size) and a place in the engine's
+            # queue of rate checks (the rate).
             content = response.content
             failure: CircleCIError | None = None
             stop_at = self.transferred + (max_size - writer.size) if max_size else _UNLIMITED
-            watch = _RateWatch(self, response, options) if options.min_rate else None
+            watches = engine.rate_watches
+            watch = watches.start(self, response) if watches is not None else None
             try:
                 while True:
                     chunk, end_of_http_chunk = await content.readchunk()
@@ -529,8 +541,8 @@ class _Transfer:
             except response.read_errors as exc:
                 failure = response.body_error(exc)
             finally:
-                if watch is not None:
-                    watch.cancel()
+                if watches is not None and watch is not None:
+                    watches.stop(watch)
             if failure is not None:  # raised outside the except: the HTTP stack's error stays out
                 # Keep what arrived: it is valid, and a resume continues after it.
                 await writer.flush()
@@ -544,36 +556,99 @@ class _Transfer:
 
 
 class _RateWatch:
+    """One transfer under :class:`_RateWatches`: the bytes it had received at the last look."""
+
+    __slots__ = ("queued", "response", "seen", "transfer")
+
+    def __init__(self, transfer: _Transfer, response: Stream) -> None:
+        self.transfer: _Transfer | None = transfer  # None once stopped: nothing held
+        self.response: Stream | None = response
+        self.seen = transfer.transferred
+        self.queued = True
+
+
+class _RateWatches:
     """Fails a transfer whose body arrives slower than ``min_rate``: every ``min_rate_window``
-    seconds a timer compares the bytes received since its last look (the loop itself reads no
-    clock)."""
+    seconds from its start, the bytes it received since the last look are compared (the
+    transfer itself reads no clock).
 
-    __slots__ = ("_handle", "_loop", "_min_bytes", "_response", "_seen", "_transfer", "_window")
+    One event-loop timer serves every transfer of the engine, not one per transfer (a timer
+    handle, its context copy and its heap entry showed in the CPU time of batches of small
+    artifacts). The window is the same for all, so looks fall due in the order they are
+    queued: a deque, its head the timer's deadline. A stopped transfer's entry is dropped when
+    it falls due, or all at once when they are most of the queue.
+    """
 
-    def __init__(self, transfer: _Transfer, response: Stream, options: DownloadOptions) -> None:
+    __slots__ = ("_due", "_handle", "_loop", "_min_bytes", "_stopped", "_window")
+
+    def __init__(self, options: DownloadOptions) -> None:
         assert options.min_rate is not None
-        self._transfer = transfer
-        self._response = response
         self._window = options.min_rate_window
         self._min_bytes = options.min_rate * options.min_rate_window
-        self._seen = transfer.transferred
-        self._loop = asyncio.get_running_loop()
-        self._handle = self._loop.call_later(self._window, self._look)
+        self._due: deque[tuple[float, _RateWatch]] = deque()
+        self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped = 0  # stopped watches still queued
 
-    def _look(self) -> None:
-        received = self._transfer.transferred - self._seen
+    def start(self, transfer: _Transfer, response: Stream) -> _RateWatch:
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        watch = _RateWatch(transfer, response)
+        self._due.append((loop.time() + self._window, watch))
+        if self._handle is None:
+            self._handle = loop.call_at(self._due[0][0], self._tick)
+        return watch
+
+    def stop(self, watch: _RateWatch) -> None:
+        watch.transfer = watch.response = None
+        if watch.queued:
+            watch.queued = False
+            self._stopped += 1
+            due = self._due
+            if self._stopped > 64 and 2 * self._stopped > len(due):
+                self._due = deque(entry for entry in due if entry[1].queued)
+                self._stopped = 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._due.clear()
+        self._stopped = 0
+
+    def _tick(self) -> None:
+        assert self._loop is not None
+        self._handle = None
+        due = self._due
+        if not due:
+            return
+        # The timer was set for the head: it is due even if the clock reads a hair earlier.
+        now = max(self._loop.time(), due[0][0])
+        while due and due[0][0] <= now:
+            watch = due.popleft()[1]
+            if not watch.queued:
+                self._stopped -= 1
+            elif self._look(watch):
+                due.append((now + self._window, watch))
+            else:
+                watch.queued = False
+        if due:
+            self._handle = self._loop.call_at(due[0][0], self._tick)
+
+    def _look(self, watch: _RateWatch) -> bool:
+        """Whether the transfer keeps up; if not, its pending read fails saying so."""
+        assert watch.transfer is not None and watch.response is not None
+        received = watch.transfer.transferred - watch.seen
         if received < self._min_bytes:
             rate = received / self._window
-            self._response.interrupt(
+            watch.response.interrupt(
                 f"the body arrives too slowly: {rate:.1f} bytes/s over the last "
                 f"{self._window:g} s, below min_rate={self._min_bytes / self._window:g}"
             )
-            return
-        self._seen += received
-        self._handle = self._loop.call_later(self._window, self._look)
-
-    def cancel(self) -> None:
-        self._handle.cancel()
+            return False
+        watch.seen += received
+        return True
 
 
 class _GaveUp(Exception):

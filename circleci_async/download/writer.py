@@ -98,6 +98,8 @@ _INSPECT = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
 _CREATE_TRIES = 16
 _IOV_MAX = 1024  # pieces per writev (the Linux and macOS limit)
 _writev = getattr(os, "writev", None)
+#: Whether ``os.access`` can look at a name without following a link (not on Windows).
+_ACCESS_NOFOLLOW = os.access in os.supports_follow_symlinks
 _WINDOWS = os.name == "nt"
 _names = itertools.count(int.from_bytes(secrets.token_bytes(3), "big"))
 
@@ -723,6 +725,8 @@ class FileWriter:
     def _check_final(self) -> None:
         """The final name is free or a regular file (replaced by the rename); anything else
         in the way (a link above all) fails this file and is left alone."""
+        if _ACCESS_NOFOLLOW and not os.access(self.final, os.F_OK, follow_symlinks=False):
+            return  # nothing there, the usual case: no stat result or exception to build
         try:
             st = os.stat(self.final, follow_symlinks=False)
         except FileNotFoundError:
