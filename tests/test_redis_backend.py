@@ -662,5 +662,7 @@ async def test_a_tls_failure_follows_on_failure_and_never_shows_the_password(
     texts.append(repr(downs[0]))
     texts.append(caplog.text)
     assert any("Redis is not answering" in r.getMessage() for r in caplog.records)
+    if failure == "wrong-ca":  # the warning says why, not only which exception type
+        assert "certificate verify failed" in caplog.text.lower()
     for text in texts:
         assert REDIS_PASSWORD not in text and wrong not in text

@@ -439,7 +439,7 @@ class RedisBackend(SharedBackend):
                 self._tell(LimiterBackendDown("redis", type(exc).__name__))
             _log.warning(
                 "shared rate limit: Redis is not answering (%s); %s",
-                type(exc).__name__,
+                self._reason(exc),
                 {
                     "fallback": "pacing locally on this worker's share until it is back",
                     "raise": "requests fail until it is back",
@@ -453,6 +453,19 @@ class RedisBackend(SharedBackend):
             if disconnect is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(disconnect(), self.timeout)
+
+    def _reason(self, exc: BaseException) -> str:
+        """The failure's type and the start of its message (a TLS failure says why), with
+        the client's username and password blanked out wherever they appear."""
+        text = str(exc).replace("\n", " ")[:160]
+        pool = getattr(self.scripts.client, "connection_pool", None)
+        known = getattr(pool, "connection_kwargs", None)
+        if isinstance(known, dict):
+            for name in ("password", "username"):
+                secret = known.get(name)
+                if isinstance(secret, str) and secret:
+                    text = text.replace(secret, "***")
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
     def _learned(self, budget: _Budget, reply: Reply, now: float, epoch: int) -> None:
         budget.view, budget.view_at, budget.workers = reply.view, now, reply.workers
