@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from circleci_async import CircleCI, RateLimitConfig
-from circleci_async.download import DownloadResult
+from circleci_async.download import DownloadResult, DownloadResults
 from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import ArtifactServers
 
@@ -50,6 +50,31 @@ async def cci(api: FakeCircleCI, hosts: ArtifactServers) -> AsyncIterator[Circle
         ) as client,
     ):
         yield client
+
+
+async def download_watched(
+    api_url: str,
+    hosts: ArtifactServers,
+    items: list[dict[str, Any]],
+    dest: Path,
+    observer: Any,
+    *,
+    token: str = TOKEN,
+) -> DownloadResults:
+    """Download ``items`` through the artifact hosts (redirected to the storage host) with one
+    client whose only observer is ``observer``."""
+    async with (
+        hosts.session() as session,
+        CircleCI(
+            token,
+            base_url=api_url,
+            session=session,
+            token_origins=hosts.token_origins,
+            rate_limit=UNPACED,
+            observers=[observer],
+        ) as cci,
+    ):
+        return await cci.artifacts.download(items, dest)
 
 
 def tree(root: Path) -> list[str]:

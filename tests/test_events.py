@@ -20,6 +20,7 @@ from circleci_async.testing._faults import Fault
 from circleci_async.testing._ratelimit import RateLimitPolicy
 from circleci_async.testing.artifacts import ArtifactServers, serve_artifact_listing
 
+from ._download_support import download_watched
 from .conftest import TOKEN
 
 SLUG = "gh/acme/widgets"
@@ -288,18 +289,7 @@ async def test_a_redirected_download_reports_hops_and_progress(
 ) -> None:
     recorder = Recorder()
     item = hosts.add("big/file.bin", b"z" * (600 * 1024), hops=2)
-    async with (
-        hosts.session() as session,
-        CircleCI(
-            TOKEN,
-            base_url=fake.url,
-            session=session,
-            token_origins=hosts.token_origins,
-            rate_limit=UNPACED,
-            observers=[recorder],
-        ) as cci,
-    ):
-        results = await cci.artifacts.download([item], tmp_path)
+    results = await download_watched(fake.url, hosts, [item], tmp_path, recorder, token=TOKEN)
     assert results.ok
     sent = recorder.of(ev.RequestSent)
     assert [e.hop for e in sent] == list(range(len(sent))) and len(sent) >= 3

@@ -28,6 +28,7 @@ from circleci_async.testing._faults import Fault
 from circleci_async.testing._ratelimit import RateLimitPolicy
 from circleci_async.testing.artifacts import ArtifactServers
 
+from ._download_support import download_watched
 from .conftest import TOKEN
 
 UNPACED = RateLimitConfig(initial_rate=None)
@@ -168,18 +169,9 @@ async def test_the_call_span_is_current_only_while_the_call_runs(
 async def test_a_redirected_download(fake: FakeCircleCI, otel: Telemetry, tmp_path: Path) -> None:
     async with ArtifactServers(token=TOKEN) as hosts:
         item = hosts.add("out/data.bin", b"d" * 5000, hops=2)
-        async with (
-            hosts.session() as session,
-            CircleCI(
-                TOKEN,
-                base_url=fake.url,
-                session=session,
-                token_origins=hosts.token_origins,
-                rate_limit=UNPACED,
-                observers=[otel.observer],
-            ) as cci,
-        ):
-            results = await cci.artifacts.download([item], tmp_path)
+        results = await download_watched(
+            fake.url, hosts, [item], tmp_path, otel.observer, token=TOKEN
+        )
     assert results.ok
     spans = otel.finished()
     (call,) = [s for s in spans if s.name == "download"]
@@ -356,18 +348,7 @@ async def test_the_generic_instrumentation_records_presigned_signatures(
     )
     async with ArtifactServers(token=TOKEN) as hosts:
         item = hosts.add("out/data.bin", b"d" * 5000, hops=2)
-        async with (
-            hosts.session() as session,
-            CircleCI(
-                TOKEN,
-                base_url=fake.url,
-                session=session,
-                token_origins=hosts.token_origins,
-                rate_limit=UNPACED,
-                observers=[observer],
-            ) as cci,
-        ):
-            results = await cci.artifacts.download([item], tmp_path)
+        results = await download_watched(fake.url, hosts, [item], tmp_path, observer, token=TOKEN)
     assert results.ok
     spans = otel.finished()
     (call,) = [s for s in spans if s.name == "download"]
