@@ -495,6 +495,43 @@ async def test_an_answer_drops_its_lease_as_it_is_learned(
         assert not backend.down
 
 
+async def test_each_request_drops_its_own_lease(redis_server: RedisServer, client: Any) -> None:
+    """Two requests of one process in flight: the later one's answers (learned, or bare) drop
+    only its own lease, never the earlier one's, which is still waiting for its count.
+    (Dropping any lease of the process let Redis forget a request in flight, and the phase
+    checks then took a window for one that had not reset.)"""
+    async with _backend(redis_server.url) as backend:
+        leases = backend.scripts.keys("k")[2]
+        snap = RateLimitSnapshot((Observation("ietf-fields", None, 60.0, 40, 30, 50.0),))
+        assert await backend.try_acquire("k", 0.0) == 0.0  # the probe, answered
+        await backend.observe("k", snap, status=200, now=0.0, wall=0.0)
+        await backend.release("k")
+        for learned in (True, False):
+            taken, answered = asyncio.Event(), asyncio.Event()
+            held: list[str] = []
+
+            async def first(held: list[str], taken: asyncio.Event, answered: asyncio.Event) -> None:
+                assert await backend.try_acquire("k", 0.0) == 0.0
+                held.extend(m.decode() for m in await client.zrange(leases, 0, -1))
+                taken.set()
+                await answered.wait()
+                await backend.release("k")  # its answer: a bare one
+
+            task = asyncio.ensure_future(first(held, taken, answered))
+            await taken.wait()
+            assert await backend.try_acquire("k", 0.0) == 0.0  # the second request
+            assert await client.zcard(leases) == 2
+            if learned:
+                await backend.observe("k", snap, status=200, now=0.0, wall=0.0)
+            await backend.release("k")
+            # what Redis still counts in flight is the first request, not the second
+            assert [m.decode() for m in await client.zrange(leases, 0, -1)] == held
+            answered.set()
+            await task
+            assert await client.zcard(leases) == 0
+        assert not backend.down
+
+
 async def test_the_fallback_holds_this_workers_share(redis_server: RedisServer) -> None:
     """Two workers seen on one budget: with Redis gone, each paces on half of what is left."""
     one, two = _backend(redis_server.url), _backend(redis_server.url)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import time
@@ -206,6 +207,15 @@ class RedisScripts:
 
 _EMPTY_VIEW = RateLimitView(None, None, None, None, None, None, None, 0.0, 0)
 
+# The lease of the request this task is making: taken by its acquire, dropped by its own
+# answer's observe or release (background calls run in a copy of the task's context). Leases
+# of one process are not interchangeable: the phase checks count on Redis holding exactly the
+# requests still in flight, and a bare answer (an artifact host's) must not drop the lease of
+# an API request still waiting for its count.
+_HELD: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "circleci_async_redis_lease", default=None
+)
+
 
 class _Budget:
     """What this process knows of one budget: its leases, the last view, the fallback."""
@@ -218,7 +228,7 @@ class _Budget:
         self.fallback: BucketState | None = None
         #: Leases already dropped by the observe of their answer: the release that follows
         #: each has nothing left to do.
-        self.released = 0
+        self.dropped: set[str] = set()
 
 
 def _shared(snapshot: RateLimitSnapshot, workers: int) -> RateLimitSnapshot:
@@ -357,6 +367,7 @@ class RedisBackend(SharedBackend):
                 self._learned(budget, reply, now, epoch)
                 if reply.wait <= 0:
                     budget.leases.append(lease)
+                    _HELD.set(lease)
                 return reply.wait
         if self.on_failure == "raise":
             raise SharedLimitUnavailable("the shared rate limit's Redis is not answering")
@@ -366,16 +377,22 @@ class RedisBackend(SharedBackend):
         wait = local.try_acquire(now)
         if wait <= 0:
             budget.leases.append(None)
+            _HELD.set(None)
         return wait
 
     async def release(self, key: str) -> None:
         budget = self._budget(key)
-        if budget.released:
-            budget.released -= 1
+        held = _HELD.get()
+        if held is not None and held in budget.dropped:
+            budget.dropped.discard(held)  # its answer's observe dropped it
             return
-        if not budget.leases:
+        if held is not None and held in budget.leases:
+            budget.leases.remove(held)
+            lease: str | None = held
+        elif budget.leases:  # (taken from the fallback, or in another context: any of ours)
+            lease = budget.leases.popleft()
+        else:
             return
-        lease = budget.leases.popleft()
         if lease is None:
             if budget.fallback is not None:
                 budget.fallback.release()
@@ -396,13 +413,15 @@ class RedisBackend(SharedBackend):
         budget = self._budget(key)
         if not self._down:
             epoch = self._epoch
-            # The answered request's lease goes in the same script (leases are interchangeable
-            # within a process): Redis never counts it in flight after learning its answer,
-            # and a release racing the observe cannot land first. Its release is then a no-op.
+            # The answered request's own lease goes in the same script: Redis never counts it
+            # in flight after learning its answer, and a release racing the observe cannot
+            # land first. Its release is then a no-op.
             lease = ""
-            if budget.leases and budget.leases[0] is not None:
-                lease = budget.leases.popleft() or ""
-                budget.released += 1
+            held = _HELD.get()
+            if held is not None and held in budget.leases:
+                budget.leases.remove(held)
+                budget.dropped.add(held)
+                lease = held
             try:
                 reply = await self._ask(self.scripts.observe(key, snapshot, status, lease=lease))
             except Exception as exc:
