@@ -332,6 +332,11 @@ class RedisBackend(SharedBackend):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called."""
+        return self._closed
+
     async def aclose(self) -> None:
         """Stop renewing leases; close the client if this backend created it."""
         self._closed = True
@@ -538,15 +543,15 @@ class RedisBackend(SharedBackend):
     async def _renew_forever(self) -> None:
         """Keep this worker's leases (long downloads) and its registry entry alive."""
         interval = self.scripts.lease_ttl / 3
-        # ``_closed`` is checked after every await, not only left to the cancellation from
+        # ``closed`` is checked after every await, not only left to the cancellation from
         # aclose: asyncio.wait_for (3.11) may swallow a cancellation that lands as its call
         # completes, and aclose would then wait for this loop forever.
-        while not self._closed:
+        while not self.closed:
             await asyncio.sleep(interval)
             if self._down:
                 continue
             for key, budget in list(self._budgets.items()):
-                if self._closed:
+                if self.closed:
                     return
                 leases = [lease for lease in budget.leases if lease is not None]
                 with contextlib.suppress(Exception):
