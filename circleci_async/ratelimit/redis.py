@@ -543,16 +543,16 @@ class RedisBackend(SharedBackend):
     async def _renew_forever(self) -> None:
         """Keep this worker's leases (long downloads) and its registry entry alive."""
         interval = self.scripts.lease_ttl / 3
-        # ``closed`` is checked after every await, not only left to the cancellation from
+        # ``closed`` is checked after every pause, not only left to the cancellation from
         # aclose: asyncio.wait_for (3.11) may swallow a cancellation that lands as its call
         # completes, and aclose would then wait for this loop forever.
-        while not self.closed:
+        while True:
             await asyncio.sleep(interval)
+            if self.closed:
+                return
             if self._down:
                 continue
             for key, budget in list(self._budgets.items()):
-                if self.closed:
-                    return
                 leases = [lease for lease in budget.leases if lease is not None]
                 with contextlib.suppress(Exception):
                     reply = await self._ask(self.scripts.renew(key, leases))
