@@ -15,12 +15,23 @@ from pathlib import Path
 from circleci_async.cli.errors import ExitCode
 from circleci_async.cli.listing import ListingCounter, classify
 from circleci_async.cli.render import OutcomeBook, state_changes
-from circleci_async.testing import FakeCircleCI, JobPlan, WorkflowPlan
+from circleci_async.testing import FakeCircleCI, JobPlan, ScaledClock, WorkflowPlan
 from circleci_async.testing.artifacts import ArtifactServers
 from circleci_async.watching import StateChange
 
 from ._cli_fixtures import api  # noqa: F401 - fixtures, by name
-from ._cli_support import SLUG, TOKEN, Run, api_args, child_env, cli, host_args, write_ca
+from ._cli_support import (
+    SLUG,
+    TOKEN,
+    Run,
+    api_args,
+    child_env,
+    cli,
+    finish,
+    host_args,
+    start,
+    write_ca,
+)
 from ._waiting import wait_until
 from .test_cli import seed_artifacts
 
@@ -83,6 +94,11 @@ async def test_wait_on_a_terminal_shows_elapsed_time_and_states(api: FakeCircleC
     assert f"pipeline #{created['number']}: success" in drawn
 
 
+def _job_lists(api: FakeCircleCI) -> list[str]:
+    """The job listings the fake has answered (a wait lists a workflow's jobs each poll)."""
+    return [r.path for r in api.requests if r.path.endswith("/job")]
+
+
 async def test_wait_without_a_terminal_prints_plain_change_lines(api: FakeCircleCI) -> None:
     api.set_plan(
         SLUG,
@@ -90,8 +106,17 @@ async def test_wait_without_a_terminal_prints_plain_change_lines(api: FakeCircle
             "build", (JobPlan("compile", **FAST), JobPlan("lint", outcome="failed", **FAST))
         ),
     )
+    # The fake's clock stands still until the command has looked once, so it sees the jobs
+    # before they finish however long its start-up takes on a loaded machine.
+    held = ScaledClock(1.0, started=False)
+    api.clock = held
     created = api.trigger_pipeline(SLUG, "main")
-    run = await cli(*api_args(api), "wait", created["id"], "--interval", "0.05")
+    proc = await start(*api_args(api), "wait", created["id"], "--interval", "0.05")
+    try:
+        await wait_until(lambda: len(_job_lists(api)) > 0, timeout=30.0)
+    finally:
+        held.start()
+    run = await finish(proc)
     assert run.code == ExitCode.FAILED and run.err == "", run
     moves = [line for line in run.out.splitlines() if line.startswith("[")]
     jobs = [line.split("] ", 1)[1] for line in moves if "job build/compile" in line]
