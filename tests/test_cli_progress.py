@@ -78,6 +78,16 @@ async def in_terminal(*args: str, timeout: float = 30.0) -> tuple[int, str]:
     return code, ANSI.sub("", b"".join(chunks).decode("utf-8", "replace"))
 
 
+def _job_lists(api: FakeCircleCI) -> list[str]:
+    """The job listings the fake has answered (a wait lists a workflow's jobs each poll)."""
+    return [r.path for r in api.requests if r.path.endswith("/job")]
+
+
+async def _start_once_looked(api: FakeCircleCI, clock: ScaledClock) -> None:
+    await wait_until(lambda: _job_lists(api), timeout=30.0)
+    clock.start()
+
+
 async def test_wait_on_a_terminal_shows_elapsed_time_and_states(api: FakeCircleCI) -> None:
     api.set_plan(
         SLUG,
@@ -85,18 +95,20 @@ async def test_wait_on_a_terminal_shows_elapsed_time_and_states(api: FakeCircleC
             "build", (JobPlan("compile", **FAST), JobPlan("test", requires=("compile",), **FAST))
         ),
     )
+    held = ScaledClock(1.0, started=False)  # (see the next test)
+    api.clock = held
     created = api.trigger_pipeline(SLUG, "main")
-    code, drawn = await in_terminal(*api_args(api), "wait", created["id"], "--interval", "0.1")
+    looked = asyncio.ensure_future(_start_once_looked(api, held))
+    try:
+        code, drawn = await in_terminal(*api_args(api), "wait", created["id"], "--interval", "0.1")
+    finally:
+        looked.cancel()
+        held.start()
     assert code == 0, drawn
     assert f"waiting for pipeline {created['id']} · " in drawn, drawn  # the live footer
     assert re.search(r"\[\s*\d+(\.\d)? s\] job build/test: \w+ → success", drawn), drawn
     assert re.search(r"\[\s*\d+(\.\d)? s\] workflow build: \w+ → success", drawn), drawn
     assert f"pipeline #{created['number']}: success" in drawn
-
-
-def _job_lists(api: FakeCircleCI) -> list[str]:
-    """The job listings the fake has answered (a wait lists a workflow's jobs each poll)."""
-    return [r.path for r in api.requests if r.path.endswith("/job")]
 
 
 async def test_wait_without_a_terminal_prints_plain_change_lines(api: FakeCircleCI) -> None:
