@@ -22,7 +22,7 @@ from circleci_async.cli.errors import ExitCode, scrub
 from circleci_async.cli.mirroring import MirrorFilters, parse_when, run_mirror
 from circleci_async.cli.render import sparkline
 from circleci_async.cli.session import parse_connect_to
-from circleci_async.testing import FakeCircleCI, Fault, JobPlan, WorkflowPlan
+from circleci_async.testing import FakeCircleCI, Fault, JobPlan, ScaledClock, WorkflowPlan
 from circleci_async.testing.artifacts import (
     ArtifactServers,
     GeneratedContent,
@@ -487,7 +487,19 @@ async def test_watch_follows_a_new_pipeline_until_it_finishes(api: FakeCircleCI)
     as_json = await start(*args, "--timeout", "20", "--json")
     text = await start(*args, "--timeout", "20")
     await polled(api, 2)
+    # The fake's clock stands still until both watchers have seen the new pipeline's
+    # workflows, so each sees the workflow change however slowly it polls on a loaded machine.
+    held = ScaledClock(1.0, origin=api.now, started=False)
+    api.clock = held
     created = api.trigger_pipeline(SLUG, "main")
+    try:
+        await wait_until(
+            lambda: sum(r.path.endswith(f"{created['id']}/workflow") for r in api.requests) >= 2,
+            timeout=20.0,
+            what="both watchers fetched the new pipeline's workflows",
+        )
+    finally:
+        held.start()
     json_run, text_run = await finish(as_json), await finish(text)
     assert json_run.code == 0, json_run
     changes = json_run.json_lines()
