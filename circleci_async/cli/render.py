@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 from rich import box
@@ -632,6 +632,9 @@ def wait_states(
     return states
 
 
+_Display = TypeVar("_Display", bound="_LiveDisplay")
+
+
 class _LiveDisplay:
     """What a live display shares: a rich ``Live`` redrawn from a task on the event loop
     (never rich's own refresh thread, which would race the loop's updates), started on enter
@@ -674,6 +677,18 @@ class _LiveDisplay:
             self._live.start(refresh=True)
             self._ticker = asyncio.ensure_future(self._tick())
 
+    async def __aenter__(self: _Display) -> _Display:
+        await self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop(exc)
+
     async def _stop(self, exc: BaseException | None) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
@@ -714,18 +729,6 @@ class WaitDisplay(_LiveDisplay):
         rows = [line(f"{self._title} · {self.elapsed()}", style="bold cyan")]
         rows += [line(f"  {label}: {state}", style="dim") for label, state in self._states.items()]
         return Group(*rows)
-
-    async def __aenter__(self) -> WaitDisplay:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stop(exc)
 
 
 # -- the live mirror display -----------------------------------------------------------------
@@ -827,18 +830,6 @@ class MirrorDisplay(_LiveDisplay):
             )
         parts.append(api)
         return Group(*parts)
-
-    async def __aenter__(self) -> MirrorDisplay:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stop(exc)
 
     def _finish(self, exc: BaseException | None) -> None:
         if exc is None:  # done: now the total is known

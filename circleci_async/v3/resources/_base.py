@@ -31,9 +31,6 @@ class V3Resource(Resource):
         super().__init__(v3.client)
         self._v3 = v3
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} cci.{self.namespace}>"
-
     async def _entity(
         self,
         operation_id: str,
