@@ -7,6 +7,7 @@ installed), reached through a resolver that maps the names to loopback ports.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -75,6 +76,23 @@ async def download_watched(
         ) as cci,
     ):
         return await cci.artifacts.download(items, dest)
+
+
+async def interrupt_mirror(cci: CircleCI, dest: Path, **options: Any) -> None:
+    """Start ``cci.artifacts.mirror(SLUG, dest, ...)``, cancel it once one file is finished
+    and another is under way, and check that the cancelled mirror left no partial file."""
+    from ._waiting import wait_until
+
+    progress = RecordingProgress()
+    task = asyncio.ensure_future(cci.artifacts.mirror(SLUG, dest, progress=progress, **options))
+    await wait_until(
+        lambda: any(kind == "finish" for kind, *_ in progress.calls) and leftovers(dest),
+        timeout=10,
+    )
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert leftovers(dest) == []
 
 
 def tree(root: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,11 +21,10 @@ from circleci_async.testing.artifacts import (
 
 from ._download_support import (
     SLUG,
-    RecordingProgress,
+    interrupt_mirror,
     leftovers,
     tree,
 )
-from ._waiting import wait_until
 
 T0 = datetime(2026, 3, 1, tzinfo=timezone.utc).timestamp()
 
@@ -209,16 +207,7 @@ async def test_an_interrupted_mirror_is_finished_by_the_next_run(
     for item in hosts.artifacts:
         if item.path.startswith("logs/"):
             hosts.add_fault(item.url, TransferFault("slow", delay=0.01, times=None))
-    progress = RecordingProgress()
-    task = asyncio.ensure_future(cci.artifacts.mirror(SLUG, tmp_path, progress=progress))
-    await wait_until(
-        lambda: any(kind == "finish" for kind, *_ in progress.calls) and leftovers(tmp_path),
-        timeout=10,
-    )
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert leftovers(tmp_path) == []
+    await interrupt_mirror(cci, tmp_path)
     interrupted = len(tree(tmp_path))
     for item in hosts.artifacts:
         item.faults.clear()

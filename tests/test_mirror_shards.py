@@ -17,8 +17,7 @@ from circleci_async.errors import ConfigurationError
 from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import ArtifactServers, GeneratedContent, TransferFault
 
-from ._download_support import SLUG, RecordingProgress, leftovers, tree
-from ._waiting import wait_until
+from ._download_support import SLUG, interrupt_mirror, tree
 from .test_mirror import seed
 
 SHARDS = 4
@@ -96,18 +95,7 @@ async def test_an_interrupted_shard_finishes_on_its_rerun(
     for item in hosts.artifacts:
         if item.path.startswith("logs/"):
             hosts.add_fault(item.url, TransferFault("slow", delay=0.01, times=None))
-    progress = RecordingProgress()
-    task = asyncio.ensure_future(
-        cci.artifacts.mirror(SLUG, tmp_path, shard=(1, 2), progress=progress)
-    )
-    await wait_until(
-        lambda: any(kind == "finish" for kind, *_ in progress.calls) and leftovers(tmp_path),
-        timeout=10,
-    )
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert leftovers(tmp_path) == []
+    await interrupt_mirror(cci, tmp_path, shard=(1, 2))
     interrupted = len(files_only(tmp_path))
     for item in hosts.artifacts:
         item.faults.clear()
