@@ -46,7 +46,14 @@ from .retry import RetryPolicy, RetrySchedule
 from .stats import ClientStats
 from .transport import ChunkReader, Request, Response, StreamedResponse, Transport
 
-__all__ = ["HostSlots", "RequestPipeline", "Stream", "http_url_problem", "parse_http_url"]
+__all__ = [
+    "HostSlots",
+    "RequestPipeline",
+    "Stream",
+    "Target",
+    "http_url_problem",
+    "parse_http_url",
+]
 
 logger = logging.getLogger("circleci_async")
 
@@ -105,6 +112,24 @@ class Stream:
         self._response.interrupt(reason)
 
 
+class Target:
+    """A URL and the headers a request to it carries (credentials only where
+    :class:`~circleci_async.auth.TokenAuth` allows them), without and with a JSON body. The repr
+    shows the URL only: the headers hold the token."""
+
+    __slots__ = ("headers", "json_headers", "url")
+
+    def __init__(
+        self, url: URL, headers: Mapping[str, str], json_headers: Mapping[str, str]
+    ) -> None:
+        self.url = url
+        self.headers = headers
+        self.json_headers = json_headers
+
+    def __repr__(self) -> str:
+        return f"Target({redact_url(self.url)})"
+
+
 class HostSlots:
     """At most ``per_host`` responses open at once per origin (the downloader's per-host limit,
     held while a body streams)."""
@@ -161,10 +186,9 @@ class RequestPipeline:
         self.max_redirects = max_redirects
         self._clock = clock
         self._sleep = sleep
-        self._urls: dict[str, URL] = {}
-        # Cached URLs whose origin may receive the token, with their headers (without, with a
-        # body): TokenAuth decides per URL (Circle-Token on v2, Bearer on v3).
-        self._trusted: dict[URL, tuple[Mapping[str, str], Mapping[str, str]]] = {}
+        self._targets: dict[str, Target] = {}  # by path
+        # Header sets with the credentials in them, by the credentials mapping's identity
+        # (TokenAuth's are constant: Circle-Token on v2, Bearer on v3): without, with a body.
         self._merged: dict[int, tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]]]
         self._merged = {}
         #: The client's observers (events); empty: nothing is built for them.
@@ -173,10 +197,11 @@ class RequestPipeline:
         #: Operations whose answers announced a deprecation (each reported once).
         self.deprecations = DeprecationNotices()
 
-    def url_for(self, path: str) -> URL:
-        """An absolute URL for a path relative to the base URL (slugs keep their ``/``)."""
-        url = self._urls.get(path)
-        if url is None:
+    def target(self, path: str) -> Target:
+        """Where a path relative to the base URL (slugs keep their ``/``), or an absolute URL,
+        is requested, and with which headers; cached per path."""
+        target = self._targets.get(path)
+        if target is None:
             if path.startswith(("https://", "http://")):
                 parsed = parse_http_url(path)
                 if isinstance(parsed, str):
@@ -185,21 +210,18 @@ class RequestPipeline:
             else:
                 quoted = quote(path.lstrip("/"), safe=_PATH_SAFE)
                 url = URL(f"{self._base}/{quoted}", encoded=True)
-            if len(self._urls) >= _URL_CACHE_SIZE:
-                self._urls.clear()
-                self._trusted.clear()
-            self._urls[path] = url
-            credentials = self.auth.headers_for(url)
-            if credentials:
-                self._trusted[url] = self._with_credentials(credentials)
-        return url
+            if len(self._targets) >= _URL_CACHE_SIZE:
+                self._targets.clear()
+            target = self._targets[path] = self._target_for(url)
+        return target
 
-    def _with_credentials(
-        self, credentials: Mapping[str, str]
-    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
-        """``Accept`` plus ``credentials`` (and ``Content-Type``), built once per mapping (the
-        auth module's mappings are constant)."""
-        merged = self._merged.get(id(credentials))
+    def _target_for(self, url: URL) -> Target:
+        """``url`` with its headers: credentials only where :class:`TokenAuth` allows them,
+        decided for every URL (every redirect hop too)."""
+        credentials = self.auth.headers_for(url)
+        if not credentials:
+            return Target(url, _ACCEPT, _JSON_NO_AUTH)
+        merged = self._merged.get(id(credentials))  # (the auth module's mappings are constant)
         if merged is None or merged[0] is not credentials:
             plain = {**_ACCEPT, **credentials}
             merged = (
@@ -208,7 +230,7 @@ class RequestPipeline:
                 _header_set({**plain, "Content-Type": "application/json"}),
             )
             self._merged[id(credentials)] = merged
-        return merged[1], merged[2]
+        return Target(url, merged[1], merged[2])
 
     # -- API calls ----------------------------------------------------------------------------
 
@@ -229,89 +251,43 @@ class RequestPipeline:
         Watched (observers, or DEBUG logging) through a :class:`CallWatch`; otherwise the call
         itself, with nothing built for telemetry."""
         method = method.upper()
-        url = self.url_for(path)
-        call = _Call(method, url, params, json, idempotent, operation)
+        target = self._targets.get(path)
+        if target is None:
+            target = self.target(path)
+        body = _json.dumps(json) if json is not None else None
         if self.observers or logger.isEnabledFor(logging.DEBUG):
-            return self._watched(CallWatch(self.observers, method, url, params, self._clock), call)
-        return self._request(call, None)
+            watch = CallWatch(self.observers, method, target.url, params, self._clock)
+            call = self._attempt(method, target, params, body, idempotent, operation, watch)
+            return self._watched(watch, call)
+        return self._attempt(method, target, params, body, idempotent, operation, None)
 
-    async def _watched(self, watch: CallWatch, call: _Call) -> Any:
+    async def _watched(self, watch: CallWatch, call: Coroutine[Any, Any, Any]) -> Any:
         watch.start()
         try:
-            result = await self._request(call, watch)
+            result = await call
         except BaseException as exc:
             watch.finish(exc)
             raise
         watch.finish(None)
         return result
 
-    async def _request(self, call: _Call, watch: CallWatch | None) -> Any:
-        method, url, params = call.method, call.url, call.params
-        body = _json.dumps(call.json) if call.json is not None else None
-        start = self._clock()
-        schedule: RetrySchedule | None = None
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self._attempt(
-                    method, url, params, body, watch, attempt, call.operation
-                )
-            except CircleCIError as exc:
-                if schedule is None:
-                    schedule = RetrySchedule(self.policy.config)
-                decision = self.policy.decide(
-                    exc,
-                    method=method,
-                    attempt=attempt,
-                    elapsed=self._clock() - start,
-                    schedule=schedule,
-                    idempotent=call.idempotent,
-                )
-                if not decision.retry:
-                    self.stats.failures += 1
-                    if attempt > 1 or decision.refused_wait is not None:
-                        logger.info("giving up on %s %s: %s", method, exc.url, decision.reason)
-                    final = self.policy.final_error(exc, decision)
-                    if final is exc:
-                        raise
-                    raise final from exc
-                self.stats.retries += 1
-                logger.info(
-                    "retrying %s %s (attempt %d) in %.2f s: %s",
-                    method,
-                    exc.url,
-                    attempt + 1,
-                    decision.delay,
-                    decision.reason,
-                    extra={
-                        "event": "RetryScheduled",
-                        "method": method,
-                        "url": redact_url(exc.url) if exc.url is not None else None,
-                        "attempt": attempt + 1,
-                        "delay": decision.delay,
-                        "reason": decision.reason,
-                        "error_type": type(exc).__name__,
-                    },
-                )
-                if watch is not None:
-                    watch.retry(attempt + 1, decision.delay, decision.reason, exc)
-                if decision.delay > 0:
-                    self.stats.waited += decision.delay
-                    await self._sleep(decision.delay)
-
     async def _attempt(
         self,
         method: str,
-        url: URL,
+        target: Target,
         params: Mapping[str, Any] | None,
         body: bytes | None,
-        watch: CallWatch | None = None,
+        idempotent: bool | None,
+        operation: str | None,
+        watch: CallWatch | None,
         attempt: int = 1,
-        operation: str | None = None,
     ) -> Any:
-        """One attempt: take a slot, acquire rate, send, learn, redirect or decode."""
-        slots, limiter = self._slots, self.limiter
+        """One attempt: take a slot, acquire rate, send, learn, redirect or decode. When the
+        first attempt fails, :meth:`_retry` decides and makes the next ones (so that a call
+        answered at once is one coroutine, not a retry loop around an attempt)."""
+        slots, limiter, stats = self._slots, self.limiter, self.stats
+        started = self._clock()
+        failure: CircleCIError
         if not slots.try_take():
             await slots.take()
         try:
@@ -321,15 +297,22 @@ class RequestPipeline:
                 waited = await (
                     limiter.acquire() if watch is None else limiter.acquire(on_wait=watch.waited)
                 )
-                self.stats.waited += waited
+                stats.waited += waited
             try:
-                hops = 0
+                # This hop's (a redirect changes them; a retry starts from the call's again).
+                verb, where, query, payload, hops = method, target, params, body, 0
                 while True:
-                    self.stats.requests += 1
-                    # The headers are built in the call, never held in a local of this frame:
-                    # error trackers that capture locals walk dicts (and send them home).
+                    stats.requests += 1
+                    url = where.url
+                    # The headers stay in the target and the Request (whose reprs hide them),
+                    # never in a local of this frame: error trackers that capture locals walk
+                    # dicts (and send them home).
                     request = Request(
-                        method, url, self._headers(url, body is not None), params, body
+                        verb,
+                        url,
+                        where.json_headers if payload is not None else where.headers,
+                        query,
+                        payload,
                     )
                     if watch is None:
                         response = await self.transport.send(request)
@@ -338,7 +321,7 @@ class RequestPipeline:
                     status = response.status
                     snapshot = self._learn(status, response.headers, counted=True)
                     if status == 429:
-                        self.stats.rate_limited += 1
+                        stats.rate_limited += 1
                     if watch is not None:
                         watch.received(url, status, len(response.body), snapshot)
                         if self.observers:
@@ -347,25 +330,97 @@ class RequestPipeline:
                         deprecation(
                             self.observers,
                             self.deprecations,
-                            method,
+                            verb,
                             url,
                             response.headers,
                             operation,
                         )
-                    target = (  # (the call only for a redirect: one frame less per answer)
-                        self._redirect(method, status, response.headers, response.url, hops)
+                    following = (  # (the call only for a redirect: one frame less per answer)
+                        self._redirect(verb, status, response.headers, response.url, hops)
                         if status in _REDIRECTS
                         else None
                     )
-                    if target is None:
-                        return _decode(method, response, snapshot, self.auth)
-                    hops, url, params = hops + 1, target, None  # the Location has its query
-                    if status == 303 or (status in (301, 302) and method == "POST"):
-                        method, body = "GET", None
+                    if following is None:
+                        return _decode(verb, response, snapshot, self.auth)
+                    # The Location has its query; a 303 (or a 301/302 to a POST) becomes a GET.
+                    hops, where, query = hops + 1, self._target_for(following), None
+                    if status == 303 or (status in (301, 302) and verb == "POST"):
+                        verb, payload = "GET", None
             finally:
                 limiter.release_nowait()
+        except CircleCIError as exc:
+            if attempt > 1:
+                raise  # one of _retry's attempts: it decides
+            failure = exc
         finally:
             slots.give()
+        return await self._retry(
+            failure, started, method, target, params, body, idempotent, operation, watch
+        )
+
+    async def _retry(
+        self,
+        failure: CircleCIError,
+        started: float,
+        method: str,
+        target: Target,
+        params: Mapping[str, Any] | None,
+        body: bytes | None,
+        idempotent: bool | None,
+        operation: str | None,
+        watch: CallWatch | None,
+    ) -> Any:
+        """After a failed first attempt (begun at ``started``): retry as the policy decides, or
+        raise what it gives up with."""
+        schedule = RetrySchedule(self.policy.config)
+        attempt = 1
+        while True:
+            decision = self.policy.decide(
+                failure,
+                method=method,
+                attempt=attempt,
+                elapsed=self._clock() - started,
+                schedule=schedule,
+                idempotent=idempotent,
+            )
+            if not decision.retry:
+                self.stats.failures += 1
+                if attempt > 1 or decision.refused_wait is not None:
+                    logger.info("giving up on %s %s: %s", method, failure.url, decision.reason)
+                final = self.policy.final_error(failure, decision)
+                if final is failure:
+                    raise failure
+                raise final from failure
+            self.stats.retries += 1
+            attempt += 1
+            logger.info(
+                "retrying %s %s (attempt %d) in %.2f s: %s",
+                method,
+                failure.url,
+                attempt,
+                decision.delay,
+                decision.reason,
+                extra={
+                    "event": "RetryScheduled",
+                    "method": method,
+                    "url": redact_url(failure.url) if failure.url is not None else None,
+                    "attempt": attempt,
+                    "delay": decision.delay,
+                    "reason": decision.reason,
+                    "error_type": type(failure).__name__,
+                },
+            )
+            if watch is not None:
+                watch.retry(attempt, decision.delay, decision.reason, failure)
+            if decision.delay > 0:
+                self.stats.waited += decision.delay
+                await self._sleep(decision.delay)
+            try:
+                return await self._attempt(
+                    method, target, params, body, idempotent, operation, watch, attempt
+                )
+            except CircleCIError as exc:
+                failure = exc
 
     # -- streamed bodies ----------------------------------------------------------------------
 
@@ -417,17 +472,6 @@ class RequestPipeline:
 
     # -- the steps ------------------------------------------------------------------------------
 
-    def _headers(self, url: URL, has_body: bool) -> Mapping[str, str]:
-        """Credentials only where :class:`TokenAuth` allows them, decided again on every hop
-        (URLs built by :meth:`url_for` whose origin may receive them are cached)."""
-        trusted = self._trusted.get(url)
-        if trusted is not None:
-            return trusted[has_body]
-        credentials = self.auth.headers_for(url)
-        if credentials:
-            return self._with_credentials(credentials)[has_body]
-        return _JSON_NO_AUTH if has_body else _ACCEPT
-
     async def _send_watched(
         self, watch: CallWatch, request: Request, hop: int, attempt: int
     ) -> Response:
@@ -456,8 +500,7 @@ class RequestPipeline:
                 return EMPTY_SNAPSHOT
             return parse_rate_limit_headers(headers, status=status)
         limiter = self.limiter
-        if 200 <= status < 300 and limiter.may_skip():
-            limiter.defer(headers, status)
+        if 200 <= status < 300 and limiter.skip(headers, status):
             return EMPTY_SNAPSHOT
         snapshot = parse_rate_limit_headers(headers, status=status)
         limiter.observe_nowait(snapshot, status=status)
@@ -808,25 +851,3 @@ def _message(status: int, body: bytes) -> str:
             return ": ".join(parts)
         return f"HTTP {status} with an HTML or XML body"
     return extract_message(body)
-
-
-class _Call:
-    """One logical API call's inputs, as the retry loop needs them (slotted: one per call)."""
-
-    __slots__ = ("idempotent", "json", "method", "operation", "params", "url")
-
-    def __init__(
-        self,
-        method: str,
-        url: URL,
-        params: Mapping[str, Any] | None,
-        json: Any,
-        idempotent: bool | None,
-        operation: str | None,
-    ) -> None:
-        self.method = method
-        self.url = url
-        self.params = params
-        self.json = json
-        self.idempotent = idempotent
-        self.operation = operation

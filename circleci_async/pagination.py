@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -56,10 +57,6 @@ class PageStyle:
     empty_ends: bool = False
 
 
-def _v2_next(data: Mapping[str, Any]) -> Any:
-    return data.get("next_page_token")
-
-
 def _v3_next(data: Mapping[str, Any]) -> Any:
     """``page.next``; a missing or null ``page`` block ends the walk (as CircleCI's own
     clients read it)."""
@@ -67,7 +64,8 @@ def _v3_next(data: Mapping[str, Any]) -> Any:
     return page.get("next") if isinstance(page, dict) else None
 
 
-V2_PAGES = PageStyle("v2", "items", _v2_next)
+# (v2's is a C-level getter: a walk calls it once per page)
+V2_PAGES = PageStyle("v2", "items", operator.methodcaller("get", "next_page_token"))
 V3_PAGES = PageStyle("v3", "data", _v3_next, empty_ends=True)
 
 
@@ -116,30 +114,36 @@ class PageCursor:
         self.pages_fetched = 0
         self.exhausted = False
         self.truncated = False
+        #: ``exhausted or truncated``: the walk fetches nothing more.
+        self.done = False
         self._seen: set[str] = set()
         if self.token is not None:
             self._seen.add(self.token)
 
-    @property
-    def done(self) -> bool:
-        return self.exhausted or self.truncated
-
-    def page_fetched(self, next_token: Any) -> None:
-        """Record a page and the token it named for the next one."""
+    def page_fetched(self, next_token: Any, available: int = 0) -> int:
+        """Record a page of ``available`` items and the token it named for the next one;
+        return how many of its items ``max_items`` lets through (fewer: the walk is
+        truncated)."""
         self.pages_fetched += 1
         if next_token is None or next_token == "":
-            self.exhausted = True
+            self.exhausted = self.done = True
             self.token = None
-            return
-        if not isinstance(next_token, str):
+        elif not isinstance(next_token, str):
             raise PaginationError(f"next_page_token is not a string: {type(next_token).__name__}")
-        if next_token in self._seen:
+        elif next_token in self._seen:
             raise PaginationError(
                 f"the server returned page token {next_token[:40]!r} a second time; "
                 "stopping instead of looping forever"
             )
-        self._seen.add(next_token)
-        self.token = next_token
+        else:
+            self._seen.add(next_token)
+            self.token = next_token
+        if self.max_items is None:
+            return available
+        keep = self.allowance(available)
+        if keep < available:
+            self.truncated = self.done = True
+        return keep
 
     def allowance(self, available: int) -> int:
         """How many of ``available`` items may still be yielded under ``max_items``."""
@@ -157,7 +161,7 @@ class PageCursor:
             and self.items_yielded >= self.max_items
             and not self.exhausted
         ):
-            self.truncated = True
+            self.truncated = self.done = True
 
 
 FetchPage = Callable[[str | None], Awaitable[Any]]
@@ -257,24 +261,23 @@ class AsyncPaginator(Generic[T]):
         self._cursor.yielded(1)
         return self._buffer.popleft()
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
-        """Yield whole pages (items already buffered by item iteration come first)."""
-        if self._buffer:
-            items = list(self._buffer)
-            self._buffer.clear()
-            self._cursor.yielded(len(items))
-            yield Page(items, self._cursor.token, self._buffer_token)
-        while not self._cursor.done:
-            page = await self._next_page()
-            self._cursor.yielded(len(page.items))
-            yield page
+    def pages(self) -> AsyncIterator[Page[T]]:
+        """Whole pages (items already buffered by item iteration come first)."""
+        return _Pages(self)
+
+    async def _buffered_page(self) -> Page[T]:
+        items = list(self._buffer)
+        self._buffer.clear()
+        self._cursor.yielded(len(items))
+        return Page(items, self._cursor.token, self._buffer_token)
 
     async def collect(self) -> list[T]:
         """Every remaining item as a list (bounded by ``max_items``)."""
         return [item async for item in self]
 
-    async def _next_page(self) -> Page[T]:
-        """Fetch the next page, keeping only what ``max_items`` still allows.
+    async def _next_page(self, *, whole: bool = False) -> Page[T]:
+        """Fetch the next page, keeping only what ``max_items`` still allows (``whole``: the
+        page is handed out as it is, its items counted as yielded).
 
         The request for the page after it goes out before this page's items are converted, so
         converting (the costly part of a typed walk) overlaps the next round trip.
@@ -291,22 +294,23 @@ class AsyncPaginator(Generic[T]):
             exc.page_token = token
             raise
         style = self._style
-        raw_items = data.get(style.items_key) if isinstance(data, dict) else None
-        if not isinstance(raw_items, list):
-            raise PaginationError(
-                f"page response has no {style.items_key!r} list (got {type(data).__name__})"
-            )
-        cursor.page_fetched(None if style.empty_ends and not raw_items else style.next_token(data))
-        keep = cursor.allowance(len(raw_items))
-        if keep < len(raw_items):
+        raw_items = data.get(style.items_key) if data.__class__ is dict else None
+        if raw_items.__class__ is not list:
+            raw_items = _items_of(data, style)
+        available = len(raw_items)
+        keep = cursor.page_fetched(
+            None if style.empty_ends and not raw_items else style.next_token(data), available
+        )
+        if keep < available:
             raw_items = raw_items[:keep]
-            cursor.truncated = True
             self._cut = (token,)
         convert = self._convert
         if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
             self._start_read_ahead(cursor.token)
             await asyncio.sleep(0)  # let that request go out before this page is handed over
         items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
+        if whole:
+            cursor.yielded(keep)
         return Page(items, cursor.token, token, data)
 
     def _start_read_ahead(self, token: str | None) -> None:
@@ -322,6 +326,41 @@ class AsyncPaginator(Generic[T]):
             ahead[1].cancel()
             with contextlib.suppress(asyncio.CancelledError, CircleCIError):
                 await ahead[1]
+
+
+def _items_of(data: Any, style: PageStyle) -> list[Any]:
+    """A page's item list, from a dict (or a dict subclass); refused when it has none."""
+    raw_items = data.get(style.items_key) if isinstance(data, dict) else None
+    if not isinstance(raw_items, list):
+        raise PaginationError(
+            f"page response has no {style.items_key!r} list (got {type(data).__name__})"
+        )
+    return raw_items
+
+
+class _Pages(Generic[T]):
+    """``paginator.pages()``: each step is the paginator's next page itself, awaited directly
+    (no generator frame between the walk and its requests)."""
+
+    __slots__ = ("_paginator",)
+
+    def __init__(self, paginator: AsyncPaginator[T]) -> None:
+        self._paginator = paginator
+
+    def __aiter__(self) -> _Pages[T]:
+        return self
+
+    def __anext__(self) -> Coroutine[Any, Any, Page[T]]:
+        paginator = self._paginator
+        if paginator._buffer:
+            return paginator._buffered_page()
+        if paginator._cursor.done:
+            raise StopAsyncIteration
+        return paginator._next_page(whole=True)
+
+    async def aclose(self) -> None:
+        """Stop walking: cancel a page being read ahead (as ``paginator.aclose()``)."""
+        await self._paginator.aclose()
 
 
 def _consume(task: asyncio.Future[Any]) -> None:

@@ -1026,6 +1026,61 @@ def test_fast_path_agrees_with_the_general_parser(fields: dict[str, str], date: 
         assert fast == general
 
 
+_COUNT = st.one_of(
+    st.integers(min_value=0, max_value=2 * 10**12).map(str),
+    st.sampled_from(["0", "1.5", "-1", "١٢", ""]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    limit=_COUNT,
+    remaining=_COUNT,
+    reset=_COUNT,
+    separator=st.sampled_from([", ", ",", " , ", ";"]),
+    policy=st.one_of(
+        st.none(),
+        st.tuples(_COUNT, _COUNT).map(lambda qw: f"{qw[0]};w={qw[1]}"),
+        st.sampled_from(["100;w=60, 1000;w=3600", '"burst";q=100;w=60', "100"]),
+    ),
+    same_quota=st.booleans(),
+    fields=st.dictionaries(st.sampled_from(_SIMPLE), st.integers(0, 10**6).map(str), max_size=3),
+    date=st.sampled_from([None, NOW_DATE]),
+)
+def test_fast_path_agrees_on_the_ietf_dictionary(
+    limit: str,
+    remaining: str,
+    reset: str,
+    separator: str,
+    policy: str | None,
+    same_quota: bool,
+    fields: dict[str, str],
+    date: str | None,
+) -> None:
+    """The -07 ``RateLimit`` dictionary (and its ``RateLimit-Policy``), alone or beside other
+    fields: the fast path reads what the general parser reads, or leaves it to it."""
+    if policy is not None and same_quota and ";w=" in policy and "," not in policy:
+        policy = f"{limit};w={policy.split(';w=')[1]}"
+    found = {name: [value] for name, value in fields.items()}
+    found["ratelimit"] = [f"limit={limit}{separator}remaining={remaining}{separator}reset={reset}"]
+    if policy is not None:
+        found["ratelimit-policy"] = [policy]
+    for kind in ("auto", "delta"):
+        assert _entry._build(found, date, NOW, kind) == _entry._build_general(
+            found, date, NOW, kind
+        )
+
+
+def test_the_usual_ietf_dictionary_takes_the_fast_path() -> None:
+    found = {
+        "ratelimit": ["limit=10000000, remaining=9999999, reset=60"],
+        "ratelimit-policy": ["10000000;w=60"],
+    }
+    fast = _fast.build_simple(found, NOW_DATE)
+    assert fast is not None and fast.observations[0].window == 60.0
+    assert fast == _entry._build_general(found, NOW_DATE, NOW, "auto")
+
+
 def test_circleci_shapes_take_the_fast_path() -> None:
     found = {
         "ratelimit-limit": ["10"],

@@ -180,24 +180,24 @@ class BucketState:
             # Never more in flight than the windows have left; at a guessed boundary, one
             # request at a time. An answer wakes the waiter sooner.
             return min(_PROBE_WAIT, max(self._valid_until - now, _EPSILON))
-        rate = self.rate(now)
+        # (the server's pace and burst read here, without a call, while it has advertised one)
+        server_rate = self._server_rate
+        rate = server_rate if server_rate is not None else self.rate(now)
         if rate is not self._rate:
             self._set_rate(rate, now)
-        if rate is None:
-            self.in_flight += 1
-            self._grants += 1
-            self._peak = max(self._peak, self.in_flight)
-            return 0.0
-        interval = 1.0 / rate
-        tat = self._tat if self._tat > now else now
-        allowed_at = tat - (self._burst() - 1) * interval
-        if allowed_at > now + _EPSILON:  # (a burst's arithmetic may land a hair past now)
-            return allowed_at - now
-        self._tat = tat + interval
-        self._last_grant = now
-        self.in_flight += 1
+        if rate is not None:
+            interval = 1.0 / rate
+            tat = self._tat if self._tat > now else now
+            burst = self._server_burst if server_rate is not None else self._burst()
+            allowed_at = tat - (burst - 1) * interval
+            if allowed_at > now + _EPSILON:  # (a burst's arithmetic may land a hair past now)
+                return allowed_at - now
+            self._tat = tat + interval
+            self._last_grant = now
+        self.in_flight = in_flight = self.in_flight + 1
         self._grants += 1
-        self._peak = max(self._peak, self.in_flight)
+        if in_flight > self._peak:
+            self._peak = in_flight
         return 0.0
 
     def release(self) -> None:

@@ -55,9 +55,11 @@ class AdaptiveLimiter:
         self.config = config or RateLimitConfig()
         self.key = key
         self.backend: LimiterBackend = backend or InMemoryBackend(self.config)
+        self._budget = self.backend.budget(key)  # the hot path's three questions, key bound
         self._clock = clock
         self._wall = wall_clock
         self._queue = asyncio.Lock()
+        self._queued = False  # someone holds the queue (waits in line): no one may pass it
         self._changed = asyncio.Event()
         self._answered = False  # the bucket must hear of the first answer, even a bare one
         self._tasks: set[asyncio.Future[None]] = set()  # background work for shared backends
@@ -69,9 +71,9 @@ class AdaptiveLimiter:
 
     def try_acquire_nowait(self) -> bool:
         """Take a slot if one is free right now, without waiting or yielding (the hot path)."""
-        if self._queue.locked():
+        if self._queued:
             return False
-        wait = self.backend.try_acquire_nowait(self.key, self._clock())
+        wait = self._budget.try_acquire_nowait(self._clock())
         return wait is not None and wait <= 0
 
     async def acquire(self, *, on_wait: OnWait | None = None) -> float:
@@ -82,27 +84,16 @@ class AdaptiveLimiter:
         waited and why (only when it waited); a wait over a second is logged at INFO.
         """
         start = self._clock()
-        if not self._queue.locked() and await self._try_acquire(start) <= 0:
+        if not self._queued and await self._try_acquire(start) <= 0:
             return 0.0
         waits: dict[str, float] = {}  # the slow path only: it waits anyway
         try:
             async with self._queue:
-                while True:
-                    now = self._clock()
-                    wait = await self._try_acquire(now, waits)
-                    if wait <= 0:
-                        return now - start
-                    max_wait = self.config.max_wait
-                    if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
-                        raise MaxWaitExceeded(
-                            f"rate limited: the next request could go in {wait:.1f} s, "
-                            f"more than max_wait={max_wait:g} s",
-                            retry_after=wait,
-                        )
-                    why = self._waiting_for = self._why(now)
-                    paused = self._clock()
-                    await self._pause(wait)
-                    waits[why] = waits.get(why, 0.0) + self._clock() - paused
+                self._queued = True
+                try:
+                    return await self._at_head(start, waits)
+                finally:
+                    self._queued = False
         finally:
             waited = self._clock() - start
             # time in the queue behind others counts for the reason of its longest part
@@ -112,6 +103,26 @@ class AdaptiveLimiter:
             elif waited > 0:  # queued behind the head: what it waited for
                 waits[self._waiting_for] = waited
             self._report(waits, waited, on_wait)
+
+    async def _at_head(self, start: float, waits: dict[str, float]) -> float:
+        """Wait at the head of the line until the backend grants a slot; the seconds since
+        ``start``."""
+        while True:
+            now = self._clock()
+            wait = await self._try_acquire(now, waits)
+            if wait <= 0:
+                return now - start
+            max_wait = self.config.max_wait
+            if max_wait is not None and (wait > max_wait or now - start + wait > max_wait):
+                raise MaxWaitExceeded(
+                    f"rate limited: the next request could go in {wait:.1f} s, "
+                    f"more than max_wait={max_wait:g} s",
+                    retry_after=wait,
+                )
+            why = self._waiting_for = self._why(now)
+            paused = self._clock()
+            await self._pause(wait)
+            waits[why] = waits.get(why, 0.0) + self._clock() - paused
 
     def _why(self, now: float) -> str:
         """Why the bucket says wait: no answer yet (probe), a closed gate, else the pace."""
@@ -136,7 +147,7 @@ class AdaptiveLimiter:
             )
 
     async def _try_acquire(self, now: float, waits: dict[str, float] | None = None) -> float:
-        wait = self.backend.try_acquire_nowait(self.key, now)
+        wait = self._budget.try_acquire_nowait(now)
         if wait is None:
             wait = await self.backend.try_acquire(self.key, now)
             if waits is not None:  # the time a shared backend took to answer
@@ -153,13 +164,15 @@ class AdaptiveLimiter:
 
     async def release(self) -> None:
         """A request finished (answered or failed)."""
-        if not self.backend.release_nowait(self.key):
-            await self.backend.release(self.key)
+        telling = self._budget.release()
+        if telling is not None:
+            await telling
 
     def release_nowait(self) -> None:
         """:meth:`release` without awaiting: a shared backend is told in the background."""
-        if not self.backend.release_nowait(self.key):
-            self._background(self.backend.release(self.key))
+        telling = self._budget.release()
+        if telling is not None:
+            self._background(telling)
 
     async def observe(self, snapshot: RateLimitSnapshot, *, status: int) -> None:
         """Learn from a response (call before :meth:`release`)."""
@@ -197,13 +210,13 @@ class AdaptiveLimiter:
         finally:
             self._changed.set()
 
-    def may_skip(self) -> bool:
-        """Whether this successful response's headers may go unread (see BucketState.may_skip)."""
-        return self.backend.may_skip(self.key)
-
-    def defer(self, headers: Headers, status: int) -> None:
-        """Keep the headers of a response read later, only if someone asks for :meth:`view`."""
-        self._unread = (headers, status)
+    def skip(self, headers: Headers, status: int) -> bool:
+        """Whether this success's headers may go unread (see ``BucketState.may_skip``); if so
+        they are kept, and read only if someone asks for :meth:`view`."""
+        if self._budget.may_skip():
+            self._unread = (headers, status)
+            return True
+        return False
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)

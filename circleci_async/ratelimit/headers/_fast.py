@@ -1,14 +1,17 @@
-"""The fast path: the shapes CircleCI sends (single bare integers in the common fields) read
-without tokenizing. It must give exactly what the general path gives (a test checks it)."""
+"""The fast path: the shapes CircleCI sends (single bare integers in the common fields), and the
+IETF -07 dictionary as servers write it, read without tokenizing. It must give exactly what the
+general path gives (a test checks it)."""
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from ._dates import cached_server_date
 from ._lex import EPOCH_SECONDS_MIN, MAX_DELAY, clamp_delay
 from ._model import (
     EMPTY_SNAPSHOT,
+    SOURCE_IETF_DICT,
     SOURCE_IETF_FIELDS,
     SOURCE_X,
     SOURCE_X_WINDOW,
@@ -35,6 +38,11 @@ def _simple_names() -> dict[str, tuple[str, str, str | None]]:
 # (family, field, Kong window)). These take the fast path; anything else takes the general one.
 SIMPLE_NAMES: Final = _simple_names()
 
+# The IETF -07 ``RateLimit`` dictionary in its usual order, bare integers, and one numbered
+# ``RateLimit-Policy`` (``quota;w=seconds``); any other spelling takes the general path.
+_IETF_DICT: Final = re.compile(r"limit=([0-9]+), ?remaining=([0-9]+), ?reset=([0-9]+)")
+_IETF_POLICY: Final = re.compile(r"([0-9]+);w=([0-9]+)")
+
 
 def build_simple(found: dict[str, list[str]], date_value: str | None) -> RateLimitSnapshot | None:
     """The fast path for bare-integer fields (no dates, lists or epochs), or None.
@@ -46,11 +54,24 @@ def build_simple(found: dict[str, list[str]], date_value: str | None) -> RateLim
     plain: dict[str, int] = {}
     windows: dict[str, dict[str, int]] = {}
     retry_after: float | None = None
+    dictionary: tuple[int, int, int] | None = None
+    policy: tuple[int, int] | None = None
     for name, lines in found.items():
-        role = SIMPLE_NAMES.get(name)
-        if role is None or len(lines) != 1:
+        if len(lines) != 1:
             return None
         value = lines[0]
+        if name == "ratelimit" or name == "ratelimit-policy":
+            match = (_IETF_DICT if name == "ratelimit" else _IETF_POLICY).fullmatch(value)
+            if match is None:
+                return None
+            if name == "ratelimit":
+                dictionary = (int(match[1]), int(match[2]), int(match[3]))
+            else:
+                policy = (int(match[1]), int(match[2]))
+            continue
+        role = SIMPLE_NAMES.get(name)
+        if role is None:
+            return None
         if not (value.isascii() and value.isdigit()):
             return None
         family, field, window = role
@@ -66,6 +87,13 @@ def build_simple(found: dict[str, list[str]], date_value: str | None) -> RateLim
         else:
             windows.setdefault(window, {})[field] = number
     observations: list[Observation] = []
+    if policy is not None and dictionary is None:
+        return None  # numbered policies joined with the -00..-06 fields: the general path
+    if dictionary is not None:
+        dictionary_seen = _dictionary(dictionary, policy)
+        if dictionary_seen is None:
+            return None
+        observations.append(dictionary_seen)
     if ietf:
         reset = ietf.get("reset")
         observations.append(
@@ -105,3 +133,19 @@ def build_simple(found: dict[str, list[str]], date_value: str | None) -> RateLim
     if not observations and retry_after is None:
         return EMPTY_SNAPSHOT
     return RateLimitSnapshot(tuple(observations), retry_after, cached_server_date(date_value))
+
+
+def _dictionary(fields: tuple[int, int, int], policy: tuple[int, int] | None) -> Observation | None:
+    """The -07 dictionary's observation, its window from a policy of the same quota; ``None``
+    for what the general path reads differently (an epoch reset, a policy of another quota
+    or with no usable window)."""
+    limit, remaining, reset = fields
+    if reset >= EPOCH_SECONDS_MIN:
+        return None
+    window: float | None = None
+    if policy is not None:
+        quota, seconds = policy
+        if quota != limit or seconds <= 0:
+            return None
+        window = min(float(seconds), MAX_DELAY)
+    return Observation(SOURCE_IETF_DICT, None, window, limit, remaining, clamp_delay(float(reset)))
