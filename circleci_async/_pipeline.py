@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from typing import Any
 from urllib.parse import quote
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 from yarl import URL
 
 from . import _json
@@ -58,6 +58,8 @@ __all__ = [
 logger = logging.getLogger("circleci_async")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Looked up in every answer's headers: case-folded once here, not per lookup.
+_DEPRECATION, _SUNSET = istr("Deprecation"), istr("Sunset")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _URL_CACHE_SIZE = 1024
 
@@ -319,14 +321,14 @@ class RequestPipeline:
                     else:
                         response = await self._send_watched(watch, request, hops, attempt)
                     status = response.status
-                    snapshot = self._learn(status, response.headers, counted=True)
+                    snapshot = limiter.answered(response.headers, status)
                     if status == 429:
                         stats.rate_limited += 1
                     if watch is not None:
                         watch.received(url, status, len(response.body), snapshot)
                         if self.observers:
                             self._observed(status, snapshot)
-                    if "Deprecation" in response.headers or "Sunset" in response.headers:
+                    if _DEPRECATION in response.headers or _SUNSET in response.headers:
                         deprecation(
                             self.observers,
                             self.deprecations,
@@ -499,12 +501,7 @@ class RequestPipeline:
             if status < 400:
                 return EMPTY_SNAPSHOT
             return parse_rate_limit_headers(headers, status=status)
-        limiter = self.limiter
-        if 200 <= status < 300 and limiter.skip(headers, status):
-            return EMPTY_SNAPSHOT
-        snapshot = parse_rate_limit_headers(headers, status=status)
-        limiter.observe_nowait(snapshot, status=status)
-        return snapshot
+        return self.limiter.answered(headers, status)
 
     def _redirect(
         self,

@@ -102,6 +102,26 @@ class Page(Generic[T]):
     raw: Mapping[str, Any] = attrs.field(repr=False, factory=dict)
 
 
+# A walk builds one Page per page. attrs' frozen __init__ stores each field through
+# ``object.__setattr__`` by name; the slots' own setters cost half as much. (Page has no
+# validator, converter or post-init hook that this would skip: a test checks it.)
+_new = object.__new__
+_SET_PAGE_FIELDS = tuple(getattr(Page, f.name).__set__ for f in attrs.fields(Page))
+
+
+def _page(
+    items: list[Any], next_page_token: str | None, page_token: str | None, raw: Mapping[str, Any]
+) -> Page[Any]:
+    """``Page(items, next_page_token, page_token, raw)``, built directly."""
+    page: Page[Any] = _new(Page)
+    set_items, set_next, set_token, set_raw = _SET_PAGE_FIELDS
+    set_items(page, items)
+    set_next(page, next_page_token)
+    set_token(page, page_token)
+    set_raw(page, raw)
+    return page
+
+
 class PageCursor:
     """Where a walk is, and whether it may go on. No I/O."""
 
@@ -311,7 +331,7 @@ class AsyncPaginator(Generic[T]):
         items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
         if whole:
             cursor.yielded(keep)
-        return Page(items, cursor.token, token, data)
+        return _page(items, cursor.token, token, data)
 
     def _start_read_ahead(self, token: str | None) -> None:
         task = asyncio.ensure_future(self._fetch(token))

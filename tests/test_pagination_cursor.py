@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from circleci_async.errors import PaginationError
-from circleci_async.pagination import PageCursor
+from circleci_async.pagination import Page, PageCursor, _page
 
 
 def test_walk_ends_on_null_or_empty_token() -> None:
@@ -56,3 +57,15 @@ def test_max_items_reached_on_last_page_is_not_truncation() -> None:
 def test_negative_max_items_rejected() -> None:
     with pytest.raises(ValueError, match="max_items"):
         PageCursor(max_items=-1)
+
+
+def test_pages_built_directly_are_the_pages_attrs_builds() -> None:
+    """A walk builds its pages through the slots (``pagination._page``): that is only the same
+    as ``Page(...)`` while Page has nothing that its __init__ would run."""
+    assert not hasattr(Page, "__attrs_post_init__")
+    assert all(f.validator is None and f.converter is None for f in attrs.fields(Page))
+    raw = {"items": [1], "next_page_token": "b"}
+    built = _page([1], "b", "a", raw)
+    assert built == Page([1], "b", "a", raw) and built.raw is raw
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        built.items = []  # type: ignore[misc]

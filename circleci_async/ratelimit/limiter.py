@@ -210,13 +210,17 @@ class AdaptiveLimiter:
         finally:
             self._changed.set()
 
-    def skip(self, headers: Headers, status: int) -> bool:
-        """Whether this success's headers may go unread (see ``BucketState.may_skip``); if so
-        they are kept, and read only if someone asks for :meth:`view`."""
-        if self._budget.may_skip():
+    def answered(self, headers: Headers, status: int) -> RateLimitSnapshot:
+        """Learn from an answer (call before :meth:`release_nowait`) and return what its
+        headers said. A success's may go unread while they cannot change the pace (see
+        ``BucketState.may_skip``): they are then kept, read only if someone asks for
+        :meth:`view`, and the snapshot is empty."""
+        if 200 <= status < 300 and self._budget.may_skip():
             self._unread = (headers, status)
-            return True
-        return False
+            return EMPTY_SNAPSHOT
+        snapshot = parse_rate_limit_headers(headers, status=status)
+        self.observe_nowait(snapshot, status=status)
+        return snapshot
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
