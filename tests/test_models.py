@@ -3,8 +3,11 @@ like. Pure: no server."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import pickle
 import uuid
+import weakref
 from typing import Any
 
 import attrs
@@ -14,6 +17,7 @@ from circleci_async import DecodeError
 from circleci_async import models as m
 from circleci_async.models import UNSET, structure, unstructure
 from circleci_async.models._base import nullable_key
+from circleci_async.v3.models import Run, RunAttributes
 
 PIPELINE: dict[str, Any] = {
     "id": "5034460f-c7c4-4c43-9457-de07e2029e7b",
@@ -348,3 +352,89 @@ def test_scalars_are_not_made_up_from_nulls_or_containers(field: str, value: obj
 def test_numbers_are_still_read_as_text_where_text_is_expected() -> None:
     item = {"path": 1234, "node_index": 0, "url": "https://example.com/a"}
     assert structure(item, m.Artifact).path == "1234"
+
+
+_ID = "5034460f-c7c4-4c43-9457-de07e2029e7b"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        _ID,
+        _ID.upper(),
+        _ID.replace("-", ""),
+        "--" + _ID.replace("-", "") + "--",  # dashes anywhere
+        "{" + _ID + "}",
+        "urn:uuid:" + _ID,
+        " " + _ID[1:],  # whitespace, signs, prefixes, underscores: what ``int`` takes
+        _ID[:-1] + "\n",
+        "+" + _ID[1:],
+        "0x" + _ID[2:],
+        _ID[:8] + "_" + _ID[9:],
+        "\u0665" + _ID[1:],  # a non-ASCII digit
+        _ID[:4] + "\t" + _ID[5:],
+        _ID[:-1],
+        _ID + "0",
+        _ID[:-1] + "g",
+        "-" + _ID[:-1],
+        "x" * 36,
+        "",
+    ],
+)
+def test_uuid_text_reads_as_uuid_uuid_reads_it(text: str) -> None:
+    """The shortcuts (the generated code's and the hook's) give exactly ``uuid.UUID(text)``'s
+    answer, or refuse where it refuses, through every way a UUID field is read."""
+    try:
+        expected: uuid.UUID | None = uuid.UUID(text)
+    except ValueError:
+        expected = None
+    run = {"id": _ID, "attributes": {}, "references": {"user": {"id": text}}}
+    readers = [
+        lambda: structure({"workflow_id": text}, m.RerunWorkflowResult).workflow_id,
+        lambda: structure({**PIPELINE, "id": text}, m.Pipeline).id,
+        lambda: structure({"id": text}, m.PipelineRun).id,  # optional, at the top
+        lambda: structure(run, Run).references.user.id,  # optional, nested
+        lambda: structure(text, uuid.UUID),  # the converter's hook itself
+    ]
+    for read in readers:
+        if expected is None:
+            with pytest.raises(DecodeError):
+                read()
+            continue
+        got = read()
+        assert type(got) is uuid.UUID and got == expected and got.is_safe is expected.is_safe
+        assert hash(got) == hash(expected) and str(got) == str(expected)
+        assert pickle.loads(pickle.dumps(got)) == expected  # noqa: S301 - our own bytes
+        with pytest.raises(TypeError):
+            got.int = 1  # type: ignore[misc]
+
+
+def test_built_objects_are_exactly_the_models() -> None:
+    """Fields are filled through builder subclasses; none of those may escape."""
+    built = structure(PIPELINE, m.Pipeline)
+    assert built.vcs is not None and built.vcs.commit is not None
+    parts = [built, built.trigger, built.trigger.actor, built.vcs, built.vcs.commit, *built.errors]
+    for part, cls in zip(
+        parts,
+        [m.Pipeline, m.TriggerInfo, m.Actor, m.PipelineVcs, m.Commit, m.PipelineError],
+        strict=True,
+    ):
+        assert type(part) is cls and part.__class__ is cls
+        assert weakref.ref(part)() is part and not hasattr(part, "__dict__")
+        assert pickle.loads(pickle.dumps(part)) == part  # noqa: S301 - our own bytes
+        assert copy.copy(part) == part
+        first = attrs.fields(cls)[0].name
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            setattr(part, first, None)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            delattr(part, first)
+    actor = built.trigger.actor
+    assert hash(actor) == hash(m.Actor(login="octo")) and {actor: 1}[m.Actor(login="octo")] == 1
+    assert attrs.evolve(actor, login="cat") == m.Actor(login="cat")
+    assert type(built.id) is uuid.UUID and built.id.is_safe is uuid.SafeUUID.unknown
+    run = structure(
+        {"id": _ID, "attributes": {"phase": "created"}, "references": {"project": {"id": _ID}}},
+        Run,
+    )
+    assert type(run) is Run and type(run.attributes) is RunAttributes
+    assert run.references.project is not None and type(run.references.project.id) is uuid.UUID

@@ -38,7 +38,7 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from ..errors import DecodeError
 from ._base import JSON_KEY, NULLABLE, UNSET, OpenEnum
-from ._fastpath import SCALAR_HOOKS, make_structure_fn
+from ._fastpath import SCALAR_HOOKS, UUID_BUILDER, make_structure_fn
 
 __all__ = ["converter", "register_structure_hook", "structure", "unstructure"]
 
@@ -77,32 +77,40 @@ def _parse_datetime_slow(value: str) -> dt.datetime:
 
 _new_object = object.__new__
 _UUID = uuid.UUID
-# The slots of a UUID, set directly: ``UUID.__setattr__`` refuses, and a slot's own setter
-# is cheaper than ``object.__setattr__`` looking the name up each time.
+# Where a builder cannot be made, a UUID's slots are set through their own setters
+# (``UUID.__setattr__`` refuses).
 _set_uuid_int = uuid.UUID.__dict__["int"].__set__
 _set_uuid_safety = uuid.UUID.__dict__["is_safe"].__set__
 _UUID_SAFETY = uuid.SafeUUID.unknown
-_from_hex = bytes.fromhex
-_from_bytes = int.from_bytes
+_int = int
 
 
 def parse_uuid(value: Any, _: Any = None) -> uuid.UUID:
-    """A UUID from its 36-character text: ids are in every item of every page, so the common
-    form skips ``uuid.UUID``'s general parsing; anything else goes through it. Also the
-    structure hook."""
-    if type(value) is str and len(value) == 36:
+    """A UUID from its text: ids are in every item of every page, so the common form skips
+    ``uuid.UUID``'s general parsing; anything else goes through it. Also the structure hook.
+
+    The shortcut gives exactly what ``uuid.UUID(value)`` gives: when 32 characters are left
+    once the dashes are removed and ``int(..., 16)`` reads them, ``uuid.UUID`` reads the same
+    number from the same characters (what it strips before, braces and ``urn:uuid:``, ``int``
+    would have refused)."""
+    if value.__class__ is str:
         digits = value.replace("-", "")
-        try:
-            # 32 characters making 16 bytes: 32 hex digits (whitespace, which ``fromhex``
-            # skips, would make fewer bytes; anything else raises).
-            raw = _from_hex(digits) if len(digits) == 32 else b""
-        except ValueError:
-            raw = b""
-        if len(raw) == 16:
-            result = _new_object(_UUID)
-            _set_uuid_int(result, _from_bytes(raw, "big"))
-            _set_uuid_safety(result, _UUID_SAFETY)
-            return result
+        if len(digits) == 32:
+            try:
+                number = _int(digits, 16)
+            except ValueError:
+                pass
+            else:
+                if UUID_BUILDER is None:
+                    result = _new_object(_UUID)
+                    _set_uuid_int(result, number)
+                    _set_uuid_safety(result, _UUID_SAFETY)
+                    return result
+                built = UUID_BUILDER()
+                built.int = number
+                built.is_safe = _UUID_SAFETY
+                built.__class__ = _UUID
+                return cast("uuid.UUID", built)
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str):

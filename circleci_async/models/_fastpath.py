@@ -5,10 +5,11 @@ each), so this is where a typed walk spends its CPU. cattrs' own generated funct
 each field through a hook call; the functions made here inline the common field types
 (``str``, ``int``, ``float``, ``bool``, their optionals, datetimes through ``fromisoformat``,
 UUIDs, open enums, lists of models) and write nested models into their parent's function
-rather than calling one function per nested object. Instances are built directly, each field
-stored through its slot's own setter (the models have no validators, converters or post-init
-hooks, which :func:`_plain` checks). Anything else goes through the converter's hook for it,
-and so does a nested model that has a hook of its own.
+rather than calling one function per nested object. Instances are built directly (the models
+have no validators, converters or post-init hooks, which :func:`_plain` checks), through a
+*builder* (:func:`builder_for`): a plain attribute store per field, then one ``__class__``
+assignment, rather than a method-wrapper call per field. Anything else goes through the
+converter's hook for it, and so does a nested model that has a hook of its own.
 
 These functions raise plain exceptions (``KeyError`` for a missing field, ``ValueError``,
 ``TypeError``); turning a failure into a precise message is the diagnostic converter's job.
@@ -27,7 +28,7 @@ import attrs
 
 from ._base import JSON_KEY, OpenEnum
 
-__all__ = ["make_structure_fn"]
+__all__ = ["UUID_BUILDER", "builder_for", "make_structure_fn"]
 
 _NONE_TYPE = type(None)
 _SCALARS = (str, int, float, bool)
@@ -80,6 +81,44 @@ SCALAR_HOOKS: dict[type, Callable[[Any], Any]] = {
 }
 _MISSING = object()
 
+
+def builder_for(cls: type) -> type | None:
+    """A subclass of ``cls`` that adds no slots and undoes its ``__init__``, ``__setattr__``
+    and ``__delattr__``; ``None`` when CPython would not let one stand in for ``cls``.
+
+    Why: a frozen model (or a UUID) refuses attribute stores, so its slots are otherwise
+    filled by calling each slot's setter, a method-wrapper call that packs a tuple every time.
+    On a builder object each field is a plain store, which the interpreter specialises to a
+    direct slot write, and one ``obj.__class__ = cls`` then makes it exactly the object
+    ``cls(...)`` would have built (CPython allows the assignment because the layouts are the
+    same). Callers assign ``__class__`` right after the last store, so no builder escapes.
+    """
+    new: Any = cls.__new__
+    if new is not object.__new__:  # a builder is made without calling anything of cls
+        return None
+    try:
+        builder = type(
+            f"{cls.__name__}Builder",
+            (cls,),
+            {
+                "__slots__": (),
+                "__init__": object.__init__,
+                "__setattr__": object.__setattr__,
+                "__delattr__": object.__delattr__,
+                "__module__": __name__,
+                "__doc__": f"Builds {cls.__qualname__} objects (see builder_for).",
+            },
+        )
+        probe = builder()
+        probe.__class__ = cls
+    except TypeError:
+        return None
+    return builder
+
+
+#: Builds ``uuid.UUID`` objects: set ``int`` and ``is_safe``, then assign ``__class__``.
+UUID_BUILDER = builder_for(uuid.UUID)
+
 HookFor = Callable[[Any], Callable[[Any, Any], Any]]
 
 
@@ -126,6 +165,10 @@ def make_structure_fn(
         "_set": object.__setattr__,
         "_dt": parse_datetime,
         "_uuid": parse_uuid,
+        "_int": int,
+        "_UUID": uuid.UUID,
+        "_UUIDB": UUID_BUILDER,
+        "_UNKNOWN": uuid.SafeUUID.unknown,
         "_fromiso": dt.datetime.fromisoformat,
         "_UTC": dt.timezone.utc,
         "_MISSING": _MISSING,
@@ -176,7 +219,13 @@ def _model_lines(
         else:
             body += _conversion_lines(tp, name, ns, hook, nullable)
         assigned.append((field.name, name))
-    if _plain(cls):
+    builder = _slotted_builder(cls) if _plain(cls) else None
+    if builder is not None:
+        ns[f"_b{prefix}"] = builder
+        body.append(f"    {out} = _b{prefix}()")
+        body += [f"    {out}.{attr} = {name}" for attr, name in assigned]
+        body.append(f"    {out}.__class__ = _c{prefix}")
+    elif _plain(cls):
         body.append(f"    {out} = _new(_c{prefix})")
         for attr, name in assigned:
             setter = _slot_setter(cls, attr)
@@ -195,6 +244,13 @@ def _generated(tp: Any, hook: HookFor) -> bool:
     """Whether ``tp`` is a model the converter builds with one of these functions (rather than
     a hook registered for it), so its code may be written into its parent's."""
     return isinstance(tp, type) and attrs.has(tp) and getattr(hook(tp), _BUILDS, None) is tp
+
+
+def _slotted_builder(cls: type) -> type | None:
+    """:func:`builder_for` ``cls`` when every field is a slot (else the setters are used)."""
+    if any(_slot_setter(cls, field.name) is None for field in attrs.fields(cls)):
+        return None
+    return builder_for(cls)
 
 
 def _slot_setter(cls: type, attr: str) -> Callable[[Any, Any], None] | None:
@@ -236,10 +292,35 @@ def _conversion_lines(
             f"        {name} = {name}.replace(tzinfo=_UTC)",
         ]
         return _unless_none(name, lines) if nullable else lines
+    if tp is uuid.UUID and UUID_BUILDER is not None:
+        lines = _uuid_lines(name)
+        return _unless_none(name, lines) if nullable else lines
     expression = _conversion(tp, name, ns, hook_for)
     if nullable:
         return [f"    if {name} is not None:", f"        {name} = {expression}"]
     return [f"    {name} = {expression}"]
+
+
+def _uuid_lines(name: str) -> list[str]:
+    """The converter's ``parse_uuid`` written inline (ids are in every item): 32 characters
+    without the dashes that ``int(..., 16)`` reads are the number ``uuid.UUID`` would read;
+    anything else is the hook's to parse or refuse."""
+    digits = f"{name}_h"
+    return [
+        f"    {digits} = {name}.replace('-', '') if {name}.__class__ is str else ''",
+        f"    if len({digits}) == 32:",
+        "        try:",
+        f"            {digits} = _int({digits}, 16)",
+        "        except ValueError:",
+        f"            {name} = _uuid({name})",
+        "        else:",
+        f"            {name} = _UUIDB()",
+        f"            {name}.int = {digits}",
+        f"            {name}.is_safe = _UNKNOWN",
+        f"            {name}.__class__ = _UUID",
+        "    else:",
+        f"        {name} = _uuid({name})",
+    ]
 
 
 def _unless_none(name: str, lines: list[str]) -> list[str]:
@@ -248,7 +329,7 @@ def _unless_none(name: str, lines: list[str]) -> list[str]:
 
 def _conversion(tp: Any, name: str, ns: dict[str, Any], hook_for: HookFor) -> str:
     """The expression that turns the JSON value in ``name`` into a ``tp``."""
-    if tp is uuid.UUID:
+    if tp is uuid.UUID:  # only when no UUID builder could be made
         return f"_uuid({name})"
     if isinstance(tp, type) and issubclass(tp, OpenEnum):
         ns[f"_m{name}"] = tp._value2member_map_
