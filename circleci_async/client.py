@@ -17,7 +17,7 @@ from ._observe import Observer, Observers, current_operation, pool_wait_trace_co
 from .auth import DEFAULT_TOKEN_ORIGINS, AuthScheme, TokenAuth
 from .config import RateLimitConfig, RetryConfig, Timeouts
 from .errors import ConfigurationError
-from .models import structure
+from .models import structure_each
 from .pagination import PAGE_TOKEN_PARAM, AsyncPaginator
 from .ratelimit.backends import LimiterBackend
 from .ratelimit.bucket import RateLimitView
@@ -278,18 +278,16 @@ class CircleCI(ResourceNamespaces):
             request = send("GET", path, params=query)
             return request if operation is None else with_operation(operation, request)
 
-        convert = None
+        convert_items = None
         if item_type is not None:
-            model, what = item_type, f"{item_type.__name__} from {path}"
-
-            def convert(data: Any) -> Any:
-                return structure(data, model, what=what)
+            what = f"{item_type.__name__} from {path}"
+            convert_items = functools.partial(structure_each, cls=item_type, what=what)
 
         return AsyncPaginator(
             fetch,
             page_token=page_token,
             max_items=max_items,
-            convert=convert,
+            convert_items=convert_items,
             read_ahead=read_ahead,
         )
 

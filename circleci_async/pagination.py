@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import operator
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
@@ -20,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from .errors import CircleCIError, PaginationError
+from .errors import CircleCIError, ConfigurationError, PaginationError
 
 __all__ = [
     "PAGE_TOKEN_PARAM",
@@ -199,6 +200,9 @@ class AsyncPaginator(Generic[T]):
     stops early, :attr:`resume_token` fetches the page holding the next unseen item, so a new
     paginator started with ``page_token=resume_token`` picks up there (the part of that page
     already seen comes again: the API cannot start mid-page).
+
+    ``convert`` turns one item into a ``T``; ``convert_items`` a page's items at once (one call
+    per page). Either way a failure fails its page.
     """
 
     def __init__(
@@ -210,14 +214,21 @@ class AsyncPaginator(Generic[T]):
         convert: Callable[[Any], T] | None = None,
         read_ahead: bool | None = None,
         style: PageStyle = V2_PAGES,
+        convert_items: Callable[[list[Any]], list[T]] | None = None,
     ) -> None:
+        if convert is not None and convert_items is not None:
+            raise ConfigurationError(
+                "pass convert (per item) or convert_items (a page's), not both"
+            )
+        if convert is not None:
+            convert_items = functools.partial(_each, convert)
         self._fetch = fetch
         self._style = style
         # By default only typed walks read ahead: converting a page takes long enough to hide
         # the next round trip behind it; a walk of plain dicts gains less than a task costs.
-        self._read_ahead = read_ahead if read_ahead is not None else convert is not None
+        self._read_ahead = read_ahead if read_ahead is not None else convert_items is not None
         self._ahead: tuple[str | None, asyncio.Future[Any]] | None = None
-        self._convert = convert
+        self._convert = convert_items
         self._cursor = PageCursor(page_token, max_items)
         self._buffer: deque[T] = deque()
         self._buffer_token: str | None = None  # the token of the page the buffer came from
@@ -328,7 +339,7 @@ class AsyncPaginator(Generic[T]):
         if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
             self._start_read_ahead(cursor.token)
             await asyncio.sleep(0)  # let that request go out before this page is handed over
-        items: list[T] = [convert(i) for i in raw_items] if convert else raw_items
+        items: list[T] = convert(raw_items) if convert is not None else raw_items
         if whole:
             cursor.yielded(keep)
         return _page(items, cursor.token, token, data)
@@ -346,6 +357,10 @@ class AsyncPaginator(Generic[T]):
             ahead[1].cancel()
             with contextlib.suppress(asyncio.CancelledError, CircleCIError):
                 await ahead[1]
+
+
+def _each(convert: Callable[[Any], T], items: list[Any]) -> list[T]:
+    return [convert(item) for item in items]
 
 
 def _items_of(data: Any, style: PageStyle) -> list[Any]:

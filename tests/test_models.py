@@ -15,7 +15,7 @@ import pytest
 
 from circleci_async import DecodeError
 from circleci_async import models as m
-from circleci_async.models import UNSET, structure, unstructure
+from circleci_async.models import UNSET, structure, structure_each, unstructure
 from circleci_async.models._base import nullable_key
 from circleci_async.v3.models import Run, RunAttributes
 
@@ -225,6 +225,20 @@ def test_decode_error_names_operation_and_field_path() -> None:
         structure({**PIPELINE, "trigger_parameters": {"x": [1]}}, m.Pipeline)
     with pytest.raises(DecodeError, match="cannot read"):
         structure([1, 2], m.Pipeline)
+
+
+def test_a_page_of_items_is_read_as_each_item_is() -> None:
+    """``structure_each`` (a walk's page at once) gives what ``structure`` gives per item, and
+    fails as it fails: on the first item that does not parse, naming its field."""
+    other = {**PIPELINE, "number": 7}
+    built = structure_each([PIPELINE, other], m.Pipeline, what="listPipelines")
+    assert built == [structure(PIPELINE, m.Pipeline), structure(other, m.Pipeline)]
+    assert structure_each([], m.Pipeline) == []
+    bad = {**PIPELINE, "trigger": {**PIPELINE["trigger"], "received_at": "yesterday"}}
+    with pytest.raises(DecodeError) as info:
+        structure_each([PIPELINE, bad, {"not": "a pipeline"}], m.Pipeline, what="listPipelines")
+    message = str(info.value)
+    assert "listPipelines" in message and "$.trigger.received_at" in message
 
 
 def test_lists_and_maps_of_models() -> None:

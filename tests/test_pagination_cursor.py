@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 
-from circleci_async.errors import PaginationError
-from circleci_async.pagination import Page, PageCursor, _page
+from circleci_async.errors import ConfigurationError, PaginationError
+from circleci_async.pagination import AsyncPaginator, Page, PageCursor, _page
 
 
 def test_walk_ends_on_null_or_empty_token() -> None:
@@ -69,3 +71,18 @@ def test_pages_built_directly_are_the_pages_attrs_builds() -> None:
     assert built == Page([1], "b", "a", raw) and built.raw is raw
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         built.items = []  # type: ignore[misc]
+
+
+async def test_items_are_converted_per_item_or_per_page() -> None:
+    """``convert`` (one item) and ``convert_items`` (a page's) give the same walk; both at once
+    is refused."""
+    pages = {None: {"items": [1, 2], "next_page_token": "b"}, "b": {"items": [3]}}
+
+    async def fetch(token: str | None) -> Any:
+        return pages[token]
+
+    per_item = AsyncPaginator(fetch, convert=lambda item: item * 10)
+    per_page = AsyncPaginator(fetch, convert_items=lambda items: [i * 10 for i in items])
+    assert await per_item.collect() == await per_page.collect() == [10, 20, 30]
+    with pytest.raises(ConfigurationError):
+        AsyncPaginator(fetch, convert=str, convert_items=list)

@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from ._base import UNSET, OpenEnum, Unset
-from ._converter import converter, structure, unstructure
+from ._converter import converter, structure, structure_each, unstructure
 
 if TYPE_CHECKING:
     from .common import Label, MessageResponse, ParameterValue, TriggerParameterValue
@@ -421,5 +421,6 @@ __all__ = [
     "WorkflowTrends",
     "converter",
     "structure",
+    "structure_each",
     "unstructure",
 ]

@@ -40,7 +40,7 @@ from ..errors import DecodeError
 from ._base import JSON_KEY, NULLABLE, UNSET, OpenEnum
 from ._fastpath import SCALAR_HOOKS, UUID_BUILDER, make_structure_fn
 
-__all__ = ["converter", "register_structure_hook", "structure", "unstructure"]
+__all__ = ["converter", "register_structure_hook", "structure", "structure_each", "unstructure"]
 
 T = TypeVar("T")
 
@@ -303,6 +303,20 @@ def structure(data: Any, cls: type[T], *, what: str | None = None) -> T:
         return result
     except Exception as fast_error:  # every failure becomes a DecodeError
         raise _decode_error(data, cls, what, fast_error) from fast_error
+
+
+def structure_each(items: list[Any], cls: type[T], *, what: str | None = None) -> list[T]:
+    """``[structure(item, cls, what=what) for item in items]``, with one hook lookup and one
+    ``try`` for the whole list (a page of a walk). A failure is reported as :func:`structure`
+    reports it, for the first item that fails."""
+    hook = _hooks.get(cls)
+    if hook is None:
+        hook = _hooks[cls] = converter.get_structure_hook(cls)
+    try:
+        return [hook(item, cls) for item in items]
+    except Exception:  # noqa: S110 - told below, item by item, with the field that failed
+        pass
+    return [structure(item, cls, what=what) for item in items]
 
 
 def _decode_error(data: Any, cls: Any, what: str | None, fast_error: Exception) -> DecodeError:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._deprecation import DeprecationNotices
 from ..errors import ConfigurationError
-from ..models import structure
+from ..models import structure_each
 from ..pagination import (
     V3_CURSOR_PARAM,
     V3_LIMIT_PARAM,
@@ -118,8 +118,10 @@ class V3:
         idempotent, name = self._hooks("GET", path, operation)
         url = self.url(path)
 
+        send = self.client.core.pipeline.request  # looked up once per walk, not once per page
+
         def fetch(token: str | None) -> Any:
-            return self.client.core.pipeline.request(
+            return send(
                 "GET",
                 url,
                 params=v3_query(base, token, limit) or None,
@@ -170,18 +172,18 @@ class V3:
         what: str,
         read_ahead: bool | None,
     ) -> AsyncPaginator[Any]:
-        convert = None
+        convert_items = None
         if item_type is not None:
             model, label = item_type, f"{item_type.__name__} from {what}"
 
-            def convert(item: Any) -> Any:
-                return structure(normalise(item), model, what=label)
+            def convert_items(items: list[Any]) -> list[Any]:
+                return structure_each([normalise(item) for item in items], model, what=label)
 
         return AsyncPaginator(
             fetch,
             page_token=cursor,
             max_items=max_items,
-            convert=convert,
+            convert_items=convert_items,
             read_ahead=read_ahead,
             style=V3_PAGES,
         )
