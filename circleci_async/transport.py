@@ -269,17 +269,22 @@ class AiohttpTransport:
         session = self._session if self._session is not None and not self._closed else self.session
         failure: CircleCIError
         try:
-            async with session.request(
+            # Awaited rather than entered: the context manager costs four coroutines per
+            # request; the response is released below as its exit would release it.
+            resp = await session.request(
                 request.method,
                 request.url,
                 headers=request.headers,
                 params=request.params,
                 data=request.body,
                 allow_redirects=False,
-            ) as resp:
+            )
+            try:
                 cap = self.max_response_size
                 body = await (resp.read() if cap is None else _read_capped(resp, cap, request))
-                return Response(resp.status, resp.headers, body, resp.url)
+            finally:
+                resp.release()  # back to the pool if the body was read whole, else closed
+            return Response(resp.status, resp.headers, body, resp.url)
         except _SEND_ERRORS as exc:
             failure = translate(exc, request.method, request.url)
         raise failure  # outside the except block: no aiohttp exception as __context__
