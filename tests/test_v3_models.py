@@ -10,7 +10,7 @@ import pytest
 
 from circleci_async._deprecation import notice
 from circleci_async.errors import DecodeError, ErrorObject, extract_message
-from circleci_async.v3._envelope import entity, normalise
+from circleci_async.v3._envelope import entity, normalise, normalise_each
 from circleci_async.v3.models import Job, Outcome, Phase, Run
 
 
@@ -73,3 +73,16 @@ def test_deprecation_notices() -> None:
     assert dated is not None and "2027-12-01" in dated
     odd = notice("op", {"Sunset": "soon"})
     assert odd is not None and "soon" in odd
+
+
+def test_a_page_of_entities_is_normalised_as_each_entity_is() -> None:
+    usual = {"id": "a", "attributes": {}, "references": {}}
+    odd = [
+        {"id": "b", "attributes": None},
+        {"id": "c", "references": []},
+        {"id": "d", "attributes": {"x": 1}, "references": "?"},
+        "not an entity",
+    ]
+    page = [usual, *odd]
+    assert normalise_each(page) == [normalise(item) for item in page]
+    assert normalise_each(page)[0] is usual  # the usual entity is taken as it is

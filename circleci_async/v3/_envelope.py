@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from ..errors import DecodeError
 from ..models import structure
 
-__all__ = ["entity", "normalise", "one", "request_body"]
+__all__ = ["entity", "normalise", "normalise_each", "one", "request_body"]
 
 T = TypeVar("T")
 
@@ -35,6 +35,19 @@ def normalise(item: Any) -> Any:
         if not isinstance(fixed.get(name), dict):
             fixed[name] = {}
     return fixed
+
+
+def normalise_each(items: list[Any]) -> list[Any]:
+    """:func:`normalise` over a page's items, the usual item (both members objects) taken as
+    it is without a call."""
+    return [
+        item
+        if item.__class__ is dict
+        and item.get("attributes").__class__ is dict
+        and item.get("references").__class__ is dict
+        else normalise(item)
+        for item in items
+    ]
 
 
 def one(decoded: Any, *, what: str) -> Any:

@@ -21,7 +21,7 @@ from ..pagination import (
     v3_query,
 )
 from ..resources._base import registered_operation
-from ._envelope import normalise
+from ._envelope import normalise_each
 from ._limits import check_limit
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class V3:
             model, label = item_type, f"{item_type.__name__} from {what}"
 
             def convert_items(items: list[Any]) -> list[Any]:
-                return structure_each([normalise(item) for item in items], model, what=label)
+                return structure_each(normalise_each(items), model, what=label)
 
         return AsyncPaginator(
             fetch,
