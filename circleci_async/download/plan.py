@@ -127,7 +127,7 @@ def plan_downloads(
     windows: bool | None = None,
 ) -> list[PlannedFile]:
     """Decide each artifact's destination, in input order; filtered-out artifacts are left out."""
-    keep = compile_filter(include, exclude)
+    keep = compile_filter(include, exclude) if include or exclude else None  # None: keep all
     planned: list[PlannedFile] = []
     normalised: dict[int, str] = {}
     for index, artifact in enumerate(artifacts):
@@ -157,7 +157,7 @@ def plan_downloads(
             continue
         artifact = entry.artifact
         relative = normalised[entry.index]
-        if not keep(relative):
+        if keep is not None and not keep(relative):
             continue
         key = (artifact.node_index, relative)
         earlier = first_of.get(key)
