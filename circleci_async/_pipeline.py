@@ -85,35 +85,6 @@ class _Default:
 _DEFAULT = _Default()
 
 
-class Stream:
-    """A streamed response (from :meth:`RequestPipeline.stream`): status and headers read, the
-    body not yet. ``content.readchunk()`` reads it; an exception it raises is one of
-    ``read_errors``, which :meth:`body_error` turns into the library's error. ``url`` is the
-    final URL, ``hops`` the number of redirects followed to reach it."""
-
-    __slots__ = ("_response", "content", "headers", "hops", "read_errors", "status", "url")
-
-    def __init__(self, response: StreamedResponse, hops: int) -> None:
-        self._response = response
-        self.status = response.status
-        self.headers = response.headers
-        self.url = response.url
-        self.content: ChunkReader = response.content
-        self.read_errors = response.read_errors
-        self.hops = hops
-
-    @property
-    def content_length(self) -> int | None:
-        return self._response.content_length
-
-    def body_error(self, exc: BaseException) -> CircleCIError:
-        return self._response.body_error(exc)
-
-    def interrupt(self, reason: str) -> None:
-        """Fail the pending body read as a read timeout saying ``reason`` (too slow)."""
-        self._response.interrupt(reason)
-
-
 class Target:
     """A URL and the headers a request to it carries (credentials only where
     :class:`~circleci_async.auth.TokenAuth` allows them), without and with a JSON body. The repr
@@ -139,6 +110,10 @@ class HostSlots:
     def __init__(self, per_host: int) -> None:
         self._per_host = per_host
         self._slots: dict[tuple[str, str | None, int | None], Slots] = {}
+        #: Per ``(scheme, raw authority)`` as written in URLs: the origin's slots, the auth that
+        #: judged it and its verdict. The files of a batch share a few hosts, so each hop costs
+        #: one lookup, not a host/port decoding and an origin check per file.
+        self._origins: dict[tuple[str, str], tuple[Slots, TokenAuth, bool]] = {}
 
     def for_url(self, url: URL) -> Slots:
         key = (url.scheme, url.host, url.port)
@@ -148,6 +123,18 @@ class HostSlots:
             if len(self._slots) < 4096:
                 self._slots[key] = slots
         return slots
+
+    def origin(self, url: URL, auth: TokenAuth) -> tuple[Slots, TokenAuth, bool]:
+        """The slots of ``url``'s origin and whether ``auth`` lets the origin count against the
+        token (:meth:`TokenAuth.allows`, a function of the origin, which its own cache assumes
+        too); the tuple's middle is ``auth``. Two spellings of one origin share its slots."""
+        key = (url.scheme, url.raw_authority)
+        known = self._origins.get(key)
+        if known is None or known[1] is not auth:
+            known = (self.for_url(url), auth, auth.allows(url))
+            if len(self._origins) < 4096:
+                self._origins[key] = known
+        return known
 
 
 class RequestPipeline:
@@ -450,11 +437,11 @@ class RequestPipeline:
         if self.observers or logger.isEnabledFor(logging.DEBUG):
             watch = CallWatch(self.observers, method, url, None, self._clock, "download")
             return self._watched_stream(
-                watch, _Hops(self, method, url, headers, timeouts, per_host, limit, expect, watch)
+                watch, Stream(self, method, url, headers, timeouts, per_host, limit, expect, watch)
             )
-        # Unwatched: the hops themselves, with no context-manager layer for telemetry (one
-        # per file of a batch of small artifacts shows).
-        return _Hops(self, method, url, headers, timeouts, per_host, limit, expect, None)
+        # Unwatched: the stream itself, with no context-manager layer for telemetry (one per
+        # file of a batch of small artifacts shows).
+        return Stream(self, method, url, headers, timeouts, per_host, limit, expect, None)
 
     @contextlib.asynccontextmanager
     async def _watched_stream(
@@ -544,12 +531,18 @@ class RequestPipeline:
         return target
 
 
-class _Hops:
-    """``async with pipeline.stream(...) as response``: the hops of one streamed request (see
-    :meth:`RequestPipeline.stream`), the last one held open while its body is read: its slot
-    and its connection are given back on exit. A plain class rather than a generator-based
-    context manager: one is entered per file of a batch of small artifacts, and a generator
-    costs a frame, hooks and a weak reference per entry."""
+class Stream:
+    """One streamed request (from :meth:`RequestPipeline.stream`): ``async with`` sends its hops
+    and gives itself once a success (or an ``expect`` status) answers, status and headers read,
+    the body not yet; its slot and connection are given back on exit.
+
+    ``content.readchunk()`` reads the body; an exception it raises is one of ``read_errors``,
+    which :meth:`body_error` turns into the library's error. ``url`` is the final URL, ``hops``
+    the number of redirects followed to reach it.
+
+    One object is both the hops and the answer, and a plain class rather than a generator-based
+    context manager: one is entered per file of a batch of small artifacts, and each object, frame
+    and generator shows in the CPU time of such a batch."""
 
     __slots__ = (
         "_expect",
@@ -559,10 +552,24 @@ class _Hops:
         "_method",
         "_per_host",
         "_pipeline",
+        "_response",
         "_timeouts",
         "_url",
         "_watch",
+        "content",
+        "content_length",
+        "headers",
+        "hops",
+        "read_errors",
+        "status",
     )
+
+    content: ChunkReader
+    content_length: int | None
+    headers: CIMultiDictProxy[str]
+    hops: int
+    read_errors: tuple[type[BaseException], ...]
+    status: int
 
     def __init__(
         self,
@@ -588,14 +595,32 @@ class _Hops:
         #: The success being read: its response context and its slot, until the exit.
         self._held: tuple[contextlib.AbstractAsyncContextManager[StreamedResponse], Slots] | None
         self._held = None
+        self._response: StreamedResponse | None = None
+
+    @property
+    def url(self) -> URL:
+        """The final URL (the requested one until an answer is held)."""
+        response = self._response
+        return self._url if response is None else response.url
+
+    def body_error(self, exc: BaseException) -> CircleCIError:
+        assert self._response is not None
+        return self._response.body_error(exc)
+
+    def interrupt(self, reason: str) -> None:
+        """Fail the pending body read as a read timeout saying ``reason`` (too slow)."""
+        assert self._response is not None
+        self._response.interrupt(reason)
 
     async def __aenter__(self) -> Stream:
         pipeline, method, url, watch = self._pipeline, self._method, self._url, self._watch
-        auth, stats = pipeline.auth, pipeline.stats
+        auth, stats, per_host = pipeline.auth, pipeline.stats, self._per_host
         hops = 0
         while True:
-            counted = auth.allows(url)
-            slots = self._per_host.for_url(url) if self._per_host is not None else pipeline._slots
+            if per_host is not None:  # one lookup per hop: the origin's slots and verdict
+                slots, _, counted = per_host.origin(url, auth)
+            else:
+                slots, counted = pipeline._slots, auth.allows(url)
             if not slots.try_take():
                 await slots.take()
             held = False  # True once the answer is a success handed over, slot and all
@@ -626,7 +651,12 @@ class _Hops:
                     response = await opened.__aenter__()
                     try:
                         status = response.status
-                        snapshot = pipeline._learn(status, response.headers, counted=counted)
+                        # A storage host's success tells the limiter nothing (no call for it).
+                        snapshot = (
+                            pipeline._learn(status, response.headers, counted=counted)
+                            if counted or status >= 400
+                            else EMPTY_SNAPSHOT
+                        )
                         if rate is not None:
                             released = True
                             rate.release_nowait()
@@ -645,7 +675,14 @@ class _Hops:
                         )
                         if target is None and (200 <= status < 300 or status in self._expect):
                             self._held, held = (opened, slots), True
-                            return Stream(response, hops)
+                            self._response = response
+                            self.status = status
+                            self.headers = response.headers
+                            self.content = response.content
+                            self.content_length = response.content_length
+                            self.read_errors = response.read_errors
+                            self.hops = hops
+                            return self
                         if target is None:
                             error_body = await response.read_at_most(
                                 _ERROR_BODY, timeout=_ERROR_BODY_TIMEOUT
@@ -718,13 +755,15 @@ def http_url_problem(url: URL) -> str | None:
     not http(s), no host or a malformed one, a port out of range, or credentials embedded in
     it (``user:password@``: never sent, and never combined with the client's own). yarl
     computes some parts lazily and refuses them only then, so each is read here once."""
-    try:
-        str(url)
-        key = (url.scheme, url.raw_authority)
-    except ValueError as exc:
-        return f"is malformed ({_short(exc)})"
+    key = (url.scheme, url.raw_authority)  # (plain strings yarl keeps: they cannot refuse)
     if key in _GOOD_AUTHORITIES:  # artifact URLs of a batch share their host: checked once
         return None
+    try:
+        # Only the port and host parts can fail to render, so a known-good authority (with
+        # its scheme) vouches for every URL on it: each is not rendered again.
+        str(url)
+    except ValueError as exc:
+        return f"is malformed ({_short(exc)})"
     problem = _authority_problem(url)
     if problem is None and len(_GOOD_AUTHORITIES) < 1024:
         _GOOD_AUTHORITIES.add(key)
@@ -766,6 +805,8 @@ def parse_http_url(text: object, *, base: URL | None = None) -> URL | str:
             url = base.join(url)
     except ValueError as exc:  # UnicodeError (IDNA) included
         return f"is malformed ({_short(exc)})"
+    if (url.scheme, url.raw_authority) in _GOOD_AUTHORITIES:  # one artifact URL per file
+        return url
     problem = http_url_problem(url)
     return url if problem is None else problem
 

@@ -113,9 +113,13 @@ class StreamedResponse(Protocol):
 
     status: int
     headers: CIMultiDictProxy[str]
-    url: URL
     content_length: int | None
     read_errors: tuple[type[BaseException], ...]
+
+    @property
+    def url(self) -> URL:
+        """The response's URL (read when needed: a redirect, an error)."""
+        ...
 
     @property
     def content(self) -> ChunkReader: ...
@@ -163,51 +167,6 @@ _BODY_ERRORS: tuple[type[BaseException], ...] = (
 _SMALL_READ_ERRORS: tuple[type[BaseException], ...] = (*_BODY_ERRORS, EOFError)
 
 
-class _AiohttpStreamed:
-    """:class:`StreamedResponse` over an open ``aiohttp.ClientResponse``."""
-
-    __slots__ = ("_method", "_reader", "content", "content_length", "headers", "status", "url")
-
-    read_errors = _BODY_ERRORS
-
-    def __init__(self, response: aiohttp.ClientResponse, method: str) -> None:
-        self.status = response.status
-        self.headers = response.headers
-        self.url = response.url
-        self.content = self._reader = response.content
-        self.content_length = response.content_length
-        self._method = method
-
-    def interrupt(self, reason: str) -> None:
-        # The reader raises it from the pending read, and from every read after.
-        self._reader.set_exception(aiohttp.ServerTimeoutError(reason))
-
-    def body_error(self, exc: BaseException) -> CircleCIError:
-        if isinstance(exc, aiohttp.ClientPayloadError):
-            error: CircleCIError = TransportError(
-                f"the connection closed before the whole body arrived: {_describe(exc)}",
-                method=self._method,
-                url=self.url,
-            )
-            error.__cause__ = _sanitized(exc)
-            return error
-        return translate(exc, self._method, self.url)
-
-    async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
-        length = self.content_length
-        if length is not None and length > limit:
-            return None
-        content = self.content
-        read = content.readexactly(length) if length is not None else content.read(limit)
-        failed = False
-        try:
-            # wait_for costs a task: only when asked (the read timeout bounds a silence anyway)
-            body = await (read if timeout is None else asyncio.wait_for(read, timeout))
-        except _SMALL_READ_ERRORS:
-            failed = True
-        return None if failed else body
-
-
 class AiohttpTransport:
     """One ``aiohttp.ClientSession`` and its connection pool.
 
@@ -233,6 +192,8 @@ class AiohttpTransport:
         timeouts = timeouts or Timeouts()
         self._timeout = _client_timeout(timeouts)
         self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
+        #: The last pair :meth:`_timeout_for` gave: a stream's request hits it without a call.
+        self._last_timeouts: tuple[Timeouts | None, aiohttp.ClientTimeout] = (None, self._timeout)
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
@@ -289,8 +250,8 @@ class AiohttpTransport:
             failure = translate(exc, request.method, request.url)
         raise failure  # outside the except block: no aiohttp exception as __context__
 
-    def stream(self, request: Request) -> _StreamContext:
-        return _StreamContext(self, request)
+    def stream(self, request: Request) -> _AiohttpStream:
+        return _AiohttpStream(self, request)
 
     def _timeout_for(self, timeouts: Timeouts | None) -> aiohttp.ClientTimeout:
         if timeouts is None:
@@ -300,6 +261,7 @@ class AiohttpTransport:
             if len(self._timeouts) >= 64:
                 self._timeouts.clear()
             known = self._timeouts[id(timeouts)] = (timeouts, _client_timeout(timeouts))
+        self._last_timeouts = known
         return known[1]
 
     async def close(self) -> None:
@@ -309,20 +271,52 @@ class AiohttpTransport:
         self._session = None
 
 
-class _StreamContext:
-    """``async with transport.stream(request) as response``: a plain class, not a generator
-    (one is entered per artifact hop)."""
+class _AiohttpStream:
+    """``async with transport.stream(request) as response``: sends on entry and is then the
+    :class:`StreamedResponse` over the open ``aiohttp.ClientResponse``; the connection goes back
+    on exit. One plain object for both (not a generator, not two objects): one is entered per
+    artifact hop."""
 
-    __slots__ = ("_request", "_response", "_transport")
+    __slots__ = (
+        "_reader",
+        "_request",
+        "_response",
+        "_transport",
+        "content",
+        "content_length",
+        "headers",
+        "status",
+    )
+
+    read_errors = _BODY_ERRORS
+
+    content: aiohttp.StreamReader
+    content_length: int | None
+    headers: CIMultiDictProxy[str]
+    status: int
 
     def __init__(self, transport: AiohttpTransport, request: Request) -> None:
         self._transport = transport
         self._request = request
         self._response: aiohttp.ClientResponse | None = None
 
+    @property
+    def url(self) -> URL:
+        response = self._response
+        return self._request.url if response is None else response.url
+
     async def __aenter__(self) -> StreamedResponse:
-        request = self._request
-        session = self._transport.session
+        request, transport = self._request, self._transport
+        session = transport._session
+        if session is None or transport._closed:
+            session = transport.session  # created, or the error for a closed client
+        timeouts = request.timeouts
+        if timeouts is None:
+            timeout = transport._timeout
+        elif timeouts is transport._last_timeouts[0]:  # a batch's files share theirs
+            timeout = transport._last_timeouts[1]
+        else:
+            timeout = transport._timeout_for(timeouts)
         failure: CircleCIError
         try:
             response = await session.request(
@@ -332,21 +326,54 @@ class _StreamContext:
                 params=request.params,
                 data=request.body,
                 allow_redirects=False,
-                timeout=self._transport._timeout_for(request.timeouts),
+                timeout=timeout,
                 auto_decompress=False,
             )
         except _SEND_ERRORS as exc:
             failure = translate(exc, request.method, request.url)
         else:
             self._response = response
-            return _AiohttpStreamed(response, request.method)
+            self.status = response.status
+            self.headers = response.headers
+            self.content = self._reader = response.content
+            self.content_length = response.content_length
+            return self
         raise failure  # outside the except block: no aiohttp exception as __context__
 
     async def __aexit__(self, *exc_info: object) -> None:
         response = self._response
         if response is not None:
-            self._response = None
             response.release()  # reused only if the body was read to the end
+
+    def interrupt(self, reason: str) -> None:
+        # The reader raises it from the pending read, and from every read after.
+        self._reader.set_exception(aiohttp.ServerTimeoutError(reason))
+
+    def body_error(self, exc: BaseException) -> CircleCIError:
+        method = self._request.method
+        if isinstance(exc, aiohttp.ClientPayloadError):
+            error: CircleCIError = TransportError(
+                f"the connection closed before the whole body arrived: {_describe(exc)}",
+                method=method,
+                url=self.url,
+            )
+            error.__cause__ = _sanitized(exc)
+            return error
+        return translate(exc, method, self.url)
+
+    async def read_at_most(self, limit: int, *, timeout: float | None = None) -> bytes | None:
+        length = self.content_length
+        if length is not None and length > limit:
+            return None
+        content = self.content
+        read = content.readexactly(length) if length is not None else content.read(limit)
+        failed = False
+        try:
+            # wait_for costs a task: only when asked (the read timeout bounds a silence anyway)
+            body = await (read if timeout is None else asyncio.wait_for(read, timeout))
+        except _SMALL_READ_ERRORS:
+            failed = True
+        return None if failed else body
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:

@@ -16,7 +16,7 @@ import aiohttp
 import attrs
 import pytest
 
-from circleci_async import CircleCI
+from circleci_async import CircleCI, events
 from circleci_async.download import (
     DownloadOptions,
     DownloadResult,
@@ -25,10 +25,11 @@ from circleci_async.download import (
     UnsafePathError,
     WriteMode,
 )
+from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import ArtifactServers, GeneratedContent, TransferFault
 
 from ._cli_support import spawn
-from ._download_support import UNPACED, leftovers, tree
+from ._download_support import TOKEN, UNPACED, leftovers, tree
 from ._waiting import wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX links, FIFOs and flock")
@@ -312,3 +313,63 @@ async def test_the_sweep_spares_locked_links_and_resumable_files(
     assert (dest / "keep.bin.cci-partial.json").exists()
     assert unrelated.read_bytes() == b"not ours"
     assert (dest / "new.txt").read_bytes() == b"new"
+
+
+async def test_the_sweep_leaves_a_new_empty_temporary_file_to_its_writer(
+    hosts: ArtifactServers, cci: CircleCI, tmp_path: Path
+) -> None:
+    """A writer locks its new file before its first byte: a new, empty, unlocked temporary
+    file may be one between its open and its lock, so the sweep leaves it (until it is an hour
+    old, when it is taken for abandoned like any other)."""
+    dest = dest_of(tmp_path)
+    item = hosts.add("new.txt", b"new")
+    fresh = dest / "fresh.bin.0000abcd.cci-partial"
+    fresh.write_bytes(b"")
+    old = dest / "old.bin.0000dcba.cci-partial"
+    old.write_bytes(b"")
+    os.utime(old, (PAST, PAST))
+
+    result = (await cci.artifacts.download([item], dest))[0]
+
+    assert result.status is DownloadStatus.DOWNLOADED, result.error
+    assert fresh.exists()
+    assert not old.exists()
+
+
+# -- the listing: one look per directory ----------------------------------------------------
+
+
+async def test_a_link_planted_at_a_final_name_during_the_run_is_replaced_not_followed(
+    api: FakeCircleCI, hosts: ArtifactServers, tmp_path: Path
+) -> None:
+    """What is in the way is read from the directory's listing, taken before its first file.
+    A link planted after it (a process racing the run) is not looked at again: the rename
+    replaces it like any name and nothing is written through it."""
+    target = victim(tmp_path)
+    dest = dest_of(tmp_path)
+    first = hosts.add("first.txt", b"first")
+    second = hosts.add("second.txt", b"second")
+    planted = dest / "second.txt"
+
+    def plant(event: object) -> None:  # the first file is streaming: the listing is done
+        if isinstance(event, events.DownloadStarted) and event.path == "first.txt":
+            planted.symlink_to(target)
+
+    async with (
+        hosts.session() as session,
+        CircleCI(
+            TOKEN,
+            base_url=api.url,
+            session=session,
+            token_origins=hosts.token_origins,
+            rate_limit=UNPACED,
+            observers=[plant],
+        ) as cci,
+    ):
+        results = await cci.artifacts.download([first, second], dest, concurrency=1)
+
+    assert [r.status for r in results] == [DownloadStatus.DOWNLOADED] * 2, results
+    assert untouched(target)
+    assert not planted.is_symlink()
+    assert planted.read_bytes() == b"second"
+    assert leftovers(dest) == []

@@ -47,7 +47,14 @@ from ._models import (
     SkipPolicy,
 )
 from .errors import DownloadError, DownloadFailed, IntegrityError, PathConflictError
-from .fetch import html_expected, is_html, parse_content_range, range_headers, strong_validator
+from .fetch import (
+    BASE_HEADERS,
+    html_expected,
+    is_html,
+    parse_content_range,
+    range_headers,
+    strong_validator,
+)
 from .plan import PlannedFile, skip_reason
 from .progress import ProgressReporter
 from .writer import DirectoryState, Existing, FileWriter, ResumeRecord, WriteStrategy
@@ -148,13 +155,16 @@ class DownloadEngine:
         self, planned: Sequence[PlannedFile], *, fail_fast: bool = False
     ) -> DownloadResults:
         """Download a planned batch; one result per entry, in order."""
-        finals: list[str | None] = []
+        # Each destination split once: (final path, its directory, its name).
+        finals: list[tuple[str, str, str] | None] = []
         for entry in planned:
-            target = self.destination(entry.relative) if entry.relative else None
-            finals.append(target)
-            if target is not None:
+            if entry.relative:
+                target = self.destination(entry.relative)
                 directory, name = os.path.split(target)
                 self._names.setdefault(directory, set()).add(name)
+                finals.append((target, directory, name))
+            else:
+                finals.append(None)
         results: list[DownloadResult | None] = [None] * len(planned)
         queue = iter(enumerate(zip(planned, finals, strict=True)))
         failure: list[DownloadResult] = []
@@ -201,15 +211,16 @@ class DownloadEngine:
             )
         return final
 
-    async def _one(self, entry: PlannedFile, final: str | None) -> DownloadResult:
-        """One file, start to end; never raises for the file's own failure."""
+    async def _one(self, entry: PlannedFile, where: tuple[str, str, str] | None) -> DownloadResult:
+        """One file (to ``where``: its path, directory and name), start to end; never raises
+        for the file's own failure."""
         artifact = entry.artifact
         if entry.duplicate_of is not None:
             result = DownloadResult(
                 artifact, DownloadStatus.SKIPPED, reason="duplicate", relative=entry.relative
             )
             return self._finish(artifact.path, result)
-        if entry.error is not None or not entry.relative or final is None:
+        if entry.error is not None or not entry.relative or where is None:
             error = entry.error or DownloadError("no destination")
             return self._finish(
                 str(artifact.path), DownloadResult(artifact, DownloadStatus.FAILED, error=error)
@@ -220,19 +231,21 @@ class DownloadEngine:
             await slots.take()
         try:
             started = time.monotonic()
-            directory, name = os.path.split(final)
+            final, directory, name = where
             known = self._dirs.get(directory)
             if known is not None and known.done() and not known.cancelled():
                 state = known.result()
             else:
                 state = await self._directory(directory)
-            transfer = _Transfer(self, artifact, relative, final, started)
+            transfer = _Transfer(self, artifact, relative, final, directory, started)
             if state.error is not None:
                 result = transfer.result(DownloadStatus.FAILED, error=state.error)
             else:
                 if state.exists:
                     self._made.add(directory)
-                result = await transfer.run(state.entries.get(name, _NOTHING))
+                result = await transfer.run(
+                    state.entries.get(name, _NOTHING), name in state.special
+                )
         finally:
             slots.give()
         return self._finish(relative, result)
@@ -281,12 +294,14 @@ class _Transfer:
         artifact: ArtifactRef,
         relative: str,
         final: str,
+        directory: str,
         started: float,
     ) -> None:
         self.engine = engine
         self.artifact = artifact
         self.relative = relative
         self.final = final
+        self.directory = directory  # of final
         self.started = started
         self.attempts = 0
         self.transferred = 0
@@ -305,7 +320,9 @@ class _Transfer:
             **fields,
         )
 
-    async def run(self, existing: Existing) -> DownloadResult:
+    async def run(self, existing: Existing, in_the_way: bool = True) -> DownloadResult:
+        """``in_the_way``: the directory's listing showed something other than a regular file
+        under the final name (the writer looks at it before creating the file)."""
         engine = self.engine
         if existing.is_dir:
             conflict = PathConflictError(f"a directory is in the way of {self.relative!r}")
@@ -313,7 +330,7 @@ class _Transfer:
         reason = skip_reason(engine.skip, existing.size)
         if reason is not None:
             return self.result(DownloadStatus.SKIPPED, reason=reason, bytes=existing.size or 0)
-        directory = os.path.dirname(self.final)
+        directory = self.directory
         writer = FileWriter(
             self.final,
             executor=engine.executor,
@@ -322,6 +339,7 @@ class _Transfer:
             display=self.relative,
             make_directory=directory not in engine._made,
             stale=existing.stale,
+            check_final=in_the_way,
         )
         self.writer = writer
         self.meter = _Meter(self.relative, engine.progress, engine.observers, self.artifact.url)
@@ -378,7 +396,9 @@ class _Transfer:
         writer = self.writer
         schedule: RetrySchedule | None = None  # built on the first failure
         high_water = writer.size
-        url = _artifact_url(self.artifact.url)
+        url = parse_http_url(self.artifact.url)
+        if isinstance(url, str):  # a listing's URL is the server's word: the file's own error
+            raise DownloadError(f"cannot download this artifact: its URL {url}")
         while True:
             self.attempts += 1
             try:
@@ -437,7 +457,7 @@ class _Transfer:
         """One request from the current offset, streamed into the writer."""
         engine = self.engine
         writer = self.writer
-        headers = range_headers(writer.size, self.validator)
+        headers = range_headers(writer.size, self.validator) if writer.size else BASE_HEADERS
         async with engine.pipeline.stream(
             "GET",
             url,
@@ -576,10 +596,12 @@ class _RateWatches:
     handle, its context copy and its heap entry showed in the CPU time of batches of small
     artifacts). The window is the same for all, so looks fall due in the order they are
     queued: a deque, its head the timer's deadline. A stopped transfer's entry is dropped when
-    it falls due, or all at once when they are most of the queue.
+    it falls due, or all at once when they are most of the queue. Deadlines are read from
+    ``time.monotonic`` (one C call per transfer, where the loop's clock is two Python frames)
+    and the timer is set by delay, so the loop's own clock may be another.
     """
 
-    __slots__ = ("_due", "_handle", "_loop", "_min_bytes", "_stopped", "_window")
+    __slots__ = ("_due", "_handle", "_min_bytes", "_stopped", "_window")
 
     def __init__(self, options: DownloadOptions) -> None:
         assert options.min_rate is not None
@@ -587,17 +609,13 @@ class _RateWatches:
         self._min_bytes = options.min_rate * options.min_rate_window
         self._due: deque[tuple[float, _RateWatch]] = deque()
         self._handle: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = 0  # stopped watches still queued
 
     def start(self, transfer: _Transfer, response: Stream) -> _RateWatch:
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
         watch = _RateWatch(transfer, response)
-        self._due.append((loop.time() + self._window, watch))
+        self._due.append((time.monotonic() + self._window, watch))
         if self._handle is None:
-            self._handle = loop.call_at(self._due[0][0], self._tick)
+            self._handle = asyncio.get_running_loop().call_later(self._window, self._tick)
         return watch
 
     def stop(self, watch: _RateWatch) -> None:
@@ -618,13 +636,13 @@ class _RateWatches:
         self._stopped = 0
 
     def _tick(self) -> None:
-        assert self._loop is not None
         self._handle = None
         due = self._due
         if not due:
             return
         # The timer was set for the head: it is due even if the clock reads a hair earlier.
-        now = max(self._loop.time(), due[0][0])
+        clock = time.monotonic()
+        now = max(clock, due[0][0])
         while due and due[0][0] <= now:
             watch = due.popleft()[1]
             if not watch.queued:
@@ -634,7 +652,8 @@ class _RateWatches:
             else:
                 watch.queued = False
         if due:
-            self._handle = self._loop.call_at(due[0][0], self._tick)
+            delay = max(0.0, due[0][0] - clock)
+            self._handle = asyncio.get_running_loop().call_later(delay, self._tick)
 
     def _look(self, watch: _RateWatch) -> bool:
         """Whether the transfer keeps up; if not, its pending read fails saying so."""
@@ -731,14 +750,6 @@ def _finished(name: str, result: DownloadResult) -> events.DownloadFinished | ev
         result.attempts,
         result.elapsed,
     )
-
-
-def _artifact_url(text: str) -> URL:
-    """The artifact's URL, or the file's own error: a listing's URL is the server's word."""
-    url = parse_http_url(text)
-    if isinstance(url, str):
-        raise DownloadError(f"cannot download this artifact: its URL {url}")
-    return url
 
 
 def _make_root(dest: str) -> str:

@@ -55,6 +55,9 @@ _NAME_MAX = 255  # bytes, ext4/xfs/btrfs/APFS; NTFS counts 255 UTF-16 units, whi
 #: The longest component accepted, so that the temporary names built from it still fit.
 MAX_COMPONENT_BYTES = _NAME_MAX - len(".01234567" + PARTIAL_SUFFIX)
 
+#: Components up to this many characters fit in any case (UTF-8 takes at most 4 bytes each).
+_SURELY_SHORT = MAX_COMPONENT_BYTES // 4
+
 #: The most directories an artifact path may nest (the mirror adds a few levels above it).
 MAX_DEPTH = 128
 #: The longest artifact path accepted, in UTF-8 bytes, leaving room under ``PATH_MAX`` (4096)
@@ -87,10 +90,10 @@ def safe_relative_path(raw: object, *, windows: bool | None = None) -> str:
     if _CONTROL.search(raw):
         raise UnsafePathError("the artifact path contains a control character", path=raw)
     try:
-        raw.encode("utf-8")
+        size = len(raw.encode("utf-8"))
     except UnicodeEncodeError:
         raise UnsafePathError("the artifact path is not valid Unicode", path=raw) from None
-    if len(raw) > MAX_PATH_BYTES or len(raw.encode("utf-8")) > MAX_PATH_BYTES:
+    if size > MAX_PATH_BYTES:
         raise UnsafePathError(
             f"the artifact path is longer than {MAX_PATH_BYTES} bytes", path=_abridged(raw)
         )
@@ -105,7 +108,8 @@ def safe_relative_path(raw: object, *, windows: bool | None = None) -> str:
             continue
         if part == "..":
             raise UnsafePathError("the artifact path contains '..'", path=raw)
-        _check_component(part, raw, windows)
+        if windows or len(part) > _SURELY_SHORT:  # (else it fits whatever its characters)
+            _check_component(part, raw, windows)
         parts.append(part)
     if not parts:
         raise UnsafePathError("the artifact path names no file", path=raw)

@@ -25,6 +25,7 @@ crosses ``/`` and which has no ``**``.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -106,9 +107,17 @@ def matches(path: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
     return compile_filter(include, exclude)(path)
 
 
+#: What most artifact URLs look like: ``http(s)://`` and an ASCII authority without brackets,
+#: ending the URL or followed by its path, query or fragment. ``urlsplit`` (a cache miss per
+#: URL) accepts every such URL; the rest take the long way.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+(?:[/?#]|\Z)")
+
+
 def _check_url(url: object) -> str | None:
     if not isinstance(url, str) or not url:
         return "the artifact has no URL"
+    if _PLAIN_HTTP_URL.match(url) is not None:
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -127,7 +136,7 @@ def plan_downloads(
     windows: bool | None = None,
 ) -> list[PlannedFile]:
     """Decide each artifact's destination, in input order; filtered-out artifacts are left out."""
-    keep = compile_filter(include, exclude)
+    keep = compile_filter(include, exclude) if include or exclude else None  # None: keep all
     planned: list[PlannedFile] = []
     normalised: dict[int, str] = {}
     for index, artifact in enumerate(artifacts):
@@ -157,7 +166,7 @@ def plan_downloads(
             continue
         artifact = entry.artifact
         relative = normalised[entry.index]
-        if not keep(relative):
+        if keep is not None and not keep(relative):
             continue
         key = (artifact.node_index, relative)
         earlier = first_of.get(key)

@@ -30,17 +30,24 @@ else, block, or lose a file):
   ``O_NOFOLLOW | O_NONBLOCK`` (a FIFO cannot block the open), then ``fstat`` must show a regular
   file with no other hard link (a hard link would write into a file outside ``dest``), and a
   partial file being continued must be the very file that was inspected (device and inode);
-- the final name is checked with ``lstat`` when the file is created: a symbolic link, FIFO,
-  socket, device or directory in the way fails that one file (:class:`UnsafePathError` for a
-  link, :class:`PathConflictError` for the rest) and is left alone. The rename itself replaces
-  a name and never follows one, so a link planted during the transfer is replaced, not written
-  through (hence no second look just before it: one ``lstat`` per file);
+- the final name is checked when the file is created: a symbolic link, FIFO, socket, device
+  or directory in the way fails that one file (:class:`UnsafePathError` for a link,
+  :class:`PathConflictError` for the rest) and is left alone. What is in the way is known from
+  the directory's listing, taken once before its first file (:attr:`DirectoryState.special`:
+  what the listing's entry types show is not a regular file), and looked at with ``lstat``
+  when the listing showed something there; a name the listing did not show as special costs
+  no system call. The rename itself replaces a name and never follows one, so a link planted
+  during the run (after the listing) is replaced, not written through (hence no second look
+  just before it);
 - reading a resume record in :func:`prepare_directory` follows the same rules; a record that is
   not a regular file is not trusted;
 - temporary files a killed process left behind (``SIGKILL``, power loss) are removed by the
   next run that writes into the directory, but only those that are provably abandoned: named
   like ours, regular, and not locked (a running download holds its lock until the rename).
-  A resumable partial file with a valid record is kept for resuming.
+  A unique temporary file that is also empty and less than an hour old is left for a later
+  run: its writer may be between its ``open`` and its ``flock`` (it writes no byte before the
+  lock), so the writer never has to check that its new file still has a name. A resumable
+  partial file with a valid record is kept for resuming.
 
 Out of scope: an attacker racing this process in real time to swap a *directory* of the
 destination for a link between the containment check and the open (that needs ``openat``
@@ -110,6 +117,10 @@ def _unique() -> str:
 
 
 _RESUME_VERSION = 1
+#: Seconds a unique temporary file may stay empty before a sweep takes it for abandoned: far
+#: more than a writer's open-to-flock (two system calls in a row), and than clock skew on a
+#: network file system (whose server sets the mtime).
+_EMPTY_GRACE = 3600.0
 _OVERLAP_UP_TO = 4  # files in flight up to which each file overlaps its reads and writes
 
 logger = logging.getLogger("circleci_async.download")
@@ -218,6 +229,9 @@ class DirectoryState:
     error: DownloadError | None
     exists: bool = False
     entries: dict[str, Existing] = attrs.field(factory=dict)
+    #: The names the listing showed as anything but a regular file (links, FIFOs, sockets,
+    #: devices, directories): the final names a writer must look at before using them.
+    special: frozenset[str] = frozenset()
 
 
 def prepare_directory(root: str, directory: str, names: Iterable[str]) -> DirectoryState:
@@ -244,8 +258,13 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
                 )
             )
         return DirectoryState(None, False, entries)
+    present: set[str] = set()
+    special: set[str] = set()
     with os.scandir(real) as listing:
-        present = {entry.name for entry in listing}
+        for entry in listing:  # the entry type comes with the listing: no stat for it
+            present.add(entry.name)
+            if not entry.is_file(follow_symlinks=False):
+                special.add(entry.name)
     present -= sweep_abandoned(real, present)
 
     for name in names:
@@ -275,7 +294,7 @@ def prepare_directory(root: str, directory: str, names: Iterable[str]) -> Direct
                 identity = (partial.st_dev, partial.st_ino)
         if size is not None or is_dir or stale:
             entries[name] = Existing(size, is_dir, partial_size, record, stale, identity)
-    return DirectoryState(None, True, entries)
+    return DirectoryState(None, True, entries, frozenset(special))
 
 
 def _regular_stat(path: str) -> os.stat_result | None:
@@ -313,8 +332,10 @@ def sweep_abandoned(directory: str, names: Iterable[str]) -> set[str]:
     Ours by name only (``<name>.<8 hex>.cci-partial``, or a ``<name>.cci-partial`` with no
     valid resume record beside it, or a record whose partial file is gone), and only a regular
     file whose ``flock`` can be taken: every download holds the lock on its temporary file
-    until the rename, so a file that can be locked was abandoned by a process that died. Never
-    follows a link; without ``flock`` (Windows) nothing is removed.
+    until the rename, so a file that can be locked was abandoned by a process that died. A
+    unique temporary file that is empty and new is not even locked (:data:`_EMPTY_GRACE`: it
+    may be a writer's that has not taken its lock yet). Never follows a link; without
+    ``flock`` (Windows) nothing is removed.
     """
     if not _CAN_LOCK:  # pragma: no cover - Windows
         return set()
@@ -322,7 +343,7 @@ def sweep_abandoned(directory: str, names: Iterable[str]) -> set[str]:
     removed: set[str] = set()
     for name in names:
         if is_temporary_name(name):
-            if _remove_unlocked(os.path.join(directory, name)):
+            if _remove_unlocked(os.path.join(directory, name), spare_new_empty=True):
                 removed.add(name)
         elif name.endswith(PARTIAL_SUFFIX):
             path = os.path.join(directory, name)
@@ -340,8 +361,10 @@ def sweep_abandoned(directory: str, names: Iterable[str]) -> set[str]:
     return removed
 
 
-def _remove_unlocked(path: str) -> bool:
-    """Unlink ``path`` if it is a regular file nobody holds a lock on (see above)."""
+def _remove_unlocked(path: str, *, spare_new_empty: bool = False) -> bool:
+    """Unlink ``path`` if it is a regular file nobody holds a lock on (see above); with
+    ``spare_new_empty``, not if it is empty and younger than :data:`_EMPTY_GRACE` either (then
+    without trying its lock: its writer, between open and lock, must get it)."""
     try:
         fd = os.open(path, _INSPECT)
     except OSError:  # gone, a link (ELOOP), no permission: not ours to judge
@@ -349,6 +372,8 @@ def _remove_unlocked(path: str) -> bool:
     try:
         held = os.fstat(fd)
         if not stat.S_ISREG(held.st_mode):
+            return False
+        if spare_new_empty and not held.st_size and time.time() - held.st_mtime < _EMPTY_GRACE:
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -416,6 +441,7 @@ class FileWriter:
         display: str | None = None,
         make_directory: bool = True,
         stale: bool = False,
+        check_final: bool = True,
     ) -> None:
         self.final = final
         self.resumable_path = final + PARTIAL_SUFFIX
@@ -428,6 +454,9 @@ class FileWriter:
         self._fsync = fsync
         self._make_directory = make_directory
         self._stale = stale  # an earlier run's partial file or record to tidy up
+        #: Whether the final name needs a look (``False``: the directory's listing showed
+        #: nothing but a regular file there, if anything; see the module docstring).
+        self._check_final_name = check_final
         #: Bytes accepted so far (written, being written, or waiting): the resume offset.
         self.size = 0
         self._pending: list[bytes] = []
@@ -597,7 +626,8 @@ class FileWriter:
     def _create_sync(self) -> int:
         if self._make_directory:
             os.makedirs(os.path.dirname(self.final), exist_ok=True)
-        self._check_final()
+        if self._check_final_name:
+            self._check_final()
         if not self.resumable:
             return self._create_unique()
         self.temp = self.resumable_path
@@ -622,9 +652,10 @@ class FileWriter:
         return fd
 
     def _create_unique(self) -> int:
-        """A new ``<name>.<8 hex>.cci-partial``, locked: ``open``, ``flock``, ``fstat``. A file
-        another run's sweep removed between the open and the lock (no link left) is given up
-        for a new name."""
+        """A new ``<name>.<8 hex>.cci-partial``, locked: ``open``, ``flock``. Nothing is written
+        before the lock, and a sweep leaves a new empty file alone (see
+        :func:`sweep_abandoned`), so no sweep can have removed it in between: no ``fstat`` to
+        check that it still has its name."""
         for _ in range(_CREATE_TRIES):
             self.temp = f"{self.final}.{_unique()}{PARTIAL_SUFFIX}"
             try:
@@ -636,15 +667,14 @@ class FileWriter:
                 return fd
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                swept = os.fstat(fd).st_nlink == 0
-            except BlockingIOError:
-                swept = True  # a sweep is looking at it and will remove it
+            except BlockingIOError:  # pragma: no cover - a sweep that ignored the grace
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(self.temp)
+                continue
             except BaseException:
                 os.close(fd)
                 raise
-            if swept:
-                os.close(fd)
-                continue
             self._owns_temp = True
             return fd
         raise OSError(errno.EAGAIN, "could not create a temporary file")
