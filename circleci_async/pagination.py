@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import operator
+import types
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Generic, TypeVar
@@ -186,6 +187,7 @@ class PageCursor:
 
 
 FetchPage = Callable[[str | None], Awaitable[Any]]
+_COROUTINE = types.CoroutineType
 
 
 class AsyncPaginator(Generic[T]):
@@ -345,7 +347,12 @@ class AsyncPaginator(Generic[T]):
         return _page(items, cursor.token, token, data)
 
     def _start_read_ahead(self, token: str | None) -> None:
-        task = asyncio.ensure_future(self._fetch(token))
+        fetching = self._fetch(token)
+        task = (  # (a coroutine, the usual fetch, straight to the loop: ensure_future is 2 frames)
+            asyncio.get_running_loop().create_task(fetching)
+            if fetching.__class__ is _COROUTINE
+            else asyncio.ensure_future(fetching)
+        )
         # An abandoned walk must not log "exception was never retrieved" for its read-ahead.
         task.add_done_callback(_consume)
         self._ahead = (token, task)
