@@ -242,7 +242,12 @@ class AiohttpTransport:
             )
             try:
                 cap = self.max_response_size
-                body = await (resp.read() if cap is None else _read_capped(resp, cap, request))
+                if cap is None:
+                    body = await resp.read()
+                elif resp.content.is_eof():  # all of it came with the headers (most answers do)
+                    body = _buffered(resp, cap, request)
+                else:
+                    body = await _read_capped(resp, cap, request)
             finally:
                 resp.release()  # back to the pool if the body was read whole, else closed
             return Response(resp.status, resp.headers, body, resp.url)
@@ -376,15 +381,30 @@ class _AiohttpStream:
         return None if failed else body
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
-    """The body as decompressed, refused as soon as it passes ``cap`` bytes (what aiohttp's
-    ``read()`` would buffer whole first). A declared plain length past the cap is refused
-    before any of it is read."""
+def _refuse_declared(resp: aiohttp.ClientResponse, cap: int, request: Request) -> None:
+    """Refuse a declared plain length past the cap before any of the body is read."""
     headers = resp.headers
     declared = headers.get("Content-Length")  # (what resp.content_length parses, one frame less)
     length = None if declared is None else int(declared)
     if length is not None and length > cap and "Content-Encoding" not in headers:
         raise _too_large(resp, cap, request, f"declares {length} bytes")
+
+
+def _buffered(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
+    """A body that has arrived whole (decompressed as it arrived), taken without awaiting;
+    refused past ``cap`` bytes as :func:`_read_capped` refuses it."""
+    _refuse_declared(resp, cap, request)
+    body = resp.content.read_nowait()
+    if len(body) > cap:
+        raise _too_large(resp, cap, request, f"passed {len(body)} bytes")
+    return body
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
+    """The body as decompressed, refused as soon as it passes ``cap`` bytes (what aiohttp's
+    ``read()`` would buffer whole first). A declared plain length past the cap is refused
+    before any of it is read."""
+    _refuse_declared(resp, cap, request)
     content = resp.content
     chunks: list[bytes] = []
     size = 0

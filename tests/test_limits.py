@@ -9,6 +9,7 @@ shorter than the wait the server asked for: a call that slept would fail the tes
 from __future__ import annotations
 
 import asyncio
+import gzip
 import resource
 import zlib
 from collections.abc import Awaitable, Callable
@@ -209,6 +210,22 @@ async def test_a_body_exactly_at_the_cap_is_accepted(length: bool) -> None:
     body = b'"' + b"a" * (MiB - 2) + b'"'
     async with _serving(body, length=length) as server, _capped(server, MiB) as cci:
         assert await asyncio.wait_for(cci.request("GET", "exact"), DEADLINE) == "a" * (MiB - 2)
+
+
+@pytest.mark.parametrize("size", [999, 1000, 1001])
+async def test_a_small_compressed_answer_is_held_to_the_cap_too(size: int) -> None:
+    """A small answer arrives whole with its headers (and is taken without awaiting): its
+    decompressed size is held to the cap all the same, to the byte."""
+    body = b'"' + b"a" * (size - 2) + b'"'
+    compressed = gzip.compress(body)
+    assert len(compressed) < 200
+    served = _serving(compressed, {"Content-Encoding": "gzip"})
+    async with served as server, _capped(server, 1000) as cci:
+        if size <= 1000:
+            assert await asyncio.wait_for(cci.request("GET", "small"), DEADLINE) == "a" * (size - 2)
+        else:
+            with pytest.raises(ResponseTooLarge, match="passed 1001 bytes"):
+                await asyncio.wait_for(cci.request("GET", "small"), DEADLINE)
 
 
 async def test_the_default_cap_is_64_mib_and_none_disables_it() -> None:
