@@ -61,9 +61,10 @@ async def download_watched(
     observer: Any,
     *,
     token: str = TOKEN,
+    **options: Any,
 ) -> DownloadResults:
     """Download ``items`` through the artifact hosts (redirected to the storage host) with one
-    client whose only observer is ``observer``."""
+    client whose only observer is ``observer`` (``options`` go to ``download``)."""
     async with (
         hosts.session() as session,
         CircleCI(
@@ -75,7 +76,7 @@ async def download_watched(
             observers=[observer],
         ) as cci,
     ):
-        return await cci.artifacts.download(items, dest)
+        return await cci.artifacts.download(items, dest, **options)
 
 
 async def interrupt_mirror(cci: CircleCI, dest: Path, **options: Any) -> None:

@@ -29,7 +29,7 @@ from circleci_async.testing import FakeCircleCI
 from circleci_async.testing.artifacts import ArtifactServers, GeneratedContent, TransferFault
 
 from ._cli_support import spawn
-from ._download_support import TOKEN, UNPACED, leftovers, tree
+from ._download_support import UNPACED, download_watched, leftovers, tree
 from ._waiting import wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX links, FIFOs and flock")
@@ -355,18 +355,7 @@ async def test_a_link_planted_at_a_final_name_during_the_run_is_replaced_not_fol
         if isinstance(event, events.DownloadStarted) and event.path == "first.txt":
             planted.symlink_to(target)
 
-    async with (
-        hosts.session() as session,
-        CircleCI(
-            TOKEN,
-            base_url=api.url,
-            session=session,
-            token_origins=hosts.token_origins,
-            rate_limit=UNPACED,
-            observers=[plant],
-        ) as cci,
-    ):
-        results = await cci.artifacts.download([first, second], dest, concurrency=1)
+    results = await download_watched(api.url, hosts, [first, second], dest, plant, concurrency=1)
 
     assert [r.status for r in results] == [DownloadStatus.DOWNLOADED] * 2, results
     assert untouched(target)
