@@ -17,7 +17,7 @@ import functools
 import operator
 import types
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Mapping
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -187,7 +187,6 @@ class PageCursor:
 
 
 FetchPage = Callable[[str | None], Awaitable[Any]]
-_COROUTINE = types.CoroutineType
 
 
 class AsyncPaginator(Generic[T]):
@@ -229,7 +228,8 @@ class AsyncPaginator(Generic[T]):
         # By default only typed walks read ahead: converting a page takes long enough to hide
         # the next round trip behind it; a walk of plain dicts gains less than a task costs.
         self._read_ahead = read_ahead if read_ahead is not None else convert_items is not None
-        self._ahead: tuple[str | None, asyncio.Future[Any]] | None = None
+        self._ahead: tuple[str | None, asyncio.Task[tuple[Any, CircleCIError | None]]] | None
+        self._ahead = None
         self._convert = convert_items
         self._cursor = PageCursor(page_token, max_items)
         self._buffer: deque[T] = deque()
@@ -320,7 +320,9 @@ class AsyncPaginator(Generic[T]):
         ahead, self._ahead = self._ahead, None
         try:
             if ahead is not None and ahead[0] == token:
-                data = await ahead[1]
+                data, failure = await ahead[1]
+                if failure is not None:
+                    raise failure
             else:
                 data = await self._fetch(token)
         except CircleCIError as exc:
@@ -340,21 +342,17 @@ class AsyncPaginator(Generic[T]):
         convert = self._convert
         if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
             self._start_read_ahead(cursor.token)
-            await asyncio.sleep(0)  # let that request go out before this page is handed over
+            await _one_pass()  # let that request go out before this page is handed over
         items: list[T] = convert(raw_items) if convert is not None else raw_items
         if whole:
             cursor.yielded(keep)
         return _page(items, cursor.token, token, data)
 
     def _start_read_ahead(self, token: str | None) -> None:
-        fetching = self._fetch(token)
-        task = (  # (a coroutine, the usual fetch, straight to the loop: ensure_future is 2 frames)
-            asyncio.get_running_loop().create_task(fetching)
-            if fetching.__class__ is _COROUTINE
-            else asyncio.ensure_future(fetching)
-        )
-        # An abandoned walk must not log "exception was never retrieved" for its read-ahead.
-        task.add_done_callback(_consume)
+        # The task returns the library's errors rather than raising them: an abandoned walk
+        # must not log "exception was never retrieved" for its read-ahead (and a done-callback
+        # per page, the other way to say so, costs a handle and a call on every page).
+        task = asyncio.get_running_loop().create_task(_caught(self._fetch(token)))
         self._ahead = (token, task)
 
     async def aclose(self) -> None:
@@ -405,6 +403,15 @@ class _Pages(Generic[T]):
         await self._paginator.aclose()
 
 
-def _consume(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
+async def _caught(fetching: Awaitable[Any]) -> tuple[Any, CircleCIError | None]:
+    """A page read ahead, or the error that fetching it raised."""
+    try:
+        return await fetching, None
+    except CircleCIError as exc:
+        return None, exc
+
+
+@types.coroutine
+def _one_pass() -> Generator[None, None, None]:
+    """``await asyncio.sleep(0)`` without its coroutine: one pass of the event loop."""
+    yield

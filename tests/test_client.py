@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import inspect
 import logging
 import traceback
@@ -693,6 +694,26 @@ async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client:
     assert client.rate_limit.in_flight == 0
     assert pager.resume_token is None  # the rest of the first page is still to come
     assert pager.items_yielded == 1
+
+
+async def test_a_failed_read_ahead_of_an_abandoned_walk_is_not_logged(
+    fake: FakeCircleCI, client: CircleCI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A walk left without ``aclose()`` whose page read ahead failed: the failure was never
+    anyone's to see, and asyncio must not log it as "exception was never retrieved"."""
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=20)
+    fake.inject(Fault(kind="delay", delay=0.01))  # the first page
+    fake.inject(Fault(kind="status", status=404, body="Not Found"))  # the page read ahead
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
+    async for _ in pager:
+        break
+    await wait_until(lambda: len(fake.requests) == 2 and client.rate_limit.in_flight == 0)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        del pager
+        gc.collect()
+        await asyncio.sleep(0)  # (a destroyed task's report goes through the loop's handler)
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
 
 
 # -- the pytest plugin's client fixture --------------------------------------------------------
