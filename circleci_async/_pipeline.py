@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -343,24 +344,22 @@ class RequestPipeline:
             failure = exc
         finally:
             slots.give()
-        return await self._retry(
-            failure, started, method, target, params, body, idempotent, operation, watch
+        again = functools.partial(
+            self._attempt, method, target, params, body, idempotent, operation, watch
         )
+        return await self._retry(failure, started, method, idempotent, watch, again)
 
     async def _retry(
         self,
         failure: CircleCIError,
         started: float,
         method: str,
-        target: Target,
-        params: Mapping[str, Any] | None,
-        body: bytes | None,
         idempotent: bool | None,
-        operation: str | None,
         watch: CallWatch | None,
+        again: Callable[[int], Awaitable[Any]],
     ) -> Any:
-        """After a failed first attempt (begun at ``started``): retry as the policy decides, or
-        raise what it gives up with."""
+        """After a failed first attempt (begun at ``started``): retry as the policy decides
+        (``again(attempt)`` makes one), or raise what it gives up with."""
         schedule = RetrySchedule(self.policy.config)
         attempt = 1
         while True:
@@ -405,9 +404,7 @@ class RequestPipeline:
                 self.stats.waited += decision.delay
                 await self._sleep(decision.delay)
             try:
-                return await self._attempt(
-                    method, target, params, body, idempotent, operation, watch, attempt
-                )
+                return await again(attempt)
             except CircleCIError as exc:
                 failure = exc
 
@@ -477,18 +474,6 @@ class RequestPipeline:
         """Tell observers when the binding window changed (after a response that was read)."""
         if snapshot or status == 429:
             self._view = rate_limit_changed(self.observers, self._view, self.limiter.view())
-
-    def _learn(
-        self, status: int, headers: Mapping[str, str], *, counted: bool
-    ) -> RateLimitSnapshot:
-        """Tell the limiter what the response said (origins that count against the token only);
-        a success's headers may wait unread while the limiter does not need them."""
-        if not counted:
-            # Not paced, but an error's Retry-After is still read (the retry loop waits it).
-            if status < 400:
-                return EMPTY_SNAPSHOT
-            return parse_rate_limit_headers(headers, status=status)
-        return self.limiter.answered(headers, status)
 
     def _redirect(
         self,
@@ -651,12 +636,15 @@ class Stream:
                     response = await opened.__aenter__()
                     try:
                         status = response.status
-                        # A storage host's success tells the limiter nothing (no call for it).
-                        snapshot = (
-                            pipeline._learn(status, response.headers, counted=counted)
-                            if counted or status >= 400
-                            else EMPTY_SNAPSHOT
-                        )
+                        # A paced origin's answer teaches the limiter; a storage host's is
+                        # not paced, but an error's Retry-After is still read (the caller's
+                        # retry waits it).
+                        if rate is not None:
+                            snapshot = rate.answered(response.headers, status)
+                        elif status < 400:
+                            snapshot = EMPTY_SNAPSHOT
+                        else:
+                            snapshot = parse_rate_limit_headers(response.headers, status=status)
                         if rate is not None:
                             released = True
                             rate.release_nowait()
