@@ -187,6 +187,9 @@ class PageCursor:
 
 
 FetchPage = Callable[[str | None], Awaitable[Any]]
+#: A page recorded by the walk's cursor: the items it keeps, the token it was fetched with, and
+#: the whole decoded response.
+_Taken = tuple[list[Any], str | None, Any]
 
 
 class AsyncPaginator(Generic[T]):
@@ -230,6 +233,9 @@ class AsyncPaginator(Generic[T]):
         self._read_ahead = read_ahead if read_ahead is not None else convert_items is not None
         self._ahead: tuple[str | None, asyncio.Task[tuple[Any, CircleCIError | None]]] | None
         self._ahead = None
+        self._waiting = False  # the walk is waiting for the page read ahead
+        # A page recorded in the cursor but not yet handed out: (items kept, its token, data).
+        self._taken: _Taken | None = None
         self._convert = convert_items
         self._cursor = PageCursor(page_token, max_items)
         self._buffer: deque[T] = deque()
@@ -257,6 +263,8 @@ class AsyncPaginator(Generic[T]):
         the walk has not started and starts from the first page)."""
         if self._buffer:
             return self._buffer_token
+        if self._taken is not None:
+            return self._taken[1]
         if self._cut is not None:
             return self._cut[0]
         return self._cursor.token
@@ -264,7 +272,7 @@ class AsyncPaginator(Generic[T]):
     @property
     def exhausted(self) -> bool:
         """True when the last page has been fetched and every item yielded."""
-        return self._cursor.exhausted and not self._buffer
+        return self._cursor.exhausted and not self._buffer and self._taken is None
 
     @property
     def truncated(self) -> bool:
@@ -286,7 +294,7 @@ class AsyncPaginator(Generic[T]):
 
     async def __anext__(self) -> T:
         while not self._buffer:
-            if self._cursor.done:
+            if self._cursor.done and self._taken is None:
                 raise StopAsyncIteration
             page = await self._next_page()
             self._buffer.extend(page.items)
@@ -315,19 +323,44 @@ class AsyncPaginator(Generic[T]):
         The request for the page after it goes out before this page's items are converted, so
         converting (the costly part of a typed walk) overlaps the next round trip.
         """
+        taken = self._taken  # (a page taken before its walk was cancelled comes first)
+        if taken is None:
+            token = self._cursor.token
+            ahead, self._ahead = self._ahead, None
+            try:
+                if ahead is not None and ahead[0] == token:
+                    self._waiting = True
+                    try:
+                        data, failure = await ahead[1]
+                    finally:
+                        self._waiting = False
+                    if failure is not None:
+                        raise failure
+                    taken = self._taken  # set if the read-ahead took the page itself
+                else:
+                    data = await self._fetch(token)
+                if taken is None:
+                    taken, reading_ahead = self._take(token, data)
+                    if reading_ahead:
+                        await _one_pass()  # let that request go out before converting
+            except CircleCIError as exc:
+                exc.page_token = token
+                raise
+        self._taken = None
+        raw_items, token, data = taken
+        convert = self._convert
+        items: list[T] = convert(raw_items) if convert is not None else raw_items
         cursor = self._cursor
-        token = cursor.token
-        ahead, self._ahead = self._ahead, None
-        try:
-            if ahead is not None and ahead[0] == token:
-                data, failure = await ahead[1]
-                if failure is not None:
-                    raise failure
-            else:
-                data = await self._fetch(token)
-        except CircleCIError as exc:
-            exc.page_token = token
-            raise
+        if whole:
+            cursor.yielded(len(raw_items))
+        return _page(items, cursor.token, token, data)
+
+    def _take(self, token: str | None, data: Any) -> tuple[_Taken, bool]:
+        """Record the page fetched with ``token`` (what ``max_items`` keeps of its items, the
+        token it names next) and start reading the page after it ahead; return the page and
+        whether a read-ahead started. The page waits in ``_taken`` until the walk hands it
+        out, so a walk cancelled meanwhile still has it."""
+        cursor = self._cursor
         style = self._style
         raw_items = data.get(style.items_key) if data.__class__ is dict else None
         if raw_items.__class__ is not list:
@@ -339,21 +372,33 @@ class AsyncPaginator(Generic[T]):
         if keep < available:
             raw_items = raw_items[:keep]
             self._cut = (token,)
-        convert = self._convert
+        taken = self._taken = (raw_items, token, data)
         if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
             self._start_read_ahead(cursor.token)
-            await _one_pass()  # let that request go out before this page is handed over
-        items: list[T] = convert(raw_items) if convert is not None else raw_items
-        if whole:
-            cursor.yielded(keep)
-        return _page(items, cursor.token, token, data)
+            return taken, True
+        return taken, False
 
     def _start_read_ahead(self, token: str | None) -> None:
         # The task returns the library's errors rather than raising them: an abandoned walk
         # must not log "exception was never retrieved" for its read-ahead (and a done-callback
         # per page, the other way to say so, costs a handle and a call on every page).
-        task = asyncio.get_running_loop().create_task(_caught(self._fetch(token)))
+        task = asyncio.get_running_loop().create_task(self._read_page_ahead(token))
         self._ahead = (token, task)
+
+    async def _read_page_ahead(self, token: str | None) -> tuple[Any, CircleCIError | None]:
+        """The page at ``token``, fetched ahead of the walk, or the error that fetching it
+        raised (returned, not raised).
+
+        When the walk is already waiting for this page, it is taken here and the request for
+        the one after it goes out at once, before the walk resumes: one pass of the event
+        loop less between an answer and the next request."""
+        try:
+            data = await self._fetch(token)
+            if self._waiting:
+                self._take(token, data)
+        except CircleCIError as exc:
+            return None, exc
+        return data, None
 
     async def aclose(self) -> None:
         """Cancel the page being read ahead (a walk that ends by itself has none)."""
@@ -394,21 +439,13 @@ class _Pages(Generic[T]):
         paginator = self._paginator
         if paginator._buffer:
             return paginator._buffered_page()
-        if paginator._cursor.done:
+        if paginator._cursor.done and paginator._taken is None:
             raise StopAsyncIteration
         return paginator._next_page(whole=True)
 
     async def aclose(self) -> None:
         """Stop walking: cancel a page being read ahead (as ``paginator.aclose()``)."""
         await self._paginator.aclose()
-
-
-async def _caught(fetching: Awaitable[Any]) -> tuple[Any, CircleCIError | None]:
-    """A page read ahead, or the error that fetching it raised."""
-    try:
-        return await fetching, None
-    except CircleCIError as exc:
-        return None, exc
 
 
 @types.coroutine

@@ -14,7 +14,14 @@ from typing import Any
 import attrs
 import pytest
 
-from circleci_async import AdaptiveLimiter, CircleCI, RateLimitConfig, RetryConfig, Timeouts
+from circleci_async import (
+    AdaptiveLimiter,
+    AsyncPaginator,
+    CircleCI,
+    RateLimitConfig,
+    RetryConfig,
+    Timeouts,
+)
 from circleci_async.errors import (
     APIError,
     BadRequest,
@@ -671,6 +678,43 @@ async def test_read_ahead_stops_at_max_items(fake: FakeCircleCI, client: CircleC
     await client.request("GET", "me")
     assert client.stats.requests == 3 and client.rate_limit.in_flight == 0
     assert [r.path for r in fake.requests].count(f"/api/v2/project/{SLUG}/pipeline") == 2
+
+
+async def test_a_walk_cancelled_as_its_read_ahead_arrives_loses_no_page(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    """The walk waits for the page read ahead; the read-ahead takes that page (and asks for
+    the next) as its answer arrives, and the walk is cancelled before it resumes. The page
+    must not be lost: ``resume_token`` points at it, and the same paginator hands it out."""
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=15)
+    path = f"project/{SLUG}/pipeline"
+    walker: asyncio.Task[Any] | None = None
+    fetched: list[str | None] = []
+
+    async def fetch(token: str | None) -> Any:
+        data = await client.request("GET", path, params={"page-token": token} if token else None)
+        fetched.append(token)
+        if len(fetched) == 2:
+            assert walker is not None
+            walker.cancel()  # as the page read ahead arrives, while the walk waits for it
+        return data
+
+    pager = AsyncPaginator(fetch, read_ahead=True)
+    pages = pager.pages()
+    first = await pages.__anext__()
+    walker = asyncio.ensure_future(pages.__anext__())
+    with pytest.raises(asyncio.CancelledError):
+        await walker
+    assert len(fetched) == 2
+    assert pager.resume_token == first.next_page_token  # the page that arrived is unseen
+    assert not pager.exhausted
+    second = await pages.__anext__()
+    assert second.page_token == first.next_page_token and len(second.items) == 5
+    rest = [page async for page in pages]
+    seen = [p["id"] for page in (first, second, *rest) for p in page.items]
+    assert len(seen) == 15 and len(set(seen)) == 15
+    assert pager.exhausted and pager.resume_token is None
 
 
 async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client: CircleCI) -> None:
