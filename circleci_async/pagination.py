@@ -231,9 +231,11 @@ class AsyncPaginator(Generic[T]):
         # By default only typed walks read ahead: converting a page takes long enough to hide
         # the next round trip behind it; a walk of plain dicts gains less than a task costs.
         self._read_ahead = read_ahead if read_ahead is not None else convert_items is not None
-        self._ahead: tuple[str | None, asyncio.Task[tuple[Any, CircleCIError | None]]] | None
-        self._ahead = None
-        self._waiting = False  # the walk is waiting for the page read ahead
+        # Reading ahead: the task (while one runs), the future the walk waits on for the page
+        # being read, and a page read that the walk has not asked for yet (data or error).
+        self._reader: asyncio.Task[None] | None = None
+        self._handoff: asyncio.Future[_Taken | Exception] | None = None
+        self._arrived: tuple[Any, Exception | None] | None = None
         # A page recorded in the cursor but not yet handed out: (items kept, its token, data).
         self._taken: _Taken | None = None
         self._convert = convert_items
@@ -326,22 +328,29 @@ class AsyncPaginator(Generic[T]):
         taken = self._taken  # (a page taken before its walk was cancelled comes first)
         if taken is None:
             token = self._cursor.token
-            ahead, self._ahead = self._ahead, None
+            arrived, self._arrived = self._arrived, None
+            reader = self._reader
             try:
-                if ahead is not None and ahead[0] == token:
-                    self._waiting = True
+                if arrived is None and reader is not None and not reader.done():
+                    # The page is on its way: the reader takes it for this walk as it comes.
+                    handoff = self._handoff = reader.get_loop().create_future()
                     try:
-                        data, failure = await ahead[1]
+                        handed = await handoff
                     finally:
-                        self._waiting = False
-                    if failure is not None:
-                        raise failure
-                    taken = self._taken  # set if the read-ahead took the page itself
+                        self._handoff = None
+                    if isinstance(handed, Exception):
+                        raise handed
+                    taken = handed
                 else:
-                    data = await self._fetch(token)
-                if taken is None:
-                    taken, reading_ahead = self._take(token, data)
-                    if reading_ahead:
+                    if arrived is not None:
+                        data, failure = arrived
+                        if failure is not None:
+                            raise failure
+                    else:
+                        data = await self._fetch(token)
+                    taken, more = self._take(token, data)
+                    if more:
+                        self._reader = asyncio.get_running_loop().create_task(self._read_on())
                         await _one_pass()  # let that request go out before converting
             except CircleCIError as exc:
                 exc.page_token = token
@@ -357,9 +366,8 @@ class AsyncPaginator(Generic[T]):
 
     def _take(self, token: str | None, data: Any) -> tuple[_Taken, bool]:
         """Record the page fetched with ``token`` (what ``max_items`` keeps of its items, the
-        token it names next) and start reading the page after it ahead; return the page and
-        whether a read-ahead started. The page waits in ``_taken`` until the walk hands it
-        out, so a walk cancelled meanwhile still has it."""
+        token it names next); return it and whether to read the next one ahead. The page waits
+        in ``_taken`` until the walk hands it out, so a walk cancelled meanwhile still has it."""
         cursor = self._cursor
         style = self._style
         raw_items = data.get(style.items_key) if data.__class__ is dict else None
@@ -373,40 +381,51 @@ class AsyncPaginator(Generic[T]):
             raw_items = raw_items[:keep]
             self._cut = (token,)
         taken = self._taken = (raw_items, token, data)
-        if self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep:
-            self._start_read_ahead(cursor.token)
-            return taken, True
-        return taken, False
+        more = self._read_ahead and not cursor.done and cursor.allowance(keep + 1) > keep
+        return taken, more
 
-    def _start_read_ahead(self, token: str | None) -> None:
-        # The task returns the library's errors rather than raising them: an abandoned walk
-        # must not log "exception was never retrieved" for its read-ahead (and a done-callback
-        # per page, the other way to say so, costs a handle and a call on every page).
-        task = asyncio.get_running_loop().create_task(self._read_page_ahead(token))
-        self._ahead = (token, task)
+    async def _read_on(self) -> None:
+        """Read the walk's next pages ahead, one at a time.
 
-    async def _read_page_ahead(self, token: str | None) -> tuple[Any, CircleCIError | None]:
-        """The page at ``token``, fetched ahead of the walk, or the error that fetching it
-        raised (returned, not raised).
-
-        When the walk is already waiting for this page, it is taken here and the request for
-        the one after it goes out at once, before the walk resumes: one pass of the event
-        loop less between an answer and the next request."""
+        A page the walk is already waiting for is taken here, and the request for the one
+        after it goes out at once, in the same pass of the event loop (no task per page, no
+        pass between an answer and the next request). A page that arrives before the walk
+        asks for it, or an error, is left in ``_arrived`` for the walk, and reading stops: the
+        walk is never more than one page behind. Errors are the walk's to raise, on their
+        page: returned to it, never left in the task (an abandoned walk logs nothing)."""
+        token = self._cursor.token
         try:
-            data = await self._fetch(token)
-            if self._waiting:
-                self._take(token, data)
-        except CircleCIError as exc:
-            return None, exc
-        return data, None
+            while True:
+                try:
+                    data = await self._fetch(token)
+                    handoff = self._handoff
+                    if handoff is None or handoff.done():
+                        self._arrived = (data, None)
+                        return
+                    taken, more = self._take(token, data)
+                except Exception as exc:
+                    handoff = self._handoff
+                    if handoff is None or handoff.done():
+                        self._arrived = (None, exc)
+                    else:
+                        handoff.set_result(exc)
+                    return
+                handoff.set_result(taken)
+                if not more:
+                    return
+                token = self._cursor.token
+        except asyncio.CancelledError:  # (aclose): a walk waiting meanwhile must not hang
+            if self._handoff is not None:
+                self._handoff.cancel()
+            raise
 
     async def aclose(self) -> None:
         """Cancel the page being read ahead (a walk that ends by itself has none)."""
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and not ahead[1].done():
-            ahead[1].cancel()
+        reader, self._reader = self._reader, None
+        if reader is not None and not reader.done():
+            reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, CircleCIError):
-                await ahead[1]
+                await reader
 
 
 def _each(convert: Callable[[Any], T], items: list[Any]) -> list[T]:

@@ -680,12 +680,14 @@ async def test_read_ahead_stops_at_max_items(fake: FakeCircleCI, client: CircleC
     assert [r.path for r in fake.requests].count(f"/api/v2/project/{SLUG}/pipeline") == 2
 
 
+@pytest.mark.parametrize("when", ["before the page is taken", "after the page is taken"])
 async def test_a_walk_cancelled_as_its_read_ahead_arrives_loses_no_page(
-    fake: FakeCircleCI, client: CircleCI
+    fake: FakeCircleCI, client: CircleCI, when: str
 ) -> None:
-    """The walk waits for the page read ahead; the read-ahead takes that page (and asks for
-    the next) as its answer arrives, and the walk is cancelled before it resumes. The page
-    must not be lost: ``resume_token`` points at it, and the same paginator hands it out."""
+    """The walk waits for the page read ahead, and is cancelled as that page arrives: before
+    the read-ahead takes it for the walk, or after (the page recorded, the next one asked
+    for, and the walk not yet resumed). Either way the page is not lost: ``resume_token``
+    points at it, and the same paginator hands it out next."""
     fake.page_size = 5
     fake.seed_pipelines(SLUG, count=15)
     path = f"project/{SLUG}/pipeline"
@@ -697,7 +699,12 @@ async def test_a_walk_cancelled_as_its_read_ahead_arrives_loses_no_page(
         fetched.append(token)
         if len(fetched) == 2:
             assert walker is not None
-            walker.cancel()  # as the page read ahead arrives, while the walk waits for it
+            if when == "before the page is taken":
+                walker.cancel()  # now, while the walk waits for this page
+            else:
+                # In the next pass of the loop: after this page was handed to the walk, before
+                # the walk resumes with it.
+                asyncio.get_running_loop().call_soon(walker.cancel)
         return data
 
     pager = AsyncPaginator(fetch, read_ahead=True)
@@ -706,7 +713,6 @@ async def test_a_walk_cancelled_as_its_read_ahead_arrives_loses_no_page(
     walker = asyncio.ensure_future(pages.__anext__())
     with pytest.raises(asyncio.CancelledError):
         await walker
-    assert len(fetched) == 2
     assert pager.resume_token == first.next_page_token  # the page that arrived is unseen
     assert not pager.exhausted
     second = await pages.__anext__()
@@ -715,6 +721,7 @@ async def test_a_walk_cancelled_as_its_read_ahead_arrives_loses_no_page(
     seen = [p["id"] for page in (first, second, *rest) for p in page.items]
     assert len(seen) == 15 and len(set(seen)) == 15
     assert pager.exhausted and pager.resume_token is None
+    assert len(fetched) == 3  # no page was fetched twice
 
 
 async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client: CircleCI) -> None:
@@ -738,6 +745,30 @@ async def test_abandoned_walk_cancels_the_read_ahead(fake: FakeCircleCI, client:
     assert client.rate_limit.in_flight == 0
     assert pager.resume_token is None  # the rest of the first page is still to come
     assert pager.items_yielded == 1
+
+
+async def test_closing_a_walk_while_it_waits_for_its_read_ahead_ends_the_wait(
+    fake: FakeCircleCI, client: CircleCI
+) -> None:
+    """``aclose()`` from another task while the walk waits for the page being read ahead: the
+    read-ahead is cancelled, and the walk's wait ends (cancelled too) instead of hanging."""
+    fake.page_size = 5
+    fake.seed_pipelines(SLUG, count=20)
+    fake.inject(Fault(kind="delay", delay=0.01))
+    fake.inject(Fault(kind="delay", delay=60.0))  # the read-ahead's answer is a minute away
+    pager = client.paginate(f"project/{SLUG}/pipeline", read_ahead=True)
+    pages = pager.pages()
+    await pages.__anext__()
+    walker = asyncio.ensure_future(pages.__anext__())
+    await wait_until(lambda: len(fake.requests) == 2)  # the read-ahead reached the server
+    await pager.aclose()
+    try:
+        await wait_until(walker.done, timeout=10, what="the waiting walk ended")
+    finally:
+        walker.cancel()  # (only if it did not end: a hang must fail here, not block the suite)
+    assert walker.cancelled()
+    assert client.rate_limit.in_flight == 0
+    assert pager.items_yielded == 5 and not pager.exhausted
 
 
 async def test_a_failed_read_ahead_of_an_abandoned_walk_is_not_logged(
