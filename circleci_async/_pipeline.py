@@ -793,8 +793,6 @@ def parse_http_url(text: object, *, base: URL | None = None) -> URL | str:
             url = base.join(url)
     except ValueError as exc:  # UnicodeError (IDNA) included
         return f"is malformed ({_short(exc)})"
-    if (url.scheme, url.raw_authority) in _GOOD_AUTHORITIES:  # one artifact URL per file
-        return url
     problem = http_url_problem(url)
     return url if problem is None else problem
 

@@ -192,8 +192,6 @@ class AiohttpTransport:
         timeouts = timeouts or Timeouts()
         self._timeout = _client_timeout(timeouts)
         self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
-        #: The last pair :meth:`_timeout_for` gave: a stream's request hits it without a call.
-        self._last_timeouts: tuple[Timeouts | None, aiohttp.ClientTimeout] = (None, self._timeout)
         self._pool = (pool_size, pool_size_per_host)
         self._session = session
         self._owns_session = session is None
@@ -266,7 +264,6 @@ class AiohttpTransport:
             if len(self._timeouts) >= 64:
                 self._timeouts.clear()
             known = self._timeouts[id(timeouts)] = (timeouts, _client_timeout(timeouts))
-        self._last_timeouts = known
         return known[1]
 
     async def close(self) -> None:
@@ -315,13 +312,7 @@ class _AiohttpStream:
         session = transport._session
         if session is None or transport._closed:
             session = transport.session  # created, or the error for a closed client
-        timeouts = request.timeouts
-        if timeouts is None:
-            timeout = transport._timeout
-        elif timeouts is transport._last_timeouts[0]:  # a batch's files share theirs
-            timeout = transport._last_timeouts[1]
-        else:
-            timeout = transport._timeout_for(timeouts)
+        timeout = transport._timeout_for(request.timeouts)
         failure: CircleCIError
         try:
             response = await session.request(

@@ -47,14 +47,7 @@ from ._models import (
     SkipPolicy,
 )
 from .errors import DownloadError, DownloadFailed, IntegrityError, PathConflictError
-from .fetch import (
-    BASE_HEADERS,
-    html_expected,
-    is_html,
-    parse_content_range,
-    range_headers,
-    strong_validator,
-)
+from .fetch import html_expected, is_html, parse_content_range, range_headers, strong_validator
 from .plan import PlannedFile, skip_reason
 from .progress import ProgressReporter
 from .writer import DirectoryState, Existing, FileWriter, ResumeRecord, WriteStrategy
@@ -457,7 +450,7 @@ class _Transfer:
         """One request from the current offset, streamed into the writer."""
         engine = self.engine
         writer = self.writer
-        headers = range_headers(writer.size, self.validator) if writer.size else BASE_HEADERS
+        headers = range_headers(writer.size, self.validator)
         async with engine.pipeline.stream(
             "GET",
             url,
